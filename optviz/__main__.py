@@ -1,0 +1,5 @@
+"""Entry point for ``python -m optviz``."""
+
+from optviz.cli import main
+
+main()

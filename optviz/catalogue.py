@@ -1,0 +1,88 @@
+"""Discovery: the tables of ``optviz list`` and the details of ``optviz show``."""
+
+from __future__ import annotations
+
+import inspect
+
+from rich.console import Console
+from rich.table import Table
+
+from optviz.errors import UnknownNameError
+from optviz.functions import FUNCTIONS, FunctionRecord
+from optviz.names import did_you_mean
+from optviz.optimizers import OPTIMIZERS, OptimizerRecord, format_value
+
+
+def _fmt_point(p: tuple[float, ...]) -> str:
+    return "(" + ", ".join(f"{v:g}" for v in p) + ")"
+
+
+def optimizer_table(pattern: str | None) -> Table:
+    table = Table(title="optimizers", title_justify="left")
+    for col in ("name", "class", "preset", "quirks", "description"):
+        table.add_column(col, overflow="fold")
+    for rec in OPTIMIZERS.filter(pattern):
+        flags = [f for f, on in (("closure", rec.needs_closure), ("sparse", rec.sparse_grad),
+                                 ("2-D", rec.matrix_param)) if on]
+        preset = ", ".join(f"{k}={format_value(v)}" for k, v in rec.defaults.items())
+        table.add_row(rec.name, rec.target, preset, ", ".join(flags), rec.description)
+    return table
+
+
+def function_table(pattern: str | None) -> Table:
+    table = Table(title="functions", title_justify="left")
+    for col in ("name", "formula", "domain", "start", "minima", "description"):
+        table.add_column(col, overflow="fold")
+    for rec in FUNCTIONS.filter(pattern):
+        domain = " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in rec.domain)
+        minima = " ".join(_fmt_point(m) for m in rec.minima) or "none"
+        table.add_row(rec.name, rec.formula, domain, _fmt_point(rec.start), minima,
+                      rec.description)
+    return table
+
+
+def print_table(kind: str, pattern: str | None) -> None:
+    table = optimizer_table(pattern) if kind == "optimizers" else function_table(pattern)
+    console = Console()
+    if not table.row_count:
+        console.print(f"no {kind} match {pattern!r}")
+        return
+    console.print(table)
+
+
+def _show_optimizer(rec: OptimizerRecord, console: Console) -> None:
+    from optviz.settings import signature_params
+
+    factory = rec.load()
+    console.print(f"[bold]{rec.name}[/bold]  {rec.target}{inspect.signature(factory)}")
+    console.print(rec.description)
+    if rec.aliases:
+        console.print("aliases: " + ", ".join(rec.aliases))
+    table = Table("setting", "default", "preset", title="settings", title_justify="left")
+    for key, default in signature_params(factory).items():
+        shown = "required" if default is inspect.Parameter.empty else format_value(default)
+        preset = format_value(rec.defaults[key]) if key in rec.defaults else ""
+        table.add_row(key, shown, preset)
+    console.print(table)
+    console.print("quirks: " + ("; ".join(rec.quirks) if rec.quirks else "none"))
+
+
+def _show_function(rec: FunctionRecord, console: Console) -> None:
+    console.print(f"[bold]{rec.name}[/bold]  f = {rec.formula}")
+    console.print(rec.description)
+    console.print("domain: " + " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in rec.domain))
+    console.print(f"default start: {_fmt_point(rec.start)}")
+    console.print("minima: " + (" ".join(_fmt_point(m) for m in rec.minima) or "none"))
+    console.print(f"minimum value: {'unbounded below' if rec.f_min is None else f'{rec.f_min:g}'}")
+    console.print(f"contour levels: {'logarithmic' if rec.log_levels else 'quadratic'}")
+
+
+def show(name: str) -> None:
+    console = Console()
+    if name in OPTIMIZERS:
+        _show_optimizer(OPTIMIZERS.resolve(name), console)
+    elif name in FUNCTIONS:
+        _show_function(FUNCTIONS.resolve(name), console)
+    else:
+        known = [*OPTIMIZERS.names(), *FUNCTIONS.names()]
+        raise UnknownNameError(f"unknown name {name!r}{did_you_mean(name, known)}")

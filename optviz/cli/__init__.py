@@ -1,0 +1,84 @@
+"""The ``optviz`` command: a Typer app with one thin module per command.
+
+Every domain error is turned into one line on stderr and exit code 2 here, in one place;
+``OPTVIZ_DEBUG=1`` shows the traceback instead. torch and matplotlib are imported only inside
+the commands that need them, so ``optviz --help`` and ``optviz list`` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from optviz.errors import OptvizError
+
+try:  # typer >= 0.22 vendors click; older releases use the click package
+    from typer._click import exceptions as click_exc
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exc  # type: ignore[no-redef]
+
+
+def _debug() -> bool:
+    return os.environ.get("OPTVIZ_DEBUG", "") not in ("", "0")
+
+
+def _fail(message: str, code: int) -> None:
+    sys.stderr.write(f"optviz: error: {message}\n")
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+class OptvizGroup(TyperGroup):
+    """Runs commands in non-standalone mode so that errors are reported our way."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: Any = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except OptvizError as exc:
+            if _debug():
+                raise
+            _fail(str(exc), exc.exit_code)
+        except click_exc.Abort:
+            _fail("aborted", 130)
+        except click_exc.ClickException as exc:
+            if _debug():
+                raise
+            where = exc.ctx.command_path if getattr(exc, "ctx", None) else "optviz"
+            hint = f" (see '{where} --help')" if isinstance(exc, click_exc.UsageError) else ""
+            _fail(exc.format_message() + hint, exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+app = typer.Typer(
+    cls=OptvizGroup,
+    name="optviz",
+    help="See how PyTorch optimizers and learning-rate schedulers move.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from optviz.cli import listing, show, trajectory
+
+    for module in (trajectory, listing, show):
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="optviz")

@@ -1,0 +1,28 @@
+"""``optviz list optimizers|functions [PATTERN]``: rich tables of what resolves."""
+
+from __future__ import annotations
+
+import typer
+
+from optviz.errors import UnknownNameError
+from optviz.names import did_you_mean
+
+KINDS = ("optimizers", "functions")
+
+
+def list_cmd(
+    kind: str = typer.Argument(..., help="What to list: optimizers or functions."),
+    pattern: str = typer.Argument(None, help="Shell-style filter, e.g. 'adam*'."),
+) -> None:
+    """List registered names with descriptions, optionally filtered by a wildcard."""
+    from optviz.catalogue import print_table
+
+    matches = [k for k in KINDS if k.startswith(kind.lower().rstrip("s"))]
+    if not matches:
+        raise UnknownNameError(f"cannot list {kind!r}{did_you_mean(kind, KINDS)}; "
+                               f"choose from {', '.join(KINDS)}")
+    print_table(matches[0], pattern)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("list")(list_cmd)

@@ -1,0 +1,33 @@
+"""The one family of domain errors; the CLI turns each into one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+
+class OptvizError(Exception):
+    """Base of every error optviz reports to a user as bad input or an impossible request."""
+
+    exit_code = 2
+
+
+class UnknownNameError(OptvizError):
+    """A name (optimizer, function, scheduler, ...) that no registry knows."""
+
+
+class UnknownSettingError(OptvizError):
+    """A keyword that the factory's signature does not take."""
+
+
+class BadValueError(OptvizError):
+    """A value of the right name but the wrong type or range."""
+
+
+class OutputError(OptvizError):
+    """An output path that cannot be written."""
+
+
+class DeviceError(OptvizError):
+    """A requested torch device that is not available here."""
+
+
+class UnsupportedError(OptvizError):
+    """A combination that cannot run, with the reason (e.g. an optimizer's quirk)."""

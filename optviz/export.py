@@ -1,0 +1,45 @@
+"""Exports: a result as JSON or CSV text that a user can re-plot from."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from optviz.errors import BadValueError
+from optviz.result import TrajectoryResult
+
+FORMATS = (".json", ".csv")
+
+
+def check_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise BadValueError(f"export {path}: use a .json or .csv file name")
+    return suffix
+
+
+def to_json(result: TrajectoryResult, extra: dict[str, Any] | None = None) -> str:
+    data = result.to_dict()
+    if extra:
+        data.update(extra)
+    return json.dumps(data, indent=1, allow_nan=False) + "\n"
+
+
+def to_csv(result: TrajectoryResult) -> str:
+    """One row per run and step; empty cells where a diverged run has no finite value."""
+    axes = ["x", "y"][: result.dim]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["run", "label", "optimizer", "step", *axes, "loss", "diverged"])
+    for i, run in enumerate(result.runs):
+        for step, (point, loss) in enumerate(zip(run.points, run.loss, strict=True)):
+            cells = ["" if v is None else repr(v) for v in (*point, loss)]
+            writer.writerow([i, run.label, run.optimizer, step, *cells, run.diverged or ""])
+    return buf.getvalue()
+
+
+def export_text(result: TrajectoryResult, path: Path) -> str:
+    return to_json(result) if check_format(path) == ".json" else to_csv(result)

@@ -1,0 +1,146 @@
+"""The optimizer registry: every torch.optim class, the article's presets, and their quirks.
+
+Quirks are data on the record (``needs_closure``, ``sparse_grad``, ``matrix_param``,
+``elementwise``); the engine reads the flags and never asks for a name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from optviz.errors import UnknownSettingError
+from optviz.registry import Record, Registry
+from optviz.settings import check_settings, signature_params
+
+if TYPE_CHECKING:
+    from optviz.spec import OptimizerSpec
+
+
+@dataclass(frozen=True)
+class OptimizerRecord(Record):
+    """One optimizer name: its factory, defaults and the quirks the engine must honour."""
+
+    needs_closure: bool = False  # step(closure) re-evaluates the loss (LBFGS)
+    sparse_grad: bool = False  # gradients must be handed over as sparse tensors (SparseAdam)
+    matrix_param: bool = False  # only 2-D parameters: a point is run as a 1 x D matrix (Muon)
+    elementwise: bool = True  # the update of one coordinate depends on that coordinate alone
+    note: str = ""  # how optviz adapts the optimizer to a point on a surface, if it must
+
+    @property
+    def quirks(self) -> list[str]:
+        out = []
+        if self.needs_closure:
+            out.append("needs a closure: optviz passes one that re-evaluates the function")
+        if self.sparse_grad:
+            out.append("needs sparse gradients: optviz converts each gradient to a sparse tensor")
+        if self.matrix_param:
+            out.append("takes only 2-D parameters: optviz runs the point as a 1 x D matrix")
+        if not self.elementwise:
+            out.append("not element-wise: coordinates interact in the update")
+        return out
+
+
+OPTIMIZERS: Registry[OptimizerRecord] = Registry("optimizer")
+
+_T = "torch.optim."
+
+for _rec in (
+    OptimizerRecord("sgd", _T + "SGD", "Stochastic gradient descent, optional (Nesterov) momentum",
+                    display="SGD"),
+    OptimizerRecord("adam", _T + "Adam", "Adam: momentum plus per-coordinate RMS scaling",
+                    display="Adam"),
+    OptimizerRecord("adamw", _T + "AdamW", "Adam with decoupled weight decay", display="AdamW"),
+    OptimizerRecord("adamax", _T + "Adamax", "Adam with an infinity-norm second moment",
+                    display="Adamax"),
+    OptimizerRecord("nadam", _T + "NAdam", "Adam with Nesterov momentum", display="NAdam"),
+    OptimizerRecord("radam", _T + "RAdam", "Rectified Adam: variance-corrected warm start",
+                    display="RAdam"),
+    OptimizerRecord("rmsprop", _T + "RMSprop", "RMSProp: steps scaled by a running RMS of grads",
+                    display="RMSprop"),
+    OptimizerRecord("adagrad", _T + "Adagrad", "AdaGrad: steps scaled by accumulated squared grads",
+                    display="Adagrad"),
+    OptimizerRecord("adadelta", _T + "Adadelta", "AdaDelta: AdaGrad with unit-corrected steps",
+                    display="Adadelta"),
+    OptimizerRecord("asgd", _T + "ASGD", "Averaged SGD", display="ASGD"),
+    OptimizerRecord("rprop", _T + "Rprop", "Resilient backprop: sign-based adaptive steps",
+                    display="Rprop"),
+    OptimizerRecord("lbfgs", _T + "LBFGS", "Limited-memory BFGS quasi-Newton method",
+                    display="LBFGS", needs_closure=True, elementwise=False),
+    OptimizerRecord("sparse_adam", _T + "SparseAdam", "Adam for sparse gradients (lazy updates)",
+                    display="SparseAdam", sparse_grad=True),
+    OptimizerRecord("adafactor", _T + "Adafactor", "Adafactor: factored second-moment estimates",
+                    display="Adafactor", elementwise=False),
+    OptimizerRecord("muon", _T + "Muon", "Muon: momentum orthogonalised by Newton-Schulz",
+                    display="Muon", matrix_param=True, elementwise=False),
+    # Presets of the hand-written-optimizer article (GD, MomentumGD, NesterovGD).
+    OptimizerRecord("gd", _T + "SGD", "Plain gradient descent (SGD without momentum)",
+                    display="GD", aliases=("GradientDescent",)),
+    OptimizerRecord("momentum", _T + "SGD", "Gradient descent with momentum 0.9",
+                    display="Momentum", aliases=("MomentumGD",), defaults={"momentum": 0.9}),
+    OptimizerRecord("nesterov", _T + "SGD", "Gradient descent with Nesterov momentum 0.9",
+                    display="Nesterov", aliases=("NesterovGD", "nag"),
+                    defaults={"momentum": 0.9, "nesterov": True}),
+):
+    OPTIMIZERS.add(_rec)
+
+
+@dataclass(frozen=True)
+class OptimizerPlan:
+    """A resolved optimizer: record, factory, checked keyword arguments and legend label."""
+
+    record: OptimizerRecord
+    factory: Any
+    kwargs: dict[str, Any]
+    label: str
+
+
+def format_value(value: Any) -> str:
+    """Compact text for a setting in a legend: ``0.1``, ``1e-05``, ``(0.9, 0.99)``."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(format_value(v) for v in value) + ")"
+    return str(value)
+
+
+def plan_optimizer(
+    spec: OptimizerSpec, lr: float | None = None, common: dict[str, Any] | None = None
+) -> OptimizerPlan:
+    """Resolve a spec against the registry and the factory's signature.
+
+    Precedence, lowest first: the record's preset, ``--kebab`` settings for the whole call,
+    ``--lr``, then the spec's own inline settings.
+    """
+    record = OPTIMIZERS.resolve(spec.name)
+    factory = record.load()
+    valid = signature_params(factory)
+    if common:
+        for key in common:
+            if key not in valid:
+                raise UnknownSettingError(
+                    f"--{key.replace('_', '-')} does not apply to {record.label}, which takes: "
+                    f"{', '.join(valid)}; set it per optimizer instead (NAME:{key}=VALUE)"
+                )
+    explicit = dict(common or {})
+    if lr is not None:
+        explicit["lr"] = lr
+    explicit.update(spec.settings)
+    explicit = check_settings(record.label, explicit, valid)
+    kwargs = {**record.defaults, **explicit}
+    shown = {"lr": kwargs.get("lr", valid.get("lr")), **explicit}
+    inner = ", ".join(f"{k}={format_value(v)}" for k, v in shown.items() if v is not None)
+    label = f"{record.label} ({inner})" if inner else record.label
+    return OptimizerPlan(record=record, factory=factory, kwargs=kwargs, label=label)
+
+
+def boolean_settings() -> set[str]:
+    """Keywords with a boolean default in any registered factory: these are bare flags."""
+    keys: set[str] = set()
+    for record in OPTIMIZERS:
+        for key, default in signature_params(record.load()).items():
+            if isinstance(default, bool):
+                keys.add(key)
+    return keys

@@ -1,0 +1,1 @@
+"""Problems the engine optimises: analytic test functions (and, later, a linear model)."""

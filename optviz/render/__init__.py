@@ -1,0 +1,1 @@
+"""Renderers: plain result data in, matplotlib ``Figure`` out. No torch in here."""

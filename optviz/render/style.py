@@ -1,0 +1,40 @@
+"""Shared look: a palette with a stable colour per name, and deterministic PNG bytes."""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Sequence
+
+from matplotlib.figure import Figure
+
+# tab10 without its grey (which vanishes on grey contours), plus two more distinct colours.
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#bcbd22", "#17becf", "#000000", "#6b3fa0",
+)
+
+
+def colours_for(names: Sequence[str]) -> list[str]:
+    """A colour per name: the name's own colour (from a hash, so it is the same in every
+    figure) unless an earlier name in this figure took it, then the next free one."""
+    taken: set[int] = set()
+    out = []
+    for name in names:
+        idx = zlib.crc32(name.encode()) % len(PALETTE)
+        for _ in range(len(PALETTE)):
+            if idx not in taken:
+                break
+            idx = (idx + 1) % len(PALETTE)
+        taken.add(idx)
+        if len(taken) == len(PALETTE):
+            taken.clear()
+        out.append(PALETTE[idx])
+    return out
+
+
+def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
+    """The figure as PNG bytes with no time stamp or software tag, so output is deterministic."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
