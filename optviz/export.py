@@ -21,11 +21,24 @@ def check_format(path: Path) -> str:
     return suffix
 
 
-def to_json(result: TrajectoryResult, extra: dict[str, Any] | None = None) -> str:
-    data = result.to_dict()
-    if extra:
-        data.update(extra)
-    return json.dumps(data, indent=1, allow_nan=False) + "\n"
+def dumps(obj: Any, indent: int = 0) -> str:
+    """JSON with one key per line but number lists (and lists of them) kept on one line each,
+    so that a 1000-step path stays readable."""
+    pad, inner = " " * indent, " " * (indent + 1)
+    if isinstance(obj, dict) and obj:
+        items = [f"{inner}{json.dumps(str(k))}: {dumps(v, indent + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list) and obj and all(isinstance(v, list) for v in obj):
+        rows = [inner + json.dumps(v, allow_nan=False) for v in obj]
+        return "[\n" + ",\n".join(rows) + "\n" + pad + "]"
+    if isinstance(obj, list) and any(isinstance(v, dict) for v in obj):
+        rows = [inner + dumps(v, indent + 1) for v in obj]
+        return "[\n" + ",\n".join(rows) + "\n" + pad + "]"
+    return json.dumps(obj, allow_nan=False, ensure_ascii=False)
+
+
+def to_json(result: TrajectoryResult) -> str:
+    return dumps(result.to_dict()) + "\n"
 
 
 def to_csv(result: TrajectoryResult) -> str:
