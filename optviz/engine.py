@@ -53,8 +53,8 @@ def run_one(
     x = start.detach().clone().reshape(shape).requires_grad_(True)
     try:
         opt = plan.factory([x], **plan.kwargs)
-    except (ValueError, TypeError, RuntimeError) as exc:
-        raise BadValueError(f"{plan.label}: {exc}") from None
+    except Exception as exc:  # torch validates its own arguments; any failure here is input
+        raise BadValueError(f"{plan.label}: {type(exc).__name__}: {exc}") from None
 
     def closure() -> torch.Tensor:
         opt.zero_grad()

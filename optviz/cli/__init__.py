@@ -43,7 +43,7 @@ class OptvizGroup(TyperGroup):
             if _debug():
                 raise
             _fail(str(exc), exc.exit_code)
-        except click_exc.Abort:
+        except typer.Abort:
             _fail("aborted", 130)
         except click_exc.ClickException as exc:
             if _debug():
@@ -53,6 +53,11 @@ class OptvizGroup(TyperGroup):
             _fail(exc.format_message() + hint, exc.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+        except Exception as exc:  # a bug, not bad input: still one line unless debugging
+            if _debug():
+                raise
+            _fail(f"internal error: {type(exc).__name__}: {exc} "
+                  "(run again with OPTVIZ_DEBUG=1 for the traceback)", 1)
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)

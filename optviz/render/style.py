@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
-# tab10 without its grey (which vanishes on grey contours), plus two more distinct colours.
+# tab10 with black in place of its grey, which vanishes on grey contours.
 PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#bcbd22", "#17becf", "#000000", "#6b3fa0",
+    "#8c564b", "#e377c2", "#bcbd22", "#17becf", "#000000",
 )
 
 
