@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optviz.errors import BadValueError
 from optviz.export import check_format, export_text
 from optviz.outputs import atomic_write, check_writable
 from optviz.spec import TrajectorySpec
@@ -26,14 +27,14 @@ class Written:
     export: Path | None
 
 
-def run_trajectory_spec(spec: TrajectorySpec, common: dict[str, Any] | None = None):
+def run_trajectory_spec(spec: TrajectorySpec) -> TrajectoryResult:
     """Resolve names and run the engine: spec -> registry -> engine -> result."""
     from optviz.engine import run_trajectory
     from optviz.functions import FUNCTIONS
     from optviz.optimizers import plan_optimizer
 
     function = FUNCTIONS.resolve(spec.function)
-    plans = [plan_optimizer(o, lr=spec.lr, common=common) for o in spec.optimizers]
+    plans = [plan_optimizer(o, lr=spec.lr, common=spec.settings) for o in spec.optimizers]
     return run_trajectory(function, plans, start=spec.start, steps=spec.steps,
                           device=spec.device, dtype=spec.dtype, seed=spec.seed)
 
@@ -56,17 +57,19 @@ def default_name(spec: TrajectorySpec) -> Path:
     return Path(stem[:120] + ".png")
 
 
-def trajectory(spec: TrajectorySpec, output: Path | None = None, export: Path | None = None,
-               common: dict[str, Any] | None = None) -> Written:
-    """Run, draw and write a trajectory figure (and an export, if asked)."""
+def trajectory(spec: TrajectorySpec) -> Written:
+    """Run, draw and write a trajectory figure (and an export, if the spec asks for one)."""
     from optviz.render.style import png_bytes
 
-    image = output or default_name(spec)
+    image = Path(spec.output) if spec.output else default_name(spec)
+    export = Path(spec.export) if spec.export else None
+    if image.suffix.lower() != ".png":
+        raise BadValueError(f"output {image}: optviz writes PNG files; use a .png name")
     check_writable(image)
     if export is not None:
         check_format(export)
         check_writable(export)
-    result = run_trajectory_spec(spec, common)
+    result = run_trajectory_spec(spec)
     atomic_write(image, png_bytes(draw_trajectory(result)))
     if export is not None:
         atomic_write(export, export_text(result, export))

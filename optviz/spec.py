@@ -44,6 +44,7 @@ class TrajectorySpec(_Spec):
 
     kind: Literal["trajectory"] = "trajectory"
     optimizers: list[OptimizerSpec] = Field(min_length=1)
+    settings: dict[str, Any] = Field(default_factory=dict)  # --kebab settings, for every optimizer
     function: str = "quadratic"
     start: list[float] | None = None
     steps: int = Field(100, ge=1, le=1_000_000)
@@ -51,6 +52,8 @@ class TrajectorySpec(_Spec):
     device: str = "cpu"
     dtype: Literal["float32", "float64"] = "float32"
     seed: int = 0
+    output: str | None = None
+    export: str | None = None
 
 
 _PLAIN = {"greater_than": "must be > {gt}", "greater_than_equal": "must be >= {ge}",

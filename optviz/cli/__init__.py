@@ -75,9 +75,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from optviz.cli import listing, show, trajectory
+    from optviz.cli import listing, render, show, trajectory
 
-    for module in (trajectory, listing, show):
+    for module in (trajectory, render, listing, show):
         module.register(app)
 
 

@@ -18,7 +18,7 @@ def parse_floats(option: str, text: str | None) -> list[float] | None:
             from None
 
 
-def spec_from_cli(tokens: list[str], flags: set[str], **fields: Any) -> tuple[Any, dict[str, Any]]:
+def spec_from_cli(tokens: list[str], flags: set[str], **fields: Any) -> Any:
     """Split names from ``--kebab`` settings and build the trajectory spec."""
     from optviz.settings import parse_cli_tokens
     from optviz.spec import TrajectorySpec, build
@@ -26,5 +26,11 @@ def spec_from_cli(tokens: list[str], flags: set[str], **fields: Any) -> tuple[An
     names, common = parse_cli_tokens(tokens, flags)
     if not names:
         raise BadValueError("name at least one optimizer, e.g. 'optviz trajectory adam --lr 0.1'")
-    spec = build(TrajectorySpec, {"optimizers": names, **fields}, cli=True)
-    return spec, common
+    return build(TrajectorySpec, {"optimizers": names, "settings": common, **fields}, cli=True)
+
+
+def print_config(spec: Any) -> None:
+    """The spec as YAML on stdout: ``optviz render`` of that file draws the same picture."""
+    from optviz.config import dump_yaml
+
+    print(dump_yaml(spec), end="")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from optviz.cli.common import parse_floats, spec_from_cli
+from optviz.cli.common import parse_floats, print_config, spec_from_cli
 
 EPILOG = (
     "Settings: --lr sets every optimizer's learning rate; any other keyword of the optimizers' "
@@ -32,18 +32,23 @@ def trajectory_cmd(
     output: Path = typer.Option(None, "--output", "-o",
                                 help="PNG to write (default: derived from the call)."),
     export: Path = typer.Option(None, "--export", help="Also write the paths as .json or .csv."),
+    dump_config: bool = typer.Option(False, "--dump-config",
+                                     help="Print the call as a YAML config and exit."),
 ) -> None:
     """Draw optimizer paths on a contour of a test function, with a loss-vs-step panel."""
     from optviz.optimizers import boolean_settings
     from optviz.pipeline import trajectory
 
-    spec, common = spec_from_cli(
+    spec = spec_from_cli(
         [*(optimizers or []), *ctx.args], boolean_settings(),
         function=function, start=parse_floats("--start", start), steps=steps, lr=lr,
         device=device, dtype=dtype, seed=seed,
+        output=str(output) if output else None, export=str(export) if export else None,
     )
-    written = trajectory(spec, output=output, export=export, common=common)
-    report(written)
+    if dump_config:
+        print_config(spec)
+        return
+    report(trajectory(spec))
 
 
 def report(written) -> None:
