@@ -8,8 +8,8 @@ import typer
 
 
 def render_cmd(
-    config: Path = typer.Argument(..., help="A YAML config (see 'optviz trajectory --dump-config')."),
-    output: Path = typer.Option(None, "--output", "-o", help="PNG to write (overrides the config)."),
+    config: Path = typer.Argument(..., help="A YAML config ('optviz trajectory --dump-config')."),
+    output: Path = typer.Option(None, "--output", "-o", help="PNG to write (overrides config)."),
 ) -> None:
     """Render one YAML config to a PNG."""
     from optviz.cli.trajectory import report
