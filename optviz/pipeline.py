@@ -19,6 +19,16 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class Rendered:
+    """A drawn figure held in memory: PNG bytes and the data an export or sidecar holds."""
+
+    spec: Any
+    png: bytes
+    data: dict[str, Any]
+    result: Any
+
+
+@dataclass
 class Written:
     """What a command wrote, for the summary line it prints."""
 
@@ -57,10 +67,25 @@ def default_name(spec: TrajectorySpec) -> Path:
     return Path(stem[:120] + ".png")
 
 
-def trajectory(spec: TrajectorySpec) -> Written:
-    """Run, draw and write a trajectory figure (and an export, if the spec asks for one)."""
+def render_trajectory(spec: TrajectorySpec) -> Rendered:
+    """Spec -> result -> PNG bytes, with nothing written."""
     from optviz.render.style import png_bytes
 
+    result = run_trajectory_spec(spec)
+    return Rendered(spec=spec, png=png_bytes(draw_trajectory(result)), data=result.to_dict(),
+                    result=result)
+
+
+def render_spec(spec: Any) -> Rendered:
+    """Any figure spec to a rendered figure; the kind picks the path."""
+    return RENDERERS[spec.kind](spec)
+
+
+RENDERERS: dict[str, Any] = {"trajectory": render_trajectory}
+
+
+def trajectory(spec: TrajectorySpec) -> Written:
+    """Run, draw and write a trajectory figure (and an export, if the spec asks for one)."""
     image = Path(spec.output) if spec.output else default_name(spec)
     export = Path(spec.export) if spec.export else None
     if image.suffix.lower() != ".png":
@@ -69,8 +94,8 @@ def trajectory(spec: TrajectorySpec) -> Written:
     if export is not None:
         check_format(export)
         check_writable(export)
-    result = run_trajectory_spec(spec)
-    atomic_write(image, png_bytes(draw_trajectory(result)))
+    rendered = render_spec(spec)
+    atomic_write(image, rendered.png)
     if export is not None:
-        atomic_write(export, export_text(result, export))
-    return Written(result=result, image=image, export=export)
+        atomic_write(export, export_text(rendered.result, export))
+    return Written(result=rendered.result, image=image, export=export)
