@@ -1,6 +1,7 @@
 """YAML configs: one file describes one figure with the same keys as the CLI's flags.
 
-Read with ``yaml.safe_load`` only, so a config can never construct Python objects.
+Read with ``yaml.safe_load`` only, so a config can never construct Python objects. Errors name
+the file, the line and the key: ``configs/x.yaml:7 optimizers[1].lr: must be > 0``.
 """
 
 from __future__ import annotations
@@ -8,36 +9,134 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from optviz.errors import BadValueError, OutputError
-from optviz.spec import TrajectorySpec, build
+from optviz.errors import BadValueError, OptvizError, OutputError
+from optviz.spec import EmaSpec, TrajectorySpec, build
 
-KINDS: dict[str, type] = {"trajectory": TrajectorySpec}
+KINDS: dict[str, type] = {"trajectory": TrajectorySpec, "ema": EmaSpec}
+
+# Dotted paths a config may name without --allow-imports: these import nothing of the user's.
+SAFE_PREFIXES = ("torch.optim.", "optviz.")
+
+
+def _compact(value: Any) -> Any:
+    """Drop empty mappings and lists, and lift optimizer settings to the optimizer's own keys."""
+    if isinstance(value, dict):
+        out = {k: _compact(v) for k, v in value.items() if v not in ({}, [], None)}
+        if "name" in out and isinstance(out.get("settings"), dict):
+            out.update(out.pop("settings"))
+        return out
+    if isinstance(value, list):
+        return [_compact(v) for v in value]
+    return value
 
 
 def dump_yaml(spec: Any) -> str:
+    """The spec as a YAML config in its canonical form (short keys, flow-style number lists)."""
     import yaml
 
-    data = spec.model_dump(mode="json", exclude_none=True)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    data = _compact(spec.model_dump(mode="json", exclude_none=True))
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None)
 
 
-def load_config(path: Path) -> Any:
-    """Read and validate one config file into its spec."""
+def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the deepest node of ``loc`` found in the YAML text."""
     import yaml
 
     try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise OutputError(f"cannot read {path}: {exc.strerror}") from None
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [v for k, v in node.value if getattr(k, "value", None) == str(part)]
+            if not match:
+                break
+            node = match[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def _names(data: Any) -> list[str]:
+    """Every optimizer/scheduler name a config mentions, nested ones included."""
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key in ("name", "class_path"):
+            if isinstance(data.get(key), str):
+                found.append(data[key])
+        for value in data.values():
+            found.extend(_names(value))
+    elif isinstance(data, list):
+        for value in data:
+            if isinstance(value, str) and ("." in value.split(":", 1)[0]):
+                found.append(value.split(":", 1)[0])
+            else:
+                found.extend(_names(value))
+    return found
+
+
+def check_imports(data: Any, source: str, allow_imports: bool) -> None:
+    """Refuse dotted paths outside torch.optim and optviz unless imports are allowed."""
+    if allow_imports:
+        return
+    for name in _names(data):
+        if "." in name and not name.startswith(SAFE_PREFIXES):
+            raise BadValueError(
+                f"{source}: names {name!r}, an import path outside torch.optim and optviz; "
+                "a config from elsewhere must not run code, so pass --allow-imports to allow it"
+            )
+
+
+def parse_config(text: str, source: str, allow_imports: bool = False) -> Any:
+    """Validate YAML text into its spec; errors name ``source:line key``."""
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        where = f"{source}:{mark.line + 1}" if mark else source
         raise BadValueError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
     if not isinstance(data, dict):
-        raise BadValueError(f"{path}: a config is a YAML mapping of keys to values")
+        raise BadValueError(f"{source}: a config is a YAML mapping of keys to values")
     kind = data.get("kind", "trajectory")
     if kind not in KINDS:
-        raise BadValueError(f"{path}: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-    return build(KINDS[kind], data, source=str(path))
+        raise BadValueError(f"{source}: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    check_imports(data, source, allow_imports)
+    try:
+        return build(KINDS[kind], data, source=source)
+    except BadValueError as exc:
+        loc = getattr(exc, "loc", ())
+        line = line_of(text, loc)
+        if line is None:
+            raise
+        raise BadValueError(str(exc).replace(f"{source} ", f"{source}:{line} ", 1)) from None
+
+
+def load_config(path: Path | str, allow_imports: bool = False) -> Any:
+    """Read and validate one config file into its spec."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise OptvizError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise OutputError(f"cannot read {path}: not UTF-8 text") from None
+    return parse_config(text, str(path), allow_imports)
+
+
+def json_schema() -> dict[str, Any]:
+    """One JSON Schema for every config kind, told apart by ``kind``."""
+    from typing import Annotated, Union
+
+    from pydantic import Field, TypeAdapter
+
+    union = Annotated[Union[tuple(KINDS.values())], Field(discriminator="kind")]  # noqa: UP007
+    schema = TypeAdapter(union).json_schema()
+    schema["title"] = "optviz config"
+    return schema

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from optviz.errors import BadValueError
-from optviz.result import TrajectoryResult
+from optviz.result import PanelsResult, TrajectoryResult
 
 FORMATS = (".json", ".csv")
 
@@ -37,8 +37,9 @@ def dumps(obj: Any, indent: int = 0) -> str:
     return json.dumps(obj, allow_nan=False, ensure_ascii=False)
 
 
-def to_json(result: TrajectoryResult) -> str:
-    return dumps(result.to_dict()) + "\n"
+def to_json(result: Any) -> str:
+    data = result.to_dict() if hasattr(result, "to_dict") else result
+    return dumps(data) + "\n"
 
 
 def to_csv(result: TrajectoryResult) -> str:
@@ -54,5 +55,33 @@ def to_csv(result: TrajectoryResult) -> str:
     return buf.getvalue()
 
 
-def export_text(result: TrajectoryResult, path: Path) -> str:
-    return to_json(result) if check_format(path) == ".json" else to_csv(result)
+def panels_to_csv(result: PanelsResult) -> str:
+    """The rows of every panel, each prefixed with the panel's index."""
+    lines: list[str] = []
+    for i, sub in enumerate(result.results):
+        header, *rows = to_csv(sub).splitlines()
+        if not lines:
+            lines.append("panel," + header)
+        lines.extend(f"{i},{row}" for row in rows)
+    return "\n".join(lines) + "\n"
+
+
+def ema_to_csv(data: dict[str, Any]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["beta", "steps_back", "weight"])
+    for beta, weights in zip(data["betas"], data["weights"], strict=True):
+        for i, w in enumerate(weights):
+            writer.writerow([beta, i, repr(w)])
+    return buf.getvalue()
+
+
+def export_text(result: Any, path: Path) -> str:
+    """The export of any result, JSON or CSV by the file's suffix."""
+    if check_format(path) == ".json":
+        return to_json(result)
+    if isinstance(result, PanelsResult):
+        return panels_to_csv(result)
+    if isinstance(result, dict) and result.get("kind") == "ema":
+        return ema_to_csv(result)
+    return to_csv(result)

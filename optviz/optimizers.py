@@ -128,11 +128,13 @@ def plan_optimizer(
     if lr is not None:
         explicit["lr"] = lr
     explicit.update(spec.settings)
+    if spec.lr is not None:
+        explicit["lr"] = spec.lr
     explicit = check_settings(record.label, explicit, valid)
     kwargs = {**record.defaults, **explicit}
     shown = {"lr": kwargs.get("lr", valid.get("lr")), **explicit}
     inner = ", ".join(f"{k}={format_value(v)}" for k, v in shown.items() if v is not None)
-    label = f"{record.label} ({inner})" if inner else record.label
+    label = spec.label or (f"{record.label} ({inner})" if inner else record.label)
     return OptimizerPlan(record=record, factory=factory, kwargs=kwargs, label=label)
 
 

@@ -60,11 +60,16 @@ def draw_trajectory(result: TrajectoryResult) -> Figure:
     return trajectory_figure(result, grid, view)
 
 
-def default_name(spec: TrajectorySpec) -> Path:
+def default_name(spec: Any) -> Path:
     """A file name derived from the call: ``trajectory_quadratic_adam+sgd.png``."""
-    names = "+".join(o.name for o in spec.optimizers)
-    stem = re.sub(r"[^A-Za-z0-9_.+-]+", "-", f"trajectory_{spec.function}_{names}")
-    return Path(stem[:120] + ".png")
+    if spec.kind != "trajectory":
+        stem = spec.kind
+    elif spec.layout == "panels":
+        stem = f"trajectory_{spec.function}_panels"
+    else:
+        names = "+".join(o.name for o in spec.optimizers)
+        stem = f"trajectory_{spec.function}_{names}"
+    return Path(re.sub(r"[^A-Za-z0-9_.+-]+", "-", stem)[:120] + ".png")
 
 
 def render_trajectory(spec: TrajectorySpec) -> Rendered:
@@ -76,16 +81,50 @@ def render_trajectory(spec: TrajectorySpec) -> Rendered:
                     result=result)
 
 
+def render_panels(spec: TrajectorySpec) -> Rendered:
+    """A grid of trajectory panels: each panel's spec is run and drawn on its own axes."""
+    from optviz.engine import surface
+    from optviz.functions import FUNCTIONS
+    from optviz.render.style import png_bytes
+    from optviz.render.trajectory import choose_view, panels_figure
+    from optviz.result import PanelsResult
+
+    items, results = [], []
+    for panel, sub in zip(spec.panels, spec.panel_specs(), strict=True):
+        result = run_trajectory_spec(sub)
+        view = choose_view(result)
+        items.append((panel.title, result, surface(FUNCTIONS.resolve(result.function), view),
+                      view))
+        results.append(result)
+    rows, cols = spec.grid()
+    fig = panels_figure(items, rows, cols, spec.title)
+    panels = PanelsResult(titles=[p.title for p in spec.panels], results=results)
+    return Rendered(spec=spec, png=png_bytes(fig), data=panels.to_dict(), result=panels)
+
+
+def render_ema(spec: Any) -> Rendered:
+    """The EMA-weights figure of the torch.optim article."""
+    from optviz.render.ema import ema_figure, ema_weights
+    from optviz.render.style import png_bytes
+
+    weights = [ema_weights(b, spec.points) for b in spec.betas]
+    data = {"kind": "ema", "betas": list(spec.betas), "weights": weights}
+    return Rendered(spec=spec, png=png_bytes(ema_figure(spec.betas, weights, spec.title)),
+                    data=data, result=data)
+
+
 def render_spec(spec: Any) -> Rendered:
-    """Any figure spec to a rendered figure; the kind picks the path."""
+    """Any figure spec to a rendered figure; the kind (and layout) picks the path."""
+    if spec.kind == "trajectory" and spec.layout == "panels":
+        return render_panels(spec)
     return RENDERERS[spec.kind](spec)
 
 
-RENDERERS: dict[str, Any] = {"trajectory": render_trajectory}
+RENDERERS: dict[str, Any] = {"trajectory": render_trajectory, "ema": render_ema}
 
 
-def trajectory(spec: TrajectorySpec) -> Written:
-    """Run, draw and write a trajectory figure (and an export, if the spec asks for one)."""
+def write_figure(spec: Any) -> Written:
+    """Run, draw and write any figure (and an export, if the spec asks for one)."""
     image = Path(spec.output) if spec.output else default_name(spec)
     export = Path(spec.export) if spec.export else None
     if image.suffix.lower() != ".png":

@@ -62,9 +62,102 @@ class TrajectoryResult:
 
 
 @dataclass
+class PanelsResult:
+    """The results of a panels figure, one per panel, with the panels' titles."""
+
+    titles: list[str | None]
+    results: list[TrajectoryResult]
+
+    def to_dict(self) -> dict[str, Any]:
+        panels = []
+        for title, result in zip(self.titles, self.results, strict=True):
+            panels.append({"title": title, **result.to_dict()})
+        return {"kind": "trajectory", "layout": "panels", "panels": panels}
+
+
+@dataclass
 class Surface:
     """A function sampled on a plotting grid: ``z[i][j]`` is f(xs[j], ys[i]); 1-D has no ys."""
 
     xs: Any
     ys: Any
     z: Any
+
+
+@dataclass
+class PlateauTrace:
+    """What ReduceLROnPlateau saw and did, one entry per scheduler step.
+
+    ``at[k]`` is the optimizer step after which the k-th metric was given; ``reductions`` are
+    the optimizer steps that first used a reduced LR.
+    """
+
+    at: list[int]
+    metric: list[float | None]
+    best: list[float | None]
+    bad_steps: list[int]
+    cooldown: list[int]
+    reductions: list[int]
+    patience: int
+    cooldown_steps: int
+    source: str
+
+
+@dataclass
+class ScheduleRun:
+    """One scheduler's LR series: ``lr[i]`` is the LR that optimizer step i used (group 0).
+
+    ``momentum`` is the momentum (or Adam's beta1) per step when the scheduler cycles it, else
+    None; ``lr_groups`` holds every parameter group's series when the groups differ.
+    """
+
+    label: str
+    scheduler: str
+    class_path: str
+    parameters: dict[str, Any]
+    lr: list[float | None]
+    momentum: list[float | None] | None = None
+    momentum_name: str | None = None
+    lr_groups: list[list[float | None]] | None = None
+    plateau: PlateauTrace | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def steps(self) -> int:
+        return len(self.lr)
+
+
+@dataclass
+class ScheduleResult:
+    """Every run of one schedule figure, with the run's shape needed to draw it."""
+
+    lr: list[float]
+    epochs: int
+    steps_per_epoch: int
+    interval: str
+    optimizer: str
+    optimizer_name: str
+    seed: int
+    metric: str | None = None
+    runs: list[ScheduleRun] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def steps(self) -> int:
+        return self.epochs * self.steps_per_epoch
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": "schedule"}
+        data = asdict(self)
+        runs = data.pop("runs")
+        out.update(data)
+        out["steps"] = self.steps
+        out["runs"] = []
+        for run in runs:
+            keep = {k: v for k, v in run.items()
+                    if v is not None or k == "momentum"}
+            if not keep.get("warnings"):
+                keep.pop("warnings", None)
+            out["runs"].append(keep)
+        return out

@@ -20,30 +20,68 @@ class _Spec(BaseModel):
 class OptimizerSpec(_Spec):
     """One optimizer of a figure: a name and the factory's keyword settings.
 
-    Accepts ``"adam:lr=0.1"``, ``{name: adam, settings: {lr: 0.1}}`` and LightningCLI's
+    Accepts ``"adam:lr=0.1"``, ``{name: adam, lr: 0.1, betas: [0.9, 0.99]}`` (keys other than
+    ``name``, ``lr``, ``label`` and ``settings`` are settings), and LightningCLI's
     ``{class_path: torch.optim.Adam, init_args: {lr: 0.1}}``.
     """
 
     name: str = Field(min_length=1)
+    lr: float | None = Field(None, gt=0)
     settings: dict[str, Any] = Field(default_factory=dict)
+    label: str | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _forms(cls, data: Any) -> Any:
         if isinstance(data, str):
             name, settings = parse_inline(data)
-            return {"name": name, "settings": settings}
-        if isinstance(data, dict) and "class_path" in data:
+            data = {"name": name, "settings": settings}
+        elif isinstance(data, dict) and "class_path" in data:
             rest = {k: v for k, v in data.items() if k not in ("class_path", "init_args")}
-            return {"name": data["class_path"], "settings": data.get("init_args") or {}, **rest}
-        return data
+            data = {"name": data["class_path"], "settings": data.get("init_args") or {}, **rest}
+        if not isinstance(data, dict):
+            return data
+        own = {k: v for k, v in data.items() if k in ("name", "lr", "settings", "label")}
+        settings = dict(own.get("settings") or {})
+        settings.update({k: v for k, v in data.items() if k not in own})
+        if "lr" in settings and "lr" not in own:
+            own["lr"] = settings.pop("lr")
+        return {**own, "settings": settings}
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        # The schema editors see: the inline string form, or a mapping whose extra keys are
+        # the factory's settings (the before-validator above accepts both).
+        schema = dict(handler.resolve_ref_schema(handler(core_schema)))
+        schema["additionalProperties"] = True
+        schema.pop("required", None)
+        inline = {"type": "string", "description": "NAME or NAME:key=value,key=value"}
+        return {"anyOf": [inline, schema]}
+
+
+class PanelSpec(_Spec):
+    """One panel of a ``panels`` figure: any of the figure's keys, overriding the shared ones."""
+
+    optimizers: list[OptimizerSpec] | None = None
+    settings: dict[str, Any] | None = None
+    function: str | None = None
+    start: list[float] | None = None
+    steps: int | None = Field(None, ge=1, le=1_000_000)
+    lr: float | None = Field(None, gt=0)
+    title: str | None = None
 
 
 class TrajectorySpec(_Spec):
-    """A trajectory figure: optimizers run from one start on one function."""
+    """A trajectory figure: optimizers run from one start on one function.
+
+    ``layout: overlay`` (the default) draws every optimizer on one contour beside a loss panel;
+    ``layout: panels`` draws a rows x cols grid, one panel per entry of ``panels``, each taking
+    the figure's keys and overriding some of them.
+    """
 
     kind: Literal["trajectory"] = "trajectory"
-    optimizers: list[OptimizerSpec] = Field(min_length=1)
+    title: str | None = None
+    optimizers: list[OptimizerSpec] = Field(default_factory=list)
     settings: dict[str, Any] = Field(default_factory=dict)  # --kebab settings, for every optimizer
     function: str = "quadratic"
     start: list[float] | None = None
@@ -52,17 +90,83 @@ class TrajectorySpec(_Spec):
     device: str = "cpu"
     dtype: Literal["float32", "float64"] = "float32"
     seed: int = 0
+    layout: Literal["overlay", "panels"] = "overlay"
+    rows: int | None = Field(None, ge=1, le=12)
+    cols: int | None = Field(None, ge=1, le=12)
+    panels: list[PanelSpec] = Field(default_factory=list)
     output: str | None = None
     export: str | None = None
 
+    @model_validator(mode="after")
+    def _layout(self) -> TrajectorySpec:
+        if self.panels and "layout" not in self.model_fields_set:
+            object.__setattr__(self, "layout", "panels")
+        if self.layout == "overlay":
+            if self.panels:
+                raise ValueError("'panels' needs layout: panels")
+            if not self.optimizers:
+                raise ValueError("name at least one optimizer")
+            return self
+        if not self.panels:
+            raise ValueError("layout: panels needs a 'panels' list")
+        for i, panel in enumerate(self.panels):
+            if not (panel.optimizers or self.optimizers):
+                raise ValueError(f"panel {i} has no optimizers and the figure gives none")
+        rows, cols = self.grid()
+        if rows * cols < len(self.panels):
+            raise ValueError(f"{len(self.panels)} panels do not fit in {rows} x {cols}")
+        return self
 
-_PLAIN = {"greater_than": "must be > {gt}", "greater_than_equal": "must be >= {ge}",
-          "less_than": "must be < {lt}", "less_than_equal": "must be <= {le}",
+    def grid(self) -> tuple[int, int]:
+        """Rows and columns of a panels figure: as given, or as square as possible."""
+        n = len(self.panels)
+        if self.rows and self.cols:
+            return self.rows, self.cols
+        if self.cols:
+            return -(-n // self.cols), self.cols
+        if self.rows:
+            return self.rows, -(-n // self.rows)
+        cols = min(n, 4) if n > 1 else 1
+        return -(-n // cols), cols
+
+    def panel_specs(self) -> list[TrajectorySpec]:
+        """Each panel as an overlay spec of its own: the figure's keys with its overrides."""
+        base = self.model_dump(exclude={"layout", "rows", "cols", "panels", "title", "output",
+                                        "export"})
+        out = []
+        for panel in self.panels:
+            data = dict(base)
+            data.update(panel.model_dump(exclude_none=True))
+            out.append(TrajectorySpec.model_validate(data))
+        return out
+
+
+class EmaSpec(_Spec):
+    """The torch.optim article's figure of exponentially weighted averages: the weight
+    (1 − β)·β^i that an average with factor β gives the value i steps back."""
+
+    kind: Literal["ema"] = "ema"
+    title: str | None = None
+    betas: list[float] = Field(default_factory=lambda: [0.98, 0.95, 0.9, 0.8], min_length=1)
+    points: int = Field(100, ge=2, le=100_000)
+    output: str | None = None
+    export: str | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> EmaSpec:
+        for b in self.betas:
+            if not 0 < b < 1:
+                raise ValueError(f"beta {b} must be between 0 and 1")
+        return self
+
+
+_PLAIN = {"greater_than": "must be > {gt:g}", "greater_than_equal": "must be >= {ge:g}",
+          "less_than": "must be < {lt:g}", "less_than_equal": "must be <= {le:g}",
           "too_short": "needs at least {min_length} item(s)"}
 
 
 def _where(loc: tuple[Any, ...], cli: bool) -> str:
-    if cli and loc and isinstance(loc[0], str):
+    if cli and len(loc) == 1 and isinstance(loc[0], str):
         return "--" + str(loc[0]).replace("_", "-")
     parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc]
     return "".join(parts).lstrip(".") or "config"
@@ -79,4 +183,6 @@ def build(model: type[_Spec], data: dict[str, Any], source: str = "", cli: bool 
         msg = template.format(**err.get("ctx", {})) if template else err["msg"]
         msg = msg.removeprefix("Value error, ")
         prefix = f"{source} " if source else ""
-        raise BadValueError(f"{prefix}{_where(err['loc'], cli)}: {msg}") from None
+        error = BadValueError(f"{prefix}{_where(err['loc'], cli)}: {msg}")
+        error.loc = tuple(err["loc"])  # lets a config reader name the line
+        raise error from None

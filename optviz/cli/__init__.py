@@ -75,9 +75,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from optviz.cli import listing, render, show, trajectory
+    from optviz.cli import listing, render, schema, show, trajectory
 
-    for module in (trajectory, render, listing, show):
+    for module in (trajectory, render, listing, show, schema):
         module.register(app)
 
 

@@ -37,7 +37,7 @@ def trajectory_cmd(
 ) -> None:
     """Draw optimizer paths on a contour of a test function, with a loss-vs-step panel."""
     from optviz.optimizers import boolean_settings
-    from optviz.pipeline import trajectory
+    from optviz.pipeline import write_figure
 
     spec = spec_from_cli(
         [*(optimizers or []), *ctx.args], boolean_settings(),
@@ -48,7 +48,7 @@ def trajectory_cmd(
     if dump_config:
         print_config(spec)
         return
-    report(trajectory(spec))
+    report(write_figure(spec))
 
 
 def report(written) -> None:
@@ -56,7 +56,8 @@ def report(written) -> None:
     from rich.console import Console
 
     console = Console(highlight=False)
-    for run in written.result.runs:
+    results = getattr(written.result, "results", [written.result])
+    for run in (run for result in results for run in getattr(result, "runs", [])):
         if run.diverged:
             console.print(f"{run.label}: diverged at step {run.diverged}")
     console.print(f"wrote {written.image}")

@@ -153,3 +153,47 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
     ncol = 1 if len(result.runs) <= 3 else 2 if len(result.runs) <= 8 else 3
     fig.legend(loc="outside lower center", ncols=ncol, fontsize=9, frameon=False)
     return fig
+
+
+def draw_panel(ax: Axes, result: TrajectoryResult, surface: Surface,
+               view: Sequence[tuple[float, float]], title: str | None = None) -> Axes:
+    """One contour panel with its paths (no loss curve): the article's 2 x 4 grid cell."""
+    colours = colours_for([run.optimizer for run in result.runs])
+    if result.dim == 1:
+        ax.plot(surface.xs, surface.z, color="#5a6b7b", lw=1.2)
+        for run, colour in zip(result.runs, colours, strict=True):
+            draw_path(ax, run, colour, values=_array(run.loss))
+        draw_marks(ax, result, heights=[result.runs[0].loss[0]] if result.runs else None)
+        ax.set_xlim(*view[0])
+        zmin, zmax = float(np.min(surface.z)), float(np.max(surface.z))
+        ax.set_ylim(zmin - 0.05 * (zmax - zmin), zmax + 0.05 * (zmax - zmin))
+    else:
+        draw_contour(ax, surface, result.log_levels)
+        for run, colour in zip(result.runs, colours, strict=True):
+            draw_path(ax, run, colour)
+        draw_marks(ax, result)
+        ax.set_xlim(*view[0])
+        ax.set_ylim(*view[1])
+    if title is None and len(result.runs) == 1:
+        title = run_label(result.runs[0])
+    if title:
+        ax.set_title(title, fontsize=10)
+    if len(result.runs) > 1 or (result.runs and result.runs[0].diverged and title):
+        ax.legend(fontsize=7, loc="best", framealpha=0.8)
+    ax.tick_params(labelsize=8)
+    return ax
+
+
+def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
+                                         Sequence[tuple[float, float]]]],
+                  rows: int, cols: int, title: str | None = None) -> Figure:
+    """A rows x cols grid of contour panels; empty cells are hidden."""
+    fig = Figure(figsize=(4 * cols, 3.6 * rows + (0.4 if title else 0)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    for ax, (panel_title, result, surface, view) in zip(axes, panels, strict=False):
+        draw_panel(ax, result, surface, view, panel_title)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    return fig
