@@ -5,12 +5,14 @@ from __future__ import annotations
 import inspect
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from optviz.errors import UnknownNameError
 from optviz.functions import FUNCTIONS, FunctionRecord
 from optviz.names import did_you_mean
 from optviz.optimizers import OPTIMIZERS, OptimizerRecord, format_value
+from optviz.schedulers import QUANTITIES, SCHEDULERS, SchedulerRecord, format_setting
 
 
 def _fmt_point(p: tuple[float, ...]) -> str:
@@ -41,8 +43,21 @@ def function_table(pattern: str | None) -> Table:
     return table
 
 
+def scheduler_table(pattern: str | None) -> Table:
+    table = Table(title="schedulers", title_justify="left")
+    for col in ("name", "class", "preset", "from the run", "description"):
+        table.add_column(col, overflow="fold")
+    for rec in SCHEDULERS.filter(pattern):
+        preset = ", ".join(f"{k}={format_setting(v)}" for k, v in rec.defaults.items())
+        derived = ", ".join(f"{k} = {QUANTITIES[v]}" for k, v in rec.derived.items())
+        table.add_row(rec.name, rec.class_name, escape(preset), escape(derived), rec.description)
+    return table
+
+
 def print_table(kind: str, pattern: str | None) -> None:
-    table = optimizer_table(pattern) if kind == "optimizers" else function_table(pattern)
+    tables = {"optimizers": optimizer_table, "functions": function_table,
+              "schedulers": scheduler_table}
+    table = tables[kind](pattern)
     console = Console()
     if not table.row_count:
         console.print(f"no {kind} match {pattern!r}")
@@ -77,12 +92,37 @@ def _show_function(rec: FunctionRecord, console: Console) -> None:
     console.print(f"contour levels: {'logarithmic' if rec.log_levels else 'quadratic'}")
 
 
+def _show_scheduler(rec: SchedulerRecord, console: Console) -> None:
+    from optviz.schedulers import valid_settings
+
+    factory = rec.load()
+    signature = escape(f"{rec.target}{inspect.signature(factory)}")
+    console.print(f"[bold]{rec.name}[/bold]  {signature}")
+    console.print(rec.description)
+    if rec.aliases:
+        console.print("aliases: " + escape(", ".join(rec.aliases)))
+    table = Table("setting", "default", "preset", title="settings", title_justify="left")
+    for key, default in valid_settings(factory).items():
+        shown = "required" if default is inspect.Parameter.empty else format_setting(default)
+        if key in rec.defaults:
+            preset = format_setting(rec.defaults[key])
+        elif key in rec.derived:
+            preset = f"from the run: {QUANTITIES[rec.derived[key]]}"
+        else:
+            preset = ""
+        table.add_row(key, escape(shown), escape(preset))
+    console.print(table)
+    console.print("quirks: " + escape("; ".join(rec.quirks) if rec.quirks else "none"))
+
+
 def show(name: str) -> None:
     console = Console()
     if name in OPTIMIZERS:
         _show_optimizer(OPTIMIZERS.resolve(name), console)
     elif name in FUNCTIONS:
         _show_function(FUNCTIONS.resolve(name), console)
+    elif name in SCHEDULERS:
+        _show_scheduler(SCHEDULERS.resolve(name), console)
     else:
-        known = [*OPTIMIZERS.names(), *FUNCTIONS.names()]
+        known = [*OPTIMIZERS.names(), *FUNCTIONS.names(), *SCHEDULERS.names()]
         raise UnknownNameError(f"unknown name {name!r}{did_you_mean(name, known)}")

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from optviz.errors import BadValueError, OptvizError, OutputError
-from optviz.spec import EmaSpec, TrajectorySpec, build
+from optviz.spec import EmaSpec, ScheduleSpec, TrajectorySpec, build
 
-KINDS: dict[str, type] = {"trajectory": TrajectorySpec, "ema": EmaSpec}
+KINDS: dict[str, type] = {"trajectory": TrajectorySpec, "ema": EmaSpec,
+                          "schedule": ScheduleSpec}
 
 # Dotted paths a config may name without --allow-imports: these import nothing of the user's.
 SAFE_PREFIXES = ("torch.optim.", "optviz.")
@@ -34,7 +35,9 @@ def dump_yaml(spec: Any) -> str:
     """The spec as a YAML config in its canonical form (short keys, flow-style number lists)."""
     import yaml
 
-    data = _compact(spec.model_dump(mode="json", exclude_none=True))
+    # Only what differs from the defaults: the shortest config that renders the same figure.
+    data = {"kind": spec.kind, **spec.model_dump(mode="json", exclude_defaults=True)}
+    data = _compact(data)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None)
 
 

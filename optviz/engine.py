@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ from optviz.errors import BadValueError
 from optviz.functions import FunctionRecord
 from optviz.optimizers import OptimizerPlan
 from optviz.result import Run, Surface, TrajectoryResult, finite_or_none
+from optviz.tracking import Extras
 
 # A path counts as diverged once it is this many half-widths of the domain from its centre.
 ESCAPE_FACTOR = 100.0
@@ -40,26 +42,36 @@ def _escape_bounds(domain: Sequence[Sequence[float]]) -> tuple[list[float], list
     return centre, reach
 
 
+def _rows(points: torch.Tensor) -> list[list[float | None]]:
+    return [[finite_or_none(v) for v in row] for row in points.cpu().double().tolist()]
+
+
 def run_one(
     fn: Callable[[torch.Tensor], torch.Tensor],
     plan: OptimizerPlan,
     start: torch.Tensor,
     steps: int,
     domain: Sequence[Sequence[float]],
+    scheduler: Any = None,
+    show_state: bool = False,
 ) -> Run:
-    """Run one optimizer from ``start`` for ``steps`` steps, honouring the record's quirks."""
+    """Run one optimizer from ``start`` for ``steps`` steps, honouring the record's quirks;
+    with a scheduler plan the LR each step used is recorded, with ``show_state`` the state."""
     record = plan.record
     shape = (1, start.numel()) if record.matrix_param else (start.numel(),)
     x = start.detach().clone().reshape(shape).requires_grad_(True)
     try:
-        opt = plan.factory([x], **plan.kwargs)
+        opt = plan.build([x])
     except Exception as exc:  # torch validates its own arguments; any failure here is input
         raise BadValueError(f"{plan.label}: {type(exc).__name__}: {exc}") from None
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
         loss = fn(x).sum()
-        loss.backward()
+        with warnings.catch_warnings():
+            # create_graph's reference-cycle warning: zero_grad(set_to_none) breaks the cycle.
+            warnings.filterwarnings("ignore", message="Using backward.. with create_graph")
+            loss.backward(create_graph=record.create_graph)
         if record.sparse_grad:
             x.grad = x.grad.to_sparse()
         return loss
@@ -69,11 +81,17 @@ def run_one(
     r = torch.tensor(reach, dtype=x.dtype, device=x.device)
     points = torch.full((steps + 1, start.numel()), math.nan, dtype=x.dtype, device=x.device)
     losses = torch.full((steps + 1,), math.nan, dtype=x.dtype, device=x.device)
+    slow_of = getattr(opt, "slow_weights", None)  # Lookahead: its slow weights are drawn too
+    slow = points.clone() if slow_of else None
     with torch.no_grad():
         points[0] = x.reshape(-1)
         losses[0] = fn(x).sum()
+        if slow is not None:
+            slow[0] = slow_of()[0].reshape(-1)
     diverged = None
+    extras = Extras(opt, scheduler, show_state=show_state, label=plan.label)
     for k in range(1, steps + 1):
+        extras.before_step()
         if record.needs_closure:
             opt.step(closure)
         else:
@@ -88,14 +106,22 @@ def run_one(
                 break
             points[k] = flat
             losses[k] = value
+            if slow is not None:
+                slow[k] = slow_of()[0].reshape(-1)
+        extras.after_step(float(value))
+    extras.pad(steps)
     return Run(
         label=plan.label,
         optimizer=record.name,
         class_path=record.target,
         hyperparameters={k: json_safe(v) for k, v in opt.defaults.items()},
-        points=[[finite_or_none(v) for v in row] for row in points.cpu().double().tolist()],
+        points=_rows(points),
         loss=[finite_or_none(v) for v in losses.cpu().double().tolist()],
         diverged=diverged,
+        slow_points=_rows(slow) if slow is not None else None,
+        lr=extras.lr,
+        state=extras.state,
+        notes=extras.notes,
     )
 
 
@@ -107,8 +133,11 @@ def run_trajectory(
     device: str = "cpu",
     dtype: str = "float32",
     seed: int = 0,
+    schedulers: Sequence[Any] | None = None,
+    show_state: bool = False,
 ) -> TrajectoryResult:
-    """Run every plan on ``function`` from ``start`` (the function's default when None)."""
+    """Run every plan on ``function`` from ``start`` (the function's default when None);
+    ``schedulers`` holds one scheduler plan (or None) per optimizer plan."""
     start = list(function.start if start is None else start)
     if len(start) != function.dim:
         raise BadValueError(
@@ -130,9 +159,10 @@ def run_trajectory(
         dtype=dtype,
         seed=seed,
     )
-    for plan in plans:
+    for i, plan in enumerate(plans):
         torch.manual_seed(seed)
-        result.runs.append(run_one(fn, plan, start_t, steps, function.domain))
+        sched = schedulers[i] if schedulers else None
+        result.runs.append(run_one(fn, plan, start_t, steps, function.domain, sched, show_state))
     return result
 
 

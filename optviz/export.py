@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from optviz.errors import BadValueError
-from optviz.result import PanelsResult, TrajectoryResult
+from optviz.result import PanelsResult, ScheduleResult, TrajectoryResult
 
 FORMATS = (".json", ".csv")
 
@@ -82,6 +82,34 @@ def export_text(result: Any, path: Path) -> str:
         return to_json(result)
     if isinstance(result, PanelsResult):
         return panels_to_csv(result)
+    if isinstance(result, ScheduleResult):
+        return schedule_to_csv(result)
     if isinstance(result, dict) and result.get("kind") == "ema":
         return ema_to_csv(result)
     return to_csv(result)
+
+
+def schedule_to_csv(result: ScheduleResult) -> str:
+    """One row per run and optimizer step: the LR that step used, momentum where it cycles,
+    every parameter group's LR when they differ, and the plateau metric where one was given."""
+    groups = max((len(run.lr_groups or []) for run in result.runs), default=0)
+    extra = [f"lr_group{g}" for g in range(groups)]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["run", "label", "scheduler", "step", "epoch", "lr", "momentum", *extra,
+                     "metric"])
+
+    def cell(value: Any) -> str:
+        return "" if value is None else repr(value)
+
+    for i, run in enumerate(result.runs):
+        metric: dict[int, float | None] = {}
+        if run.plateau is not None:
+            metric = dict(zip(run.plateau.at, run.plateau.metric, strict=True))
+        for step, lr in enumerate(run.lr):
+            mom = run.momentum[step] if run.momentum is not None else None
+            per_group = [cell(g[step]) for g in (run.lr_groups or [])]
+            per_group += [""] * (groups - len(per_group))
+            writer.writerow([i, run.label, run.scheduler, step, step // result.steps_per_epoch,
+                             cell(lr), cell(mom), *per_group, cell(metric.get(step))])
+    return buf.getvalue()

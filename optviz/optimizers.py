@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from optviz.errors import UnknownSettingError
+from optviz.errors import UnknownNameError, UnknownSettingError
 from optviz.registry import Record, Registry
 from optviz.settings import check_settings, signature_params
 
@@ -25,7 +25,9 @@ class OptimizerRecord(Record):
     sparse_grad: bool = False  # gradients must be handed over as sparse tensors (SparseAdam)
     matrix_param: bool = False  # only 2-D parameters: a point is run as a 1 x D matrix (Muon)
     elementwise: bool = True  # the update of one coordinate depends on that coordinate alone
-    note: str = ""  # how optviz adapts the optimizer to a point on a surface, if it must
+    create_graph: bool = False  # backward(create_graph=True): Hessian-vector products
+    unsupported: str = ""  # why it cannot run on a point (e.g. it needs the model); refused
+    plugin: str = ""  # where a record from outside optviz came from
 
     @property
     def quirks(self) -> list[str]:
@@ -36,8 +38,12 @@ class OptimizerRecord(Record):
             out.append("needs sparse gradients: optviz converts each gradient to a sparse tensor")
         if self.matrix_param:
             out.append("takes only 2-D parameters: optviz runs the point as a 1 x D matrix")
+        if self.create_graph:
+            out.append("needs second derivatives: optviz calls backward(create_graph=True)")
         if not self.elementwise:
             out.append("not element-wise: coordinates interact in the update")
+        if self.unsupported:
+            out.append(f"cannot run here: {self.unsupported}")
         return out
 
 
@@ -73,6 +79,8 @@ for _rec in (
                     display="Adafactor", elementwise=False),
     OptimizerRecord("muon", _T + "Muon", "Muon: momentum orthogonalised by Newton-Schulz",
                     display="Muon", matrix_param=True, elementwise=False),
+    OptimizerRecord("lion", "optviz.optim.Lion", "Lion: sign of interpolated momentum (2023)",
+                    display="Lion"),
     # Presets of the hand-written-optimizer article (GD, MomentumGD, NesterovGD).
     OptimizerRecord("gd", _T + "SGD", "Plain gradient descent (SGD without momentum)",
                     display="GD", aliases=("GradientDescent",)),
@@ -87,12 +95,23 @@ for _rec in (
 
 @dataclass(frozen=True)
 class OptimizerPlan:
-    """A resolved optimizer: record, factory, checked keyword arguments and legend label."""
+    """A resolved optimizer: record, factory, checked keyword arguments and legend label;
+    ``lookahead`` is (k, alpha) when the optimizer is wrapped in Lookahead."""
 
     record: OptimizerRecord
     factory: Any
     kwargs: dict[str, Any]
     label: str
+    lookahead: tuple[int, float] | None = None
+
+    def build(self, params: list[Any]) -> Any:
+        """The torch optimizer over ``params`` (wrapped in Lookahead if asked)."""
+        opt = self.factory(params, **self.kwargs)
+        if self.lookahead is not None:
+            from optviz.optim import Lookahead
+
+            opt = Lookahead(opt, k=self.lookahead[0], alpha=self.lookahead[1])
+        return opt
 
 
 def format_value(value: Any) -> str:
@@ -107,15 +126,26 @@ def format_value(value: Any) -> str:
 
 
 def plan_optimizer(
-    spec: OptimizerSpec, lr: float | None = None, common: dict[str, Any] | None = None
+    spec: OptimizerSpec,
+    lr: float | None = None,
+    common: dict[str, Any] | None = None,
+    lookahead: tuple[int, float] | None = None,
 ) -> OptimizerPlan:
     """Resolve a spec against the registry and the factory's signature.
 
     Precedence, lowest first: the record's preset, ``--kebab`` settings for the whole call,
     ``--lr``, then the spec's own inline settings.
     """
+    from optviz.plugins import refine
+
     record = OPTIMIZERS.resolve(spec.name)
-    factory = record.load()
+    try:
+        factory = record.load()
+    except Exception as exc:  # a broken plugin is one clear line, not a traceback
+        raise UnknownNameError(
+            f"cannot load optimizer {spec.name!r} ({record.target}): {type(exc).__name__}: {exc}"
+        ) from None
+    record = refine(record, factory)
     valid = signature_params(factory)
     if common:
         for key in common:
@@ -134,15 +164,27 @@ def plan_optimizer(
     kwargs = {**record.defaults, **explicit}
     shown = {"lr": kwargs.get("lr", valid.get("lr")), **explicit}
     inner = ", ".join(f"{k}={format_value(v)}" for k, v in shown.items() if v is not None)
-    label = spec.label or (f"{record.label} ({inner})" if inner else record.label)
-    return OptimizerPlan(record=record, factory=factory, kwargs=kwargs, label=label)
+    name = record.label
+    if spec.lookahead is not None:
+        lookahead = (spec.lookahead.k, spec.lookahead.alpha)
+    if lookahead is not None:
+        name = f"Lookahead({record.label}, k={lookahead[0]}, α={lookahead[1]:g})"
+    label = spec.label or (f"{name} ({inner})" if inner else name)
+    return OptimizerPlan(record=record, factory=factory, kwargs=kwargs, label=label,
+                         lookahead=lookahead)
 
 
 def boolean_settings() -> set[str]:
     """Keywords with a boolean default in any registered factory: these are bare flags."""
     keys: set[str] = set()
     for record in OPTIMIZERS:
+        if record.plugin:
+            continue
         for key, default in signature_params(record.load()).items():
             if isinstance(default, bool):
                 keys.add(key)
     return keys
+
+
+# Plugins hook into OPTIMIZERS (dotted paths, entry points); imported last, as it needs it.
+from optviz import plugins as _plugins  # noqa: E402,F401

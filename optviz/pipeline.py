@@ -44,9 +44,45 @@ def run_trajectory_spec(spec: TrajectorySpec) -> TrajectoryResult:
     from optviz.optimizers import plan_optimizer
 
     function = FUNCTIONS.resolve(spec.function)
-    plans = [plan_optimizer(o, lr=spec.lr, common=spec.settings) for o in spec.optimizers]
+    lookahead = (spec.lookahead.k, spec.lookahead.alpha) if spec.lookahead else None
+    plans = [plan_optimizer(o, lr=spec.lr, common=spec.settings, lookahead=lookahead)
+             for o in spec.optimizers]
+    if spec.model == "linear":
+        return _run_model_spec(spec, plans)
+    schedulers = [plan_run_scheduler(spec.scheduler, p, spec.steps) for p in plans] \
+        if spec.scheduler else None
     return run_trajectory(function, plans, start=spec.start, steps=spec.steps,
-                          device=spec.device, dtype=spec.dtype, seed=spec.seed)
+                          device=spec.device, dtype=spec.dtype, seed=spec.seed,
+                          schedulers=schedulers, show_state=spec.show_state)
+
+
+def _run_model_spec(spec: TrajectorySpec, plans: list[Any]) -> TrajectoryResult:
+    """The linear model: steps are epochs x batches; the scheduler is planned on that."""
+    import math
+
+    from optviz.model_engine import run_linear
+
+    size = spec.samples if spec.batch_size <= 0 else min(spec.batch_size, spec.samples)
+    steps = spec.epochs * math.ceil(spec.samples / size)
+    schedulers = [plan_run_scheduler(spec.scheduler, p, steps, spec.epochs, spec.interval)
+                  for p in plans] if spec.scheduler else None
+    return run_linear(plans, in_features=spec.in_features, out_features=spec.out_features,
+                      bias=spec.bias, samples=spec.samples, batch_size=spec.batch_size,
+                      epochs=spec.epochs, noise=spec.noise, seed=spec.seed, device=spec.device,
+                      dtype=spec.dtype, schedulers=schedulers, interval=spec.interval,
+                      show_state=spec.show_state)
+
+
+def plan_run_scheduler(sched: Any, plan: Any, steps: int, epochs: int = 1,
+                       interval: str = "step") -> Any:
+    """Plan a scheduler against one optimizer's run: its LR and length fill T_max etc."""
+    from optviz.schedulers import RunShape, plan_scheduler
+    from optviz.settings import signature_params
+
+    lr = plan.kwargs.get("lr", signature_params(plan.factory).get("lr", 1e-3))
+    run = RunShape(lrs=(float(lr),), epochs=epochs, steps_per_epoch=max(1, steps // epochs),
+                   interval=interval)
+    return plan_scheduler(sched, run)
 
 
 def draw_trajectory(result: TrajectoryResult) -> Figure:
@@ -56,16 +92,25 @@ def draw_trajectory(result: TrajectoryResult) -> Figure:
     from optviz.render.trajectory import choose_view, trajectory_figure
 
     view = choose_view(result)
-    grid = surface(FUNCTIONS.resolve(result.function), view)
+    if result.problem is not None:
+        from optviz.model_engine import model_surface
+
+        grid = model_surface(result, view)
+    else:
+        grid = surface(FUNCTIONS.resolve(result.function), view)
     return trajectory_figure(result, grid, view)
 
 
 def default_name(spec: Any) -> Path:
     """A file name derived from the call: ``trajectory_quadratic_adam+sgd.png``."""
-    if spec.kind != "trajectory":
+    if spec.kind == "schedule":
+        stem = "schedule_" + "+".join(s.name for s in spec.schedulers)
+    elif spec.kind != "trajectory":
         stem = spec.kind
     elif spec.layout == "panels":
         stem = f"trajectory_{spec.function}_panels"
+    elif spec.model:
+        stem = f"trajectory_{spec.model}_" + "+".join(o.name for o in spec.optimizers)
     else:
         names = "+".join(o.name for o in spec.optimizers)
         stem = f"trajectory_{spec.function}_{names}"
@@ -138,3 +183,90 @@ def write_figure(spec: Any) -> Written:
     if export is not None:
         atomic_write(export, export_text(rendered.result, export))
     return Written(result=rendered.result, image=image, export=export)
+
+
+def schedule_metric(text: str | None, run: Any, seed: int = 0) -> tuple[list[float], str]:
+    """The metric ReduceLROnPlateau steps on, one value per scheduler step, and where it came
+    from: the built-in source, a trace file (``trace.csv``) or a formula in ``step``."""
+    from optviz.formula import compile_formula
+    from optviz.schedule_engine import DEFAULT_METRIC, METRIC_SOURCES
+
+    n = run.scheduler_steps
+    if text is None:
+        return METRIC_SOURCES[DEFAULT_METRIC](n, seed), DEFAULT_METRIC
+    path = Path(text)
+    if path.suffix.lower() in (".csv", ".tsv", ".txt") or path.is_file():
+        values = read_trace(path)
+        if len(values) < n:
+            raise BadValueError(f"--metric {path}: {len(values)} value(s), but the run steps "
+                                f"the scheduler {n} times and needs one per step")
+        return values[:n], str(path)
+    formula = compile_formula(text, ("step", "epoch"))
+    # The metric is measured at the optimizer step after which the scheduler steps.
+    at = range(n) if run.interval == "step" else (
+        (k + 1) * run.steps_per_epoch - 1 for k in range(n))
+    return [formula(i, i // run.steps_per_epoch) for i in at], text
+
+
+TRACE_COLUMNS = ("metric", "loss", "val_loss", "value")
+
+
+def read_trace(path: Path) -> list[float]:
+    """Numbers from a CSV trace: the column named metric/loss/val_loss/value if there is a
+    header, else the last column."""
+    import csv
+
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise BadValueError(f"--metric {path}: cannot read it ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise BadValueError(f"--metric {path}: not UTF-8 text") from None
+    dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
+    rows = [(line, r) for line, r in enumerate(csv.reader(text.splitlines(), dialect=dialect), 1)
+            if any(c.strip() for c in r)]
+    if not rows:
+        raise BadValueError(f"--metric {path}: the file is empty")
+    column = -1
+    try:
+        [float(c) for c in rows[0][1]]
+    except ValueError:
+        header = [c.strip().lower() for c in rows[0][1]]
+        rows = rows[1:]
+        column = next((header.index(c) for c in TRACE_COLUMNS if c in header), -1)
+    values = []
+    for line, row in rows:
+        try:
+            values.append(float(row[column]))
+        except (ValueError, IndexError):
+            raise BadValueError(f"--metric {path}: line {line} has no number in the metric "
+                                f"column") from None
+    return values
+
+
+def run_schedule_spec(spec: Any) -> Any:
+    """Resolve names and run the schedule engine: spec -> registries -> engine -> result."""
+    from optviz.optimizers import plan_optimizer
+    from optviz.schedule_engine import run_schedules
+    from optviz.schedulers import RunShape, check_common, plan_scheduler
+
+    run = RunShape(lrs=tuple(spec.lr), epochs=spec.epochs, steps_per_epoch=spec.steps_per_epoch,
+                   interval=spec.interval)
+    plans = [plan_scheduler(s, run, spec.settings) for s in spec.schedulers]
+    check_common(spec.settings, plans)
+    optimizer = plan_optimizer(spec.optimizer, lr=spec.lr[0])
+    metric, source = schedule_metric(spec.metric, run, spec.seed)
+    return run_schedules(plans, optimizer, run, metric, source, spec.seed)
+
+
+def render_schedule(spec: Any) -> Rendered:
+    """Schedule spec -> result -> PNG bytes, with nothing written."""
+    from optviz.render.schedule import schedule_figure
+    from optviz.render.style import png_bytes
+
+    result = run_schedule_spec(spec)
+    fig = schedule_figure(result, grid_layout=spec.grid, log_y=spec.log_y, title=spec.title)
+    return Rendered(spec=spec, png=png_bytes(fig), data=result.to_dict(), result=result)
+
+
+RENDERERS["schedule"] = render_schedule

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -55,12 +55,46 @@ def load_target(target: str) -> Any:
 
 
 class Registry(Generic[R]):
-    """Records of one kind, found by canonical name, alias, class name or dotted path."""
+    """Records of one kind, found by canonical name, alias, class name or dotted path.
 
-    def __init__(self, kind: str) -> None:
+    Two hooks extend it beyond the built-in records: ``entry_point_group`` names the
+    entry-point group through which installed packages add records (read on first use,
+    without importing them), and ``dynamic`` turns an unknown dotted path into a record by
+    importing it (plugins on PYTHONPATH, prefixed third-party registries).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        entry_point_group: str | None = None,
+        from_entry_point: Callable[[Any], R] | None = None,
+        dynamic: Callable[[str], R | None] | None = None,
+    ) -> None:
         self.kind = kind
         self._records: dict[str, R] = {}
         self._index: dict[str, str] = {}
+        self._group = entry_point_group
+        self._from_entry_point = from_entry_point
+        self.dynamic = dynamic
+        self._plugins_loaded = entry_point_group is None
+
+    def enable_entry_points(self, group: str, make: Callable[[Any], R]) -> None:
+        """Read records from the entry-point group ``group`` on first use."""
+        self._group, self._from_entry_point = group, make
+        self._plugins_loaded = False
+
+    def _load_plugins(self) -> None:
+        """Add the records that installed packages declare as entry points (names only)."""
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from importlib.metadata import entry_points
+
+        assert self._from_entry_point is not None
+        for ep in sorted(entry_points(group=self._group), key=lambda e: e.name):
+            if normalise(ep.name) in self._index:
+                continue  # a plugin cannot shadow a built-in name
+            self.add(self._from_entry_point(ep))
 
     def add(self, record: R) -> R:
         if record.name in self._records:
@@ -84,22 +118,35 @@ class Registry(Generic[R]):
             self._index[key] = name
 
     def __contains__(self, name: str) -> bool:
+        self._load_plugins()
         return normalise(name) in self._index
 
     def __iter__(self) -> Iterator[R]:
+        self._load_plugins()
         return iter(sorted(self._records.values(), key=lambda r: r.name))
 
     def __len__(self) -> int:
+        self._load_plugins()
         return len(self._records)
 
     def names(self) -> list[str]:
+        self._load_plugins()
         return sorted(self._records)
+
+    def builtin_names(self) -> list[str]:
+        """The names registered in optviz itself, without plugins."""
+        return sorted(n for n, r in self._records.items() if not getattr(r, "plugin", ""))
 
     def resolve(self, name: str) -> R:
         """The record for ``name``; an UnknownNameError with suggestions otherwise."""
+        self._load_plugins()
         key = normalise(name)
         if key in self._index:
             return self._records[self._index[key]]
+        if self.dynamic is not None and "." in name:
+            record = self.dynamic(name)
+            if record is not None:
+                return self.add(record)
         candidates = [*self._records, *(a for r in self._records.values() for a in r.aliases)]
         raise UnknownNameError(f"unknown {self.kind} {name!r}{did_you_mean(name, candidates)}")
 

@@ -25,6 +25,13 @@ class Run:
     points: list[list[float | None]]
     loss: list[float | None]
     diverged: int | None = None
+    slow_points: list[list[float | None]] | None = None  # Lookahead's slow weights
+    lr: list[float | None] | None = None  # with a scheduler: the LR step i used
+    state: dict[str, list[float | None]] | None = None  # --show-state: norms after each step
+    notes: list[str] = field(default_factory=list)
+    weights: list[list[float | None]] | None = None  # model runs drawn on a PCA plane
+    batch_loss: list[float | None] | None = None  # model runs: the mini-batch loss of each step
+    epoch_loss: list[float | None] | None = None  # model runs: mean batch loss per epoch
 
     @property
     def steps(self) -> int:
@@ -47,6 +54,7 @@ class TrajectoryResult:
     dtype: str
     seed: int
     runs: list[Run] = field(default_factory=list)
+    problem: dict[str, Any] | None = None  # the linear model: sizes, axes, PCA plane
 
     @property
     def dim(self) -> int:
@@ -55,9 +63,15 @@ class TrajectoryResult:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "trajectory"}
         out.update(asdict(self))
+        if out["problem"] is None:
+            del out["problem"]
         for run in out["runs"]:
-            if run["diverged"] is None:
-                del run["diverged"]
+            for key in ("diverged", "slow_points", "lr", "state", "weights", "batch_loss",
+                        "epoch_loss"):
+                if run[key] is None:
+                    del run[key]
+            if not run["notes"]:
+                del run["notes"]
         return out
 
 
@@ -126,6 +140,11 @@ class ScheduleRun:
     @property
     def steps(self) -> int:
         return len(self.lr)
+
+    @property
+    def diverged(self) -> int | None:
+        # The shared "wrote ..." report asks every run this; an LR schedule has no path to lose.
+        return None
 
 
 @dataclass

@@ -17,6 +17,13 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class LookaheadSpec(_Spec):
+    """Lookahead around an optimizer: every k steps the slow weights move alpha of the way."""
+
+    k: int = Field(5, ge=1, le=10_000)
+    alpha: float = Field(0.5, gt=0, le=1)
+
+
 class OptimizerSpec(_Spec):
     """One optimizer of a figure: a name and the factory's keyword settings.
 
@@ -29,6 +36,7 @@ class OptimizerSpec(_Spec):
     lr: float | None = Field(None, gt=0)
     settings: dict[str, Any] = Field(default_factory=dict)
     label: str | None = None
+    lookahead: LookaheadSpec | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -41,7 +49,8 @@ class OptimizerSpec(_Spec):
             data = {"name": data["class_path"], "settings": data.get("init_args") or {}, **rest}
         if not isinstance(data, dict):
             return data
-        own = {k: v for k, v in data.items() if k in ("name", "lr", "settings", "label")}
+        own = {k: v for k, v in data.items()
+               if k in ("name", "lr", "settings", "label", "lookahead")}
         settings = dict(own.get("settings") or {})
         settings.update({k: v for k, v in data.items() if k not in own})
         if "lr" in settings and "lr" not in own:
@@ -83,6 +92,18 @@ class TrajectorySpec(_Spec):
     title: str | None = None
     optimizers: list[OptimizerSpec] = Field(default_factory=list)
     settings: dict[str, Any] = Field(default_factory=dict)  # --kebab settings, for every optimizer
+    lookahead: LookaheadSpec | None = None  # wraps every optimizer of the figure
+    scheduler: SchedulerSpec | None = None  # attached to every optimizer of the figure
+    show_state: bool = False  # trace the optimizer's state (momentum, moments) per step
+    interval: Literal["step", "epoch"] = "step"  # when the scheduler steps (epoch: models)
+    model: Literal["linear"] | None = None  # train torch.nn.Linear instead of a function
+    in_features: int = Field(10, ge=1, le=10_000)
+    out_features: int = Field(1, ge=1, le=1_000)
+    bias: bool = True
+    samples: int = Field(256, ge=1, le=10_000_000)
+    batch_size: int = Field(32, ge=0)  # 0 or >= samples: full batch
+    epochs: int = Field(20, ge=1, le=100_000)
+    noise: float = Field(0.1, ge=0)
     function: str = "quadratic"
     start: list[float] | None = None
     steps: int = Field(100, ge=1, le=1_000_000)
@@ -186,3 +207,95 @@ def build(model: type[_Spec], data: dict[str, Any], source: str = "", cli: bool 
         error = BadValueError(f"{prefix}{_where(err['loc'], cli)}: {msg}")
         error.loc = tuple(err["loc"])  # lets a config reader name the line
         raise error from None
+
+
+class SchedulerSpec(_Spec):
+    """One LR scheduler of a schedule figure: a name, the factory's keyword settings, and for
+    SequentialLR / ChainedScheduler the nested schedulers.
+
+    Accepts ``"step:step_size=3,gamma=0.7"``,
+    ``"sequential:schedulers=[linear(total_iters=4),cosine],milestones=[4]"``,
+    ``{name: step, step_size: 3}`` (keys other than ``name``, ``settings``, ``schedulers`` and
+    ``label`` are settings) and ``{class_path: torch.optim.lr_scheduler.StepLR, init_args: ...}``.
+    """
+
+    name: str = Field(min_length=1)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    schedulers: list[SchedulerSpec] | None = None
+    label: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _forms(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            from optviz.schedulers import parse_scheduler_token
+
+            data = parse_scheduler_token(data)
+        elif isinstance(data, dict) and "class_path" in data:
+            rest = {k: v for k, v in data.items() if k not in ("class_path", "init_args")}
+            data = {"name": data["class_path"], "settings": data.get("init_args") or {}, **rest}
+        if not isinstance(data, dict):
+            return data
+        own = {k: v for k, v in data.items() if k in ("name", "settings", "schedulers", "label")}
+        settings = dict(own.get("settings") or {})
+        settings.update({k: v for k, v in data.items() if k not in own})
+        if "schedulers" in settings and "schedulers" not in own:
+            own["schedulers"] = settings.pop("schedulers")
+        return {**own, "settings": settings}
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        # As for OptimizerSpec: the inline string, or a mapping whose extra keys are settings.
+        schema = dict(handler.resolve_ref_schema(handler(core_schema)))
+        schema["additionalProperties"] = True
+        schema.pop("required", None)
+        inline = {"type": "string", "description": "NAME or NAME:key=value,key=value"}
+        return {"anyOf": [inline, schema]}
+
+
+MAX_SCHEDULE_STEPS = 200_000
+
+
+class ScheduleSpec(_Spec):
+    """A schedule figure: LR schedulers stepped through one run of epochs x steps_per_epoch
+    optimizer steps, drawn overlaid or (``grid``) one panel each."""
+
+    kind: Literal["schedule"] = "schedule"
+    title: str | None = None
+    schedulers: list[SchedulerSpec] = Field(min_length=1)
+    settings: dict[str, Any] = Field(default_factory=dict)  # --kebab settings, every scheduler
+    lr: list[float] = Field(default_factory=lambda: [1e-3], min_length=1)  # one per group
+    epochs: int = Field(4, ge=1, le=100_000)
+    steps_per_epoch: int = Field(8, ge=1, le=100_000)
+    interval: Literal["step", "epoch"] = "step"
+    optimizer: OptimizerSpec = Field(default_factory=lambda: OptimizerSpec(name="sgd"))
+    metric: str | None = None  # trace.csv, or a formula in step; None: the built-in curve
+    grid: bool = False
+    log_y: bool = False
+    seed: int = 0
+    output: str | None = None
+    export: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scalars(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("lr"), (int, float)) \
+                and not isinstance(data.get("lr"), bool):
+            data = {**data, "lr": [data["lr"]]}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> ScheduleSpec:
+        import math
+
+        for value in self.lr:
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"lr must be > 0, got {value:g}")
+        if self.epochs * self.steps_per_epoch > MAX_SCHEDULE_STEPS:
+            raise ValueError(f"epochs x steps_per_epoch must be at most {MAX_SCHEDULE_STEPS}")
+        if self.optimizer.lr is not None:
+            raise ValueError("set the learning rate with lr (--lr), not on the optimizer")
+        return self
+
+TrajectorySpec.model_rebuild()
+PanelSpec.model_rebuild()

@@ -75,9 +75,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from optviz.cli import listing, render, schema, show, trajectory
+    from optviz.cli import gallery, listing, render, schedule, schema, show, trajectory
 
-    for module in (trajectory, render, listing, show, schema):
+    for module in (trajectory, schedule, render, listing, show, schema, gallery):
         module.register(app)
 
 

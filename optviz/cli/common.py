@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from optviz.errors import BadValueError
@@ -12,10 +13,13 @@ def parse_floats(option: str, text: str | None) -> list[float] | None:
     if text is None:
         return None
     try:
-        return [float(part) for part in text.replace(" ", "").split(",") if part]
+        values = [float(part) for part in text.replace(" ", "").split(",") if part]
     except ValueError:
         raise BadValueError(f"{option}: expected numbers separated by commas, got {text!r}") \
             from None
+    if not all(math.isfinite(v) for v in values):
+        raise BadValueError(f"{option}: coordinates must be finite numbers, got {text!r}")
+    return values
 
 
 def spec_from_cli(tokens: list[str], flags: set[str], **fields: Any) -> Any:

@@ -7,11 +7,11 @@ import typer
 from optviz.errors import UnknownNameError
 from optviz.names import did_you_mean
 
-KINDS = ("optimizers", "functions")
+KINDS = ("optimizers", "functions", "schedulers")
 
 
 def list_cmd(
-    kind: str = typer.Argument(..., help="What to list: optimizers or functions."),
+    kind: str = typer.Argument(..., help="What to list: optimizers, functions or schedulers."),
     pattern: str = typer.Argument(None, help="Shell-style filter, e.g. 'adam*'."),
 ) -> None:
     """List registered names with descriptions, optionally filtered by a wildcard."""

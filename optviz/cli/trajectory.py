@@ -16,6 +16,9 @@ EPILOG = (
 )
 
 
+SCHED, LOOK, MODEL = "Scheduler and state", "Lookahead", "Linear model (--model linear)"
+
+
 def trajectory_cmd(
     ctx: typer.Context,
     optimizers: list[str] = typer.Argument(
@@ -32,6 +35,29 @@ def trajectory_cmd(
     output: Path = typer.Option(None, "--output", "-o",
                                 help="PNG to write (default: derived from the call)."),
     export: Path = typer.Option(None, "--export", help="Also write the paths as .json or .csv."),
+    scheduler: str = typer.Option(None, "--scheduler", rich_help_panel=SCHED,
+                                  help="LR scheduler on every run, e.g. StepLR:step_size=10."),
+    interval: str = typer.Option("step", "--interval", rich_help_panel=SCHED,
+                                 help="Step the scheduler per step, or per epoch (model)."),
+    show_state: bool = typer.Option(False, "--show-state", rich_help_panel=SCHED,
+                                    help="Add a panel tracing the optimizer's state."),
+    lookahead: bool = typer.Option(False, "--lookahead", rich_help_panel=LOOK,
+                                   help="Wrap every optimizer in Lookahead (Zhang et al. 2019)."),
+    lookahead_k: int = typer.Option(5, "--lookahead-k", rich_help_panel=LOOK,
+                                    help="Lookahead: sync every k steps."),
+    lookahead_alpha: float = typer.Option(0.5, "--lookahead-alpha", rich_help_panel=LOOK,
+                                          help="Lookahead: slow weights' step towards fast."),
+    model: str = typer.Option(None, "--model", rich_help_panel=MODEL,
+                              help="Train a model instead of a function: linear."),
+    in_features: int = typer.Option(10, "--in-features", rich_help_panel=MODEL),
+    out_features: int = typer.Option(1, "--out-features", rich_help_panel=MODEL),
+    bias: bool = typer.Option(True, "--bias/--no-bias", rich_help_panel=MODEL),
+    samples: int = typer.Option(256, "--samples", rich_help_panel=MODEL),
+    batch_size: int = typer.Option(32, "--batch-size", rich_help_panel=MODEL,
+                                   help="Mini-batch size; 0 (or >= samples): full batch."),
+    epochs: int = typer.Option(20, "--epochs", rich_help_panel=MODEL),
+    noise: float = typer.Option(0.1, "--noise", rich_help_panel=MODEL,
+                                help="Std of the noise added to the targets."),
     dump_config: bool = typer.Option(False, "--dump-config",
                                      help="Print the call as a YAML config and exit."),
 ) -> None:
@@ -44,6 +70,10 @@ def trajectory_cmd(
         function=function, start=parse_floats("--start", start), steps=steps, lr=lr,
         device=device, dtype=dtype, seed=seed,
         output=str(output) if output else None, export=str(export) if export else None,
+        lookahead={"k": lookahead_k, "alpha": lookahead_alpha} if lookahead else None,
+        scheduler=scheduler, interval=interval, show_state=show_state, model=model,
+        in_features=in_features, out_features=out_features, bias=bias, samples=samples,
+        batch_size=batch_size, epochs=epochs, noise=noise,
     )
     if dump_config:
         print_config(spec)

@@ -75,6 +75,12 @@ def draw_path(ax: Axes, run: Run, colour: str, values: np.ndarray | None = None)
     ms = 3.5 if n <= 60 else 2.5
     ax.plot(xs, ys, "-o", color=colour, lw=1.4, ms=ms, alpha=0.9, label=run_label(run),
             zorder=3)
+    if run.slow_points is not None and values is None:
+        # Lookahead's slow weights: a fainter path that moves only every k steps.
+        slow = _array(run.slow_points)
+        keep = np.concatenate([[True], np.any(np.diff(slow, axis=0) != 0, axis=1)])
+        ax.plot(slow[keep, 0], slow[keep, 1], "--D", color=colour, lw=1.2, ms=4, alpha=0.45,
+                zorder=2, label=f"{run.label}: slow weights")
     if n:
         end = "X" if run.diverged else "s"
         ax.plot(xs[n - 1], ys[n - 1], end, color=colour, ms=8, mec="white", mew=1.0, zorder=5)
@@ -120,11 +126,82 @@ def draw_loss(ax: Axes, runs: Sequence[Run], colours: Sequence[str], f_min: floa
     return ax
 
 
+def draw_model_loss(ax: Axes, result: TrajectoryResult, colours: Sequence[str]) -> Axes:
+    """A model's training loss: each step's mini-batch loss, and the mean of each epoch."""
+    epochs = result.problem["epochs"] if result.problem else 1
+    for run, colour in zip(result.runs, colours, strict=True):
+        batch = _array(run.batch_loss or [])
+        steps = np.arange(1, batch.size + 1)
+        ax.plot(steps, batch, "-", color=colour, lw=0.8, alpha=0.45)
+        per_epoch = max(1, batch.size // max(1, epochs))
+        means = _array(run.epoch_loss or [])
+        ax.plot(per_epoch * np.arange(1, means.size + 1), means, "-o", color=colour, lw=1.6,
+                ms=3.5)
+        if run.diverged:
+            ax.plot(run.diverged, np.nanmax(batch) if np.isfinite(batch).any() else 1.0, "X",
+                    color=colour, ms=9, mec="white")
+    if result.f_min is not None and result.f_min > 0:
+        ax.axhline(result.f_min, color="goldenrod", lw=1, ls="--", label="least-squares loss")
+        ax.legend(fontsize=8, loc="upper right")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("MSE")
+    ax.set_title("training loss: per step (faint) and epoch mean (dots)")
+    ax.grid(True, which="major", alpha=0.3)
+    return ax
+
+
+def draw_lr(ax: Axes, runs: Sequence[Run], colours: Sequence[str]) -> Axes:
+    """The LR each step used, for runs with a scheduler."""
+    for run, colour in zip(runs, colours, strict=True):
+        if run.lr is not None:
+            lr = _array(run.lr)
+            ax.plot(np.arange(lr.size), lr, "-", color=colour, lw=1.5,
+                    marker="o" if lr.size <= 60 else None, ms=3)
+    ax.set_xlabel("step")
+    ax.set_ylabel("learning rate")
+    ax.set_title("learning rate used by each step")
+    ax.grid(True, alpha=0.3)
+    return ax
+
+
+_STYLES = ("-", "--", ":", "-.")
+
+
+def draw_state(ax: Axes, runs: Sequence[Run], colours: Sequence[str]) -> Axes:
+    """Norms of the optimizer's state tensors after each step (log axis)."""
+    shown = False
+    for run, colour in zip(runs, colours, strict=True):
+        for i, (key, series) in enumerate(sorted((run.state or {}).items())):
+            values = _array(series)
+            if not np.isfinite(values).any():
+                continue
+            ax.plot(np.arange(1, values.size + 1), np.abs(values), _STYLES[i % len(_STYLES)],
+                    color=colour, lw=1.3, label=f"{run.optimizer}: {key}")
+            shown = True
+    if shown:
+        ax.set_yscale("log")
+        ax.legend(fontsize=7, loc="best", ncols=2)
+    else:
+        ax.text(0.5, 0.5, "no state: these optimizers keep none (e.g. SGD without momentum)",
+                ha="center", va="center", transform=ax.transAxes, fontsize=9)
+    ax.set_xlabel("step")
+    ax.set_title("optimizer state (state_dict) after each step")
+    ax.grid(True, alpha=0.3)
+    return ax
+
+
 def trajectory_figure(result: TrajectoryResult, surface: Surface,
                       view: Sequence[tuple[float, float]]) -> Figure:
-    """The whole picture: contour (or curve) with paths, loss panel, legend and title."""
-    fig = Figure(figsize=(13, 5.8), layout="constrained")
-    left, right = fig.subplots(1, 2, width_ratios=[1.25, 1])
+    """The whole picture: contour (or curve) with paths; on the right the loss, and the LR and
+    optimizer state when the runs recorded them; legend and title."""
+    has_lr = any(run.lr is not None for run in result.runs)
+    has_state = any(run.state is not None for run in result.runs)
+    n_right = 1 + has_lr + has_state
+    fig = Figure(figsize=(13, 5.8 if n_right == 1 else 2.9 * n_right + 1.2), layout="constrained")
+    grid = fig.add_gridspec(n_right, 2, width_ratios=[1.25, 1])
+    left = fig.add_subplot(grid[:, 0])
+    right = [fig.add_subplot(grid[i, 1]) for i in range(n_right)]
     colours = colours_for([run.optimizer for run in result.runs])
     if result.dim == 1:
         left.plot(surface.xs, surface.z, color="#5a6b7b", lw=1.5)
@@ -145,13 +222,25 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
         draw_marks(left, result)
         left.set_xlim(*view[0])
         left.set_ylim(*view[1])
-        left.set_xlabel("x")
-        left.set_ylabel("y")
-        left.set_aspect("auto")
-    left.set_title(f"{result.formula}  ({result.function}), {result.steps} steps")
-    draw_loss(right, result.runs, colours, result.f_min)
+        axes = result.problem["axes"] if result.problem else ["x", "y"]
+        left.set_xlabel(axes[0])
+        left.set_ylabel(axes[1])
+    if result.problem:
+        where = "weights" if result.problem["points_are"] == "weights" else \
+            "weights projected on the plane of their top two principal directions"
+        left.set_title(f"{result.formula}: {where}, {result.steps} steps\n"
+                       f"(gold star: least-squares solution)", fontsize=10)
+        draw_model_loss(right[0], result, colours)
+    else:
+        left.set_title(f"{result.formula}  ({result.function}), {result.steps} steps")
+        draw_loss(right[0], result.runs, colours, result.f_min)
+    if has_lr:
+        draw_lr(right[1], result.runs, colours)
+    if has_state:
+        draw_state(right[-1], result.runs, colours)
     ncol = 1 if len(result.runs) <= 3 else 2 if len(result.runs) <= 8 else 3
-    fig.legend(loc="outside lower center", ncols=ncol, fontsize=9, frameon=False)
+    fig.legend(handles=left.get_lines() and left.get_legend_handles_labels()[0],
+               loc="outside lower center", ncols=ncol, fontsize=9, frameon=False)
     return fig
 
 

@@ -1,0 +1,211 @@
+"""The engine for the linear-model problem: optimizers train torch.nn.Linear on seeded
+synthetic data, full-batch or mini-batch; paths are the weights, drawn on the exact loss
+surface (two parameters) or on the plane of the paths' top two principal directions
+(Li et al. 2018, "Visualizing the Loss Landscape of Neural Nets"). No files, no drawing."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from optviz.devices import resolve_device
+from optviz.engine import _DTYPES, _rows, json_safe
+from optviz.errors import BadValueError, UnsupportedError
+from optviz.optimizers import OptimizerPlan
+from optviz.problems.linear import flat_params, least_squares, make_data, make_model, mse_at
+from optviz.result import Run, Surface, TrajectoryResult, finite_or_none
+from optviz.tracking import Extras
+
+
+def _param_names(in_features: int, out_features: int, bias: bool) -> list[str]:
+    if in_features * out_features == 1:
+        names = ["weight"]
+    else:
+        names = [f"w[{o},{i}]" for o in range(out_features) for i in range(in_features)]
+    if bias:
+        names += ["bias"] if out_features == 1 else [f"b[{o}]" for o in range(out_features)]
+    return names
+
+
+def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: int, seed: int,
+          scheduler: Any = None, interval: str = "step", show_state: bool = False) -> Run:
+    """Train one model with one optimizer; points are the flat weights after each step."""
+    record = plan.record
+    model = make_model(data, bias, seed)
+    params = [p for p in (model.weight, model.bias) if p is not None]
+    if record.matrix_param and bias:
+        raise UnsupportedError(f"{plan.label} takes only 2-D parameters and the bias is 1-D; "
+                               "use --no-bias")
+    try:
+        opt = plan.build(params)
+    except Exception as exc:
+        raise BadValueError(f"{plan.label}: {type(exc).__name__}: {exc}") from None
+    samples = data.x.shape[0]
+    size = samples if batch_size <= 0 or batch_size >= samples else batch_size
+    per_epoch = math.ceil(samples / size)
+    steps = epochs * per_epoch
+    gen = torch.Generator().manual_seed(seed)
+    points = [flat_params(model)]
+    with torch.no_grad():
+        losses = [mse_at(data, points[0], bias)]
+    batch_loss: list[float | None] = []
+    epoch_loss: list[float | None] = []
+    extras = Extras(opt, scheduler, interval=interval, show_state=show_state, label=plan.label)
+    diverged = None
+    for epoch in range(epochs):
+        order = torch.randperm(samples, generator=gen) if size < samples else None
+        seen = []
+        for b in range(per_epoch):
+            idx = order[b * size:(b + 1) * size].to(data.x.device) if order is not None else None
+            xb = data.x if idx is None else data.x[idx]
+            yb = data.y if idx is None else data.y[idx]
+
+            def closure(xb: torch.Tensor = xb, yb: torch.Tensor = yb) -> torch.Tensor:
+                opt.zero_grad()
+                loss = torch.nn.functional.mse_loss(model(xb), yb)
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="Using backward.. with create_graph")
+                    loss.backward(create_graph=record.create_graph)
+                if record.sparse_grad:
+                    for p in params:
+                        p.grad = p.grad.to_sparse()
+                return loss
+
+            extras.before_step()
+            if record.needs_closure:
+                value = opt.step(closure)
+            else:
+                value = closure()
+                opt.step()
+            value = float(value.detach())
+            theta = flat_params(model)
+            with torch.no_grad():
+                full = mse_at(data, theta, bias)
+            batch_loss.append(finite_or_none(value))
+            seen.append(value)
+            if not (torch.isfinite(theta).all() and torch.isfinite(full)):
+                diverged = len(points)
+                break
+            points.append(theta)
+            losses.append(full)
+            extras.after_step(float(full), end_of_epoch=b == per_epoch - 1)
+        epoch_loss.append(finite_or_none(float(np.mean(seen))) if seen else None)
+        if diverged:
+            break
+    extras.pad(steps)
+    width = points[0].numel()
+    pts = torch.full((steps + 1, width), math.nan, dtype=torch.float64)
+    pts[: len(points)] = torch.stack(points).double().cpu()
+    loss = [finite_or_none(float(v)) for v in losses] + [None] * (steps + 1 - len(losses))
+    batch_loss += [None] * (steps - len(batch_loss))
+    epoch_loss += [None] * (epochs - len(epoch_loss))
+    return Run(label=plan.label, optimizer=record.name, class_path=record.target,
+               hyperparameters={k: json_safe(v) for k, v in opt.defaults.items()},
+               points=_rows(pts), loss=loss, diverged=diverged, lr=extras.lr,
+               state=extras.state, notes=extras.notes, batch_loss=batch_loss,
+               epoch_loss=epoch_loss)
+
+
+def pca_plane(paths: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Origin (mean), two unit directions (rows) and their explained-variance ratios, from
+    every finite point of every path."""
+    pts = np.concatenate([p[np.isfinite(p).all(axis=1)] for p in paths])
+    origin = pts.mean(axis=0)
+    _, sv, vt = np.linalg.svd(pts - origin, full_matrices=False)
+    var = sv**2
+    ratio = var / var.sum() if var.sum() > 0 else np.zeros_like(var)
+    dirs = vt[:2]
+    # A sign convention so that pictures do not flip between runs: the largest entry positive.
+    for i in range(dirs.shape[0]):
+        if dirs[i, np.argmax(np.abs(dirs[i]))] < 0:
+            dirs[i] = -dirs[i]
+    if dirs.shape[0] < 2:  # a path along a line: any orthogonal second direction
+        extra = np.eye(len(origin))[np.argmin(np.abs(dirs[0]))]
+        extra = extra - dirs[0] * (extra @ dirs[0])
+        dirs = np.vstack([dirs, extra / np.linalg.norm(extra)])
+        ratio = np.append(ratio, 0.0)
+    return origin, dirs, ratio[:2]
+
+
+def project(points: np.ndarray, origin: np.ndarray, dirs: np.ndarray) -> np.ndarray:
+    return (points - origin) @ dirs.T
+
+
+def run_linear(plans: Sequence[OptimizerPlan], *, in_features: int = 10, out_features: int = 1,
+               bias: bool = True, samples: int = 256, batch_size: int = 32, epochs: int = 20,
+               noise: float = 0.1, seed: int = 0, device: str = "cpu", dtype: str = "float32",
+               schedulers: Sequence[Any] | None = None, interval: str = "step",
+               show_state: bool = False) -> TrajectoryResult:
+    """Train every plan on the same data from the same initial weights."""
+    dev = resolve_device(device)
+    data = make_data(samples, in_features, out_features, bias, noise, seed, _DTYPES[dtype], dev)
+    runs = [train(plan, data, bias, epochs, batch_size, seed,
+                  schedulers[i] if schedulers else None, interval, show_state)
+            for i, plan in enumerate(plans)]
+    theta_star = least_squares(data, bias).numpy()
+    f_min = float(mse_at(data, torch.as_tensor(theta_star), bias))
+    names = _param_names(in_features, out_features, bias)
+    weights = [np.array(r.points, dtype=float) for r in runs]
+    problem: dict[str, Any] = {
+        "model": "linear", "in_features": in_features, "out_features": out_features,
+        "bias": bias, "samples": samples, "batch_size": batch_size, "epochs": epochs,
+        "noise": noise, "parameters": names, "least_squares": theta_star.tolist(),
+    }
+    if len(names) == 2:
+        coords = weights
+        star = theta_star
+        problem.update(points_are="weights", axes=names)
+    else:
+        origin, dirs, ratio = pca_plane([*weights, theta_star[None, :]])
+        coords = [project(w, origin, dirs) for w in weights]
+        star = project(theta_star[None, :], origin, dirs)[0]
+        problem.update(points_are="pca", origin=origin.tolist(), directions=dirs.tolist(),
+                       explained_variance=ratio.tolist(),
+                       axes=[f"PC1 ({ratio[0]:.1%} of variance)",
+                             f"PC2 ({ratio[1]:.1%} of variance)"])
+        for run, w in zip(runs, weights, strict=True):
+            run.weights = _rows(torch.as_tensor(w))
+    for run, c in zip(runs, coords, strict=True):
+        run.points = _rows(torch.as_tensor(c))
+    finite = np.concatenate([c[np.isfinite(c).all(axis=1)] for c in coords] + [star[None, :]])
+    lo, hi = finite.min(axis=0), finite.max(axis=0)
+    pad = np.maximum(0.15 * (hi - lo), 0.05)
+    domain = [[float(lo[i] - pad[i]), float(hi[i] + pad[i])] for i in range(2)]
+    result = TrajectoryResult(
+        function="linear",
+        formula=f"MSE of Linear({in_features}→{out_features}{', bias' if bias else ''})",
+        domain=domain, minima=[star.tolist()], f_min=f_min, log_levels=True,
+        start=[float(v) for v in coords[0][0]] if coords else [0.0, 0.0],
+        steps=runs[0].steps if runs else 0, device=str(dev), dtype=dtype, seed=seed, runs=runs,
+    )
+    result.problem = problem
+    return result
+
+
+def model_surface(result: TrajectoryResult, view: Sequence[Sequence[float]],
+                  resolution: int = 200) -> Surface:
+    """The exact full-data MSE over the view: on the weights themselves (two parameters) or on
+    the PCA plane origin + a·d1 + b·d2. The data are regenerated from the seed."""
+    p = result.problem
+    # The data exactly as trained on (in the run's dtype), evaluated in float64.
+    data = make_data(p["samples"], p["in_features"], p["out_features"], p["bias"], p["noise"],
+                     result.seed, _DTYPES[result.dtype])
+    data.x, data.y = data.x.double(), data.y.double()
+    xs = torch.linspace(*view[0], resolution, dtype=torch.float64)
+    ys = torch.linspace(*view[1], resolution, dtype=torch.float64)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    ab = torch.stack([gx, gy], dim=-1)
+    if p["points_are"] == "weights":
+        theta = ab
+    else:
+        origin = torch.tensor(p["origin"], dtype=torch.float64)
+        dirs = torch.tensor(p["directions"], dtype=torch.float64)
+        theta = origin + ab @ dirs
+    with torch.no_grad():
+        z = mse_at(data, theta, p["bias"])
+    return Surface(xs=xs.numpy(), ys=ys.numpy(), z=z.numpy())

@@ -1,0 +1,256 @@
+"""``optviz gallery``: parallel, incremental batch rendering with sidecars and an index."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from optviz.cli import app
+from optviz.gallery import GalleryError, GallerySummary, build_gallery
+
+GOOD = {
+    "adam.yaml": "optimizers: [adam]\nsteps: 5\nlr: 0.1\nfunction: quadratic\n"
+                 "title: Adam on x² + 10y²\n",
+    "sub/sgd.yml": "optimizers: ['sgd:lr=0.01,momentum=0.9']\nsteps: 5\nfunction: quadratic\n",
+    "named.yaml": "optimizers: [rmsprop]\nsteps: 5\nlr: 0.05\noutput: figs/rms.png\n",
+}
+BAD = {
+    "bad_steps.yaml": "optimizers: [adam]\nsteps: -1\n",
+    "bad_name.yaml": "optimizers: [nosuchoptimizer]\nsteps: 5\n",
+    "escape.yaml": "optimizers: [adam]\nsteps: 5\noutput: ../x.png\n",
+    "absolute.yaml": "optimizers: [adam]\nsteps: 5\noutput: /tmp/optviz_gallery_escape.png\n",
+}
+
+
+def write_configs(root: Path, configs: dict[str, str]) -> Path:
+    for name, text in configs.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def statuses(summary: GallerySummary) -> dict[str, str]:
+    return {e.name: e.status for e in summary.entries}
+
+
+def mtimes(out: Path) -> dict[str, int]:
+    return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*.png")}
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, GallerySummary]:
+    """Good and bad configs rendered once through the worker pool (--jobs 2)."""
+    root = tmp_path_factory.mktemp("mixed")
+    configs = write_configs(root / "configs", {**GOOD, **BAD})
+    out = root / "gallery"
+    return configs, out, build_gallery(configs, out, jobs=2, progress=False)
+
+
+def test_good_configs_render_and_bad_ones_fail_alone(mixed) -> None:
+    configs, out, summary = mixed
+    assert statuses(summary) == {
+        "absolute.yaml": "failed", "adam.yaml": "rendered", "bad_name.yaml": "failed",
+        "bad_steps.yaml": "failed", "escape.yaml": "failed", "named.yaml": "rendered",
+        "sub/sgd.yml": "rendered",
+    }
+    # Output names: the config's relative path, or its own 'output' key under the folder.
+    assert {e.name: e.png.as_posix() for e in summary.entries if e.png} == {
+        "adam.yaml": "adam.png", "named.yaml": "figs/rms.png", "sub/sgd.yml": "sub/sgd.png"}
+    assert sorted(mtimes(out)) == ["adam.png", "figs/rms.png", "sub/sgd.png"]
+    for e in summary.failed:
+        assert str(configs / e.name) in e.reason, e.reason
+    reasons = {e.name: e.reason for e in summary.failed}
+    assert "steps: must be >= 1" in reasons["bad_steps.yaml"]
+    assert "nosuchoptimizer" in reasons["bad_name.yaml"]
+    assert "'../x.png': leaves the gallery folder" in reasons["escape.yaml"]
+    assert "must be a path relative to the gallery folder" in reasons["absolute.yaml"]
+    assert not (out.parent / "x.png").exists()
+    assert not Path("/tmp/optviz_gallery_escape.png").exists()
+    with pytest.raises(GalleryError, match=r"4 of 7 configs failed: .*absolute\.yaml") as info:
+        summary.raise_if_failed()
+    assert info.value.exit_code == 1
+    for name in BAD:
+        assert str(configs / name) in str(info.value)
+
+
+def test_sidecar_and_png_equal_a_direct_render(mixed) -> None:
+    from optviz import __version__
+    from optviz.config import load_config
+    from optviz.pipeline import render_spec
+
+    configs, out, _ = mixed
+    for name, png in (("adam.yaml", "adam.png"), ("sub/sgd.yml", "sub/sgd.png"),
+                      ("named.yaml", "figs/rms.png")):
+        direct = render_spec(load_config(configs / name))
+        # Rendered in a worker process, yet byte for byte the in-process picture.
+        assert (out / png).read_bytes() == direct.png
+        sidecar = json.loads((out / png).with_suffix(".json").read_text())
+        assert sidecar["data"] == json.loads(json.dumps(direct.data))
+        assert sidecar["config"] == direct.spec.model_dump(mode="json")
+        assert sidecar["seed"] == direct.spec.seed == 0
+        assert sidecar["source"] == Path("..", "configs", name).as_posix()
+        assert (out / sidecar["source"]).resolve() == (configs / name).resolve()
+        assert re.fullmatch(r"[0-9a-f]{64}", sidecar["content_hash"])
+        assert sidecar["versions"]["optviz"] == __version__
+        assert set(sidecar["versions"]) >= {"optviz", "torch", "matplotlib", "python"}
+    # The paths the sidecar holds are the optimizer's own numbers: 5 steps from (4, 3).
+    runs = json.loads((out / "adam.json").read_text())["data"]["runs"]
+    assert len(runs) == 1 and len(runs[0]["points"]) == 6
+    assert runs[0]["points"][0] == pytest.approx([4.0, 3.0])
+
+
+def test_pngs_are_real_pictures(mixed, png_pixels: Callable) -> None:
+    from optviz.render.style import colours_for
+
+    _, out, _ = mixed
+    for png in sorted(out.rglob("*.png")):
+        pixels = png_pixels(png)
+        height, width, _ = pixels.shape
+        assert width >= 400 and height >= 200, png
+        rgb = pixels.astype(np.int32)
+        packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+        assert len(np.unique(packed)) > 50, f"{png} looks blank"
+    # Adam's path is drawn in Adam's colour.
+    colour = colours_for(["adam"])[0]
+    rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+    pixels = png_pixels(out / "adam.png")
+    assert (np.abs(pixels - rgb).max(axis=-1) <= 8).sum() > 20
+
+
+def test_index_lists_every_rendered_figure_with_working_relative_links(mixed) -> None:
+    configs, out, summary = mixed
+    readme, page = (out / "README.md").read_text(), (out / "index.html").read_text()
+    images_md = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
+    links_md = re.findall(r"(?<!!)\[[^\]]*\]\(([^)]+)\)", readme)
+    images_html = re.findall(r'<img src="([^"]+)"', page)
+    links_html = re.findall(r'<a class="config" href="([^"]+)"', page)
+    rendered = sorted(e.png.as_posix() for e in summary.rendered)
+    assert sorted(images_md) == sorted(images_html) == rendered
+    for link in (*images_md, *links_md, *images_html, *links_html):
+        assert not link.startswith(("/", "http:", "https:", "file:")), link
+        assert (out / link).is_file(), link
+    assert sorted((out / link).resolve() for link in links_html) == sorted(
+        (configs / e.name).resolve() for e in summary.rendered)
+    assert "Adam on x² + 10y²" in readme and "Adam on x² + 10y²" in page
+    assert "## sgd" in readme  # no title: the file stem
+    for name in BAD:
+        assert Path(name).stem not in readme and Path(name).stem not in page
+    # No external resources: the page works offline and from a file:// URL.
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+
+
+def test_second_run_skips_force_renders_and_a_change_renders_only_that(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The code's hash is pinned: an edit to optviz's source while the test runs must not
+    # re-render everything (that it does re-render is checked at the end).
+    monkeypatch.setattr("optviz.gallery.code_hash", lambda: "code-1")
+    two = {k: GOOD[k] for k in ("adam.yaml", "sub/sgd.yml")}
+    configs = write_configs(tmp_path / "configs", two)
+    out = tmp_path / "gallery"
+    first = build_gallery(configs, out, jobs=1, progress=False)
+    assert set(statuses(first).values()) == {"rendered"}
+    before = mtimes(out)
+    sidecars = {p: p.read_bytes() for p in out.rglob("*.json")}
+
+    again = build_gallery(configs, out, jobs=1, progress=False)
+    assert set(statuses(again).values()) == {"skipped"}
+    assert mtimes(out) == before
+    assert {p: p.read_bytes() for p in out.rglob("*.json")} == sidecars
+
+    forced = build_gallery(configs, out, jobs=1, force=True, progress=False)
+    assert set(statuses(forced).values()) == {"rendered"}
+    for png in before:  # rendered again, to the same bytes
+        assert (out / png).stat().st_mtime_ns >= before[png]
+
+    (configs / "adam.yaml").write_text(GOOD["adam.yaml"].replace("steps: 5", "steps: 6"))
+    changed = build_gallery(configs, out, jobs=1, progress=False)
+    assert statuses(changed) == {"adam.yaml": "rendered", "sub/sgd.yml": "skipped"}
+    sidecar = json.loads((out / "adam.json").read_text())
+    assert sidecar["config"]["steps"] == 6 and len(sidecar["data"]["runs"][0]["points"]) == 7
+
+    # A PNG deleted by hand is rendered again even though its sidecar still matches.
+    (out / "sub" / "sgd.png").unlink()
+    healed = build_gallery(configs, out, jobs=1, progress=False)
+    assert statuses(healed)["sub/sgd.yml"] == "rendered"
+
+    # New code (or a new optviz, torch or matplotlib) renders everything again.
+    monkeypatch.setattr("optviz.gallery.code_hash", lambda: "code-2")
+    upgraded = build_gallery(configs, out, jobs=1, progress=False)
+    assert set(statuses(upgraded).values()) == {"rendered"}
+
+
+def test_two_configs_with_one_output_do_not_overwrite_each_other(tmp_path: Path) -> None:
+    configs = write_configs(tmp_path / "configs", {
+        "a.yaml": "optimizers: [adam]\nsteps: 3\n",
+        "b.yaml": "optimizers: [sgd]\nsteps: 3\nlr: 0.1\noutput: a.png\n",
+    })
+    summary = build_gallery(configs, tmp_path / "out", jobs=1, progress=False)
+    assert statuses(summary) == {"a.yaml": "rendered", "b.yaml": "failed"}
+    assert "also the output of" in summary.failed[0].reason
+
+
+def test_refuses_to_overwrite_a_readme_it_did_not_write(tmp_path: Path) -> None:
+    from optviz.errors import OutputError
+
+    configs = write_configs(tmp_path / "configs", {"a.yaml": "optimizers: [adam]\nsteps: 3\n"})
+    (tmp_path / "README.md").write_text("# my project\n")
+    with pytest.raises(OutputError, match="not written by 'optviz gallery'"):
+        build_gallery(configs, tmp_path, jobs=1, progress=False)
+    assert (tmp_path / "README.md").read_text() == "# my project\n"
+    assert not (tmp_path / "a.png").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["gallery", "{tmp}/nowhere"], "config folder {tmp}/nowhere does not exist"),
+    (["gallery", "{tmp}"], "no *.yaml or *.yml configs in {tmp}"),
+    (["gallery", "{tmp}", "--jobs", "0"], "--jobs: must be >= 1"),
+])
+def test_cli_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, [a.format(tmp=tmp_path) for a in args])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"optviz: error: {message.format(tmp=tmp_path)}")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_cli_runner(tmp_path: Path) -> None:
+    configs = write_configs(tmp_path / "configs", {
+        "adam.yaml": GOOD["adam.yaml"], "bad_steps.yaml": BAD["bad_steps.yaml"]})
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["gallery", str(configs), "--out", str(out), "--jobs", "1"])
+    assert result.exit_code == 1, result.output
+    bad = configs / "bad_steps.yaml"
+    assert result.stderr == f"optviz: error: 1 of 2 configs failed: {bad}:2 steps: must be >= 1\n"
+    assert re.search(r"adam\.yaml\s+│\s+rendered", result.stdout)
+    assert re.search(r"bad_steps\.yaml\s+│\s+failed", result.stdout)
+    assert (out / "adam.png").is_file() and not (out / "bad_steps.png").exists()
+
+    (configs / "bad_steps.yaml").unlink()
+    again = CliRunner().invoke(app, ["gallery", str(configs), "-o", str(out), "--force"])
+    assert again.exit_code == 0, again.output
+    assert re.search(r"adam\.yaml\s+│\s+rendered", again.stdout)
+    assert "1 rendered, 0 skipped, 0 failed" in again.stdout
+
+
+def test_subprocess_exit_code_and_stderr(tmp_path: Path) -> None:
+    write_configs(tmp_path / "configs", {
+        "adam.yaml": GOOD["adam.yaml"], "bad_name.yaml": BAD["bad_name.yaml"]})
+    proc = subprocess.run(
+        [sys.executable, "-m", "optviz", "gallery", "configs", "--out", "gallery", "--jobs", "1"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("optviz: error: 1 of 2 configs failed: configs/bad_name.yaml"), last
+    assert "nosuchoptimizer" in last
+    assert "Traceback" not in proc.stderr
+    assert (tmp_path / "gallery" / "adam.png").is_file()
+    assert "adam.png" in (tmp_path / "gallery" / "README.md").read_text()

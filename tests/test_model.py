@@ -1,0 +1,219 @@
+"""Issue 5: the linear model, schedulers on trajectories, and the optimizer-state panel.
+Numbers are checked against least squares, the analytic MSE, hand-written torch loops and the
+optimizer's own state_dict()."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from optviz.config import parse_config
+from optviz.model_engine import model_surface, pca_plane, project, run_linear
+from optviz.optimizers import plan_optimizer
+from optviz.pipeline import render_spec, run_trajectory_spec
+from optviz.problems.linear import least_squares, make_data, make_model
+from optviz.spec import OptimizerSpec
+
+
+def _plans(*names: str):
+    return [plan_optimizer(OptimizerSpec.model_validate(n)) for n in names]
+
+
+@pytest.mark.parametrize("name", [
+    "sgd:lr=0.1", "momentum:lr=0.05", "nesterov:lr=0.05", "adam:lr=0.05", "rmsprop:lr=0.01",
+    "adagrad:lr=0.5", "lbfgs:lr=1", "rprop:lr=0.01", "lion:lr=0.003",
+])
+def test_converging_optimizers_recover_least_squares(name):
+    result = run_linear(_plans(name), in_features=3, samples=64, batch_size=0, epochs=400,
+                        noise=0.1, dtype="float64")
+    run = result.runs[0]
+    theta_star = np.array(result.problem["least_squares"])
+    final = np.array(run.weights[-1])  # 4 parameters: drawn on a PCA plane, weights kept
+    tol = 2e-2 if name.startswith("lion") else 1e-4  # Lion's fixed-size sign steps dither
+    assert np.abs(final - theta_star).max() < tol, (name, final, theta_star)
+    assert run.loss[-1] == pytest.approx(result.f_min, rel=1e-2 if "lion" in name else 1e-6)
+
+
+def test_two_parameter_surface_equals_analytic_mse():
+    result = run_linear(_plans("sgd:lr=0.1"), in_features=1, bias=True, samples=50, epochs=3)
+    assert result.problem["points_are"] == "weights"
+    view = [(-1.0, 2.0), (-1.5, 1.0)]
+    surf = model_surface(result, view, resolution=7)
+    data = make_data(50, 1, 1, True, 0.1, 0)
+    x, y = data.x.double().numpy()[:, 0], data.y.double().numpy()[:, 0]
+    for i in (0, 3, 6):
+        for j in (0, 2, 5):
+            w, b = surf.xs[j], surf.ys[i]
+            assert surf.z[i, j] == pytest.approx(np.mean((w * x + b - y) ** 2), rel=1e-9)
+    # the same without bias: Linear(2, 1)
+    result = run_linear(_plans("sgd:lr=0.1"), in_features=2, bias=False, samples=40, epochs=2)
+    surf = model_surface(result, view, resolution=5)
+    data = make_data(40, 2, 1, False, 0.1, 0)
+    xx, yy = data.x.double().numpy(), data.y.double().numpy()[:, 0]
+    w = np.array([surf.xs[1], surf.ys[4]])
+    assert surf.z[4, 1] == pytest.approx(np.mean((xx @ w - yy) ** 2), rel=1e-9)
+
+
+def test_pca_of_a_planar_path_reproduces_it():
+    rng = np.random.default_rng(0)
+    origin = rng.normal(size=11)
+    basis, _ = np.linalg.qr(rng.normal(size=(11, 2)))
+    ab = np.cumsum(rng.normal(size=(30, 2)), axis=0)
+    path = origin + ab @ basis.T
+    o, dirs, ratio = pca_plane([path])
+    coords = project(path, o, dirs)
+    assert np.allclose(o + coords @ dirs, path, atol=1e-10)
+    assert ratio.sum() == pytest.approx(1.0)
+
+
+def test_pca_plane_of_a_real_run_states_its_variance():
+    result = run_linear(_plans("adam:lr=0.05", "sgd:lr=0.05"), epochs=5)
+    p = result.problem
+    assert p["points_are"] == "pca"
+    assert "of variance" in p["axes"][0]
+    dirs, origin = np.array(p["directions"]), np.array(p["origin"])
+    for run in result.runs:
+        w, c = np.array(run.weights), np.array(run.points)
+        assert np.allclose(project(w, origin, dirs), c, atol=1e-9)
+
+
+def _hand_linear(opt_cls, kwargs, sched_cls, sched_kwargs, epochs, batch, samples, seed,
+                 per_epoch_sched):
+    """The article's training loop written out with the same objects optviz uses."""
+    data = make_data(samples, 10, 1, True, 0.1, seed)
+    model = make_model(data, True, seed)
+    opt = opt_cls(model.parameters(), **kwargs)
+    sched = sched_cls(opt, **sched_kwargs)
+    gen = torch.Generator().manual_seed(seed)
+    lrs, thetas = [], []
+    for _ in range(epochs):
+        order = torch.randperm(samples, generator=gen)
+        for b in range(math.ceil(samples / batch)):
+            idx = order[b * batch:(b + 1) * batch]
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(data.x[idx]), data.y[idx]).backward()
+            lrs.append(opt.param_groups[0]["lr"])
+            opt.step()
+            thetas.append(torch.cat([model.weight.detach().reshape(-1), model.bias.detach()]))
+            if not per_epoch_sched:
+                sched.step()
+        if per_epoch_sched:
+            sched.step()
+    return lrs, torch.stack(thetas)
+
+
+@pytest.mark.parametrize("interval", ["step", "epoch"])
+def test_model_with_scheduler_equals_hand_loop(interval):
+    spec = parse_config(
+        "optimizers: [{name: sgd, lr: 0.1, momentum: 0.9}]\nmodel: linear\nepochs: 4\n"
+        f"batch_size: 64\nsamples: 256\ninterval: {interval}\n"
+        "scheduler: StepLR:step_size=3,gamma=0.5\n", "x.yaml")
+    run = run_trajectory_spec(spec).runs[0]
+    lrs, thetas = _hand_linear(torch.optim.SGD, {"lr": 0.1, "momentum": 0.9},
+                               torch.optim.lr_scheduler.StepLR, {"step_size": 3, "gamma": 0.5},
+                               4, 64, 256, 0, interval == "epoch")
+    assert run.lr == pytest.approx(lrs, rel=1e-12)
+    assert np.allclose(np.array(run.weights[1:]), thetas.double().numpy(), atol=1e-6)
+
+
+def test_function_with_scheduler_and_state_equals_hand_loop():
+    spec = parse_config("optimizers: [adam]\nlr: 0.1\nsteps: 30\nshow_state: true\n"
+                        "scheduler: StepLR:step_size=7,gamma=0.5\n", "x.yaml")
+    run = run_trajectory_spec(spec).runs[0]
+    x = torch.tensor([4.0, 3.0], requires_grad=True)
+    opt = torch.optim.Adam([x], lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.5)
+    lrs, points, m_norm, v_norm, eff = [], [x.tolist()], [], [], []
+    for _ in range(30):
+        opt.zero_grad()
+        (x[0] ** 2 + 10 * x[1] ** 2).backward()
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        points.append(x.tolist())
+        st = opt.state_dict()["state"][0]
+        m_norm.append(float(st["exp_avg"].norm()))
+        v_norm.append(float(st["exp_avg_sq"].norm()))
+        t = float(st["step"])
+        eff.append(float((opt.param_groups[0]["lr"]
+                          / ((st["exp_avg_sq"] / (1 - 0.999**t)).sqrt() + 1e-8)).mean()))
+        sched.step()
+    assert run.lr == pytest.approx(lrs)
+    assert np.allclose(np.array(run.points), np.array(points), atol=1e-6)
+    assert run.state["‖exp_avg‖"] == pytest.approx(m_norm, rel=1e-6)
+    assert run.state["‖exp_avg_sq‖"] == pytest.approx(v_norm, rel=1e-6)
+    # the effective step is read after scheduler.step() in the hand loop's next iteration;
+    # optviz reads it right after optimizer.step(), before the scheduler moves the LR
+    assert run.state["effective step (mean)"][:6] == pytest.approx(eff[:6], rel=1e-5)
+
+
+def test_plateau_on_a_trajectory_gets_the_loss():
+    spec = parse_config("optimizers: [sgd]\nlr: 0.01\nsteps: 40\nfunction: rastrigin\n"
+                        "scheduler: plateau:patience=2,factor=0.5\n", "x.yaml")
+    run = run_trajectory_spec(spec).runs[0]
+    x = torch.tensor([-2.3, 3.6], requires_grad=True)
+    opt = torch.optim.SGD([x], lr=0.01)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=2, factor=0.5)
+    from optviz.problems.analytic import rastrigin
+    lrs = []
+    for _ in range(40):
+        opt.zero_grad()
+        rastrigin(x).backward()
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        with torch.no_grad():
+            sched.step(float(rastrigin(x)))
+    assert run.lr == pytest.approx(lrs)
+    assert min(lrs) < 0.01  # the plateau did reduce
+
+
+def test_adagrad_sum_and_momentum_buffer_are_traced():
+    spec = parse_config("optimizers: [adagrad, momentum]\nlr: 0.05\nsteps: 5\nshow_state: true\n",
+                        "x.yaml")
+    runs = run_trajectory_spec(spec).runs
+    assert set(runs[0].state) == {"‖sum‖"}
+    assert set(runs[1].state) == {"‖momentum_buffer‖"}
+    # Adagrad's sum after step 1 is g0², with g0 = (8, 60) at (4, 3)
+    assert runs[0].state["‖sum‖"][0] == pytest.approx(math.hypot(64, 3600), rel=1e-6)
+
+
+def test_model_picture_and_export(tmp_path):
+    from matplotlib.image import imread
+
+    from optviz.render.style import colours_for
+
+    spec = parse_config("optimizers: [adam, sgd]\nlr: 0.05\nmodel: linear\nepochs: 3\n"
+                        "show_state: true\nscheduler: cosine\n", "x.yaml")
+    rendered = render_spec(spec)
+    path = tmp_path / "m.png"
+    path.write_bytes(rendered.png)
+    img = imread(path)[..., :3]
+    assert img.shape[0] > 800 and img.shape[1] > 1200
+    for colour in colours_for(["adam", "sgd"]):
+        rgb = np.array([int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+        assert (np.abs(img - rgb).max(axis=2) < 0.08).sum() > 50, colour
+    data = rendered.data
+    assert data["problem"]["points_are"] == "pca"
+    run = data["runs"][0]
+    assert len(run["points"]) == len(run["loss"]) == 3 * 8 + 1
+    assert len(run["lr"]) == 24 and len(run["epoch_loss"]) == 3
+    assert len(run["weights"][0]) == 11
+
+
+def test_cli_model_runs(tmp_path):
+    from typer.testing import CliRunner
+
+    from optviz.cli import app
+
+    out = tmp_path / "m.json"
+    res = CliRunner().invoke(app, ["trajectory", "adam", "sgd", "--model", "linear", "--epochs",
+                                   "2", "--lr", "0.05", "-o", str(tmp_path / "m.png"),
+                                   "--export", str(out)])
+    assert res.exit_code == 0, res.output
+    import json
+
+    data = json.loads(out.read_text())
+    assert [r["optimizer"] for r in data["runs"]] == ["adam", "sgd"]
+    assert least_squares(make_data(), True).shape[0] == len(data["problem"]["least_squares"])

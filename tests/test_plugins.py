@@ -1,0 +1,280 @@
+"""Issue 6: Lion, Lookahead, the article's optimizers as a plugin, dotted paths, entry points,
+pytorch_optimizer. Every path is checked against torch, a reference package or a hand-written
+formula."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from optviz.engine import run_trajectory
+from optviz.errors import UnknownNameError, UnsupportedError
+from optviz.functions import FUNCTIONS
+from optviz.optim import Lion, Lookahead
+from optviz.optimizers import OPTIMIZERS, plan_optimizer
+from optviz.spec import OptimizerSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "plugins_data"
+EXAMPLES = ROOT / "examples" / "handwritten_optim"
+QUAD = FUNCTIONS.resolve("quadratic")
+
+
+def _grad_quadratic(p: torch.Tensor) -> torch.Tensor:
+    return torch.stack([2 * p[0], 20 * p[1]])
+
+
+def _run(name: str, steps: int = 30, **kw) -> list[list[float]]:
+    plan = plan_optimizer(OptimizerSpec.model_validate(name), **kw)
+    result = run_trajectory(QUAD, [plan], steps=steps, dtype="float64")
+    return result.runs[0].points
+
+
+# --- Lion -----------------------------------------------------------------------------------
+
+def lion_by_hand(start, lr, betas, wd, steps):
+    """The paper's update written out: c = b1*m + (1-b1)*g; x -= lr*(sign(c) + wd*x);
+    m = b2*m + (1-b2)*g."""
+    x = torch.tensor(start, dtype=torch.float64)
+    m = torch.zeros_like(x)
+    path = [x.tolist()]
+    for _ in range(steps):
+        g = _grad_quadratic(x)
+        c = betas[0] * m + (1 - betas[0]) * g
+        x = x - lr * (torch.sign(c) + wd * x)
+        m = betas[1] * m + (1 - betas[1]) * g
+        path.append(x.tolist())
+    return path
+
+
+def test_lion_resolves_and_has_paper_defaults():
+    rec = OPTIMIZERS.resolve("lion")
+    assert rec.load() is Lion
+    opt = Lion([torch.zeros(2, requires_grad=True)])
+    assert opt.defaults["betas"] == (0.9, 0.99)
+    assert opt.defaults["weight_decay"] == 0.0
+
+
+@pytest.mark.parametrize("wd", [0.0, 0.1])
+def test_lion_equals_its_update_by_hand(wd):
+    got = _run(f"lion:lr=0.05,weight_decay={wd}", steps=40)
+    want = lion_by_hand([4.0, 3.0], 0.05, (0.9, 0.99), wd, 40)
+    assert torch.allclose(torch.tensor(got), torch.tensor(want), atol=1e-12)
+
+
+def test_lion_equals_lion_pytorch_step_for_step():
+    lion_pytorch = pytest.importorskip("lion_pytorch")
+    torch.manual_seed(0)
+    a = torch.randn(7, dtype=torch.float64, requires_grad=True)
+    b = a.detach().clone().requires_grad_(True)
+    ours = Lion([a], lr=0.01, betas=(0.9, 0.99), weight_decay=0.1)
+    ref = lion_pytorch.Lion([b], lr=0.01, betas=(0.9, 0.99), weight_decay=0.1)
+    for _ in range(25):
+        for x, opt in ((a, ours), (b, ref)):
+            opt.zero_grad()
+            ((x**3).sum() + (x**2).sum()).backward()
+            opt.step()
+        assert torch.equal(a, b)
+
+
+# --- Lookahead ------------------------------------------------------------------------------
+
+def lookahead_sgd_by_hand(start, lr, k, alpha, steps):
+    """Lookahead's definition around plain GD: every k-th step slow += alpha*(fast - slow),
+    fast = slow. Returns (fast after each step, slow after each step)."""
+    fast = torch.tensor(start, dtype=torch.float64)
+    slow = fast.clone()
+    fasts, slows = [fast.tolist()], [slow.tolist()]
+    for t in range(1, steps + 1):
+        fast = fast - lr * _grad_quadratic(fast)
+        if t % k == 0:
+            slow = slow + alpha * (fast - slow)
+            fast = slow.clone()
+        fasts.append(fast.tolist())
+        slows.append(slow.tolist())
+    return fasts, slows
+
+
+@pytest.mark.parametrize(("k", "alpha"), [(5, 0.5), (3, 0.8)])
+def test_lookahead_equals_definition(k, alpha):
+    spec = OptimizerSpec.model_validate({"name": "gd", "lr": 0.02})
+    plan = plan_optimizer(spec, lookahead=(k, alpha))
+    run = run_trajectory(QUAD, [plan], steps=23, dtype="float64").runs[0]
+    fasts, slows = lookahead_sgd_by_hand([4.0, 3.0], 0.02, k, alpha, 23)
+    assert torch.allclose(torch.tensor(run.points), torch.tensor(fasts), atol=1e-12)
+    assert torch.allclose(torch.tensor(run.slow_points), torch.tensor(slows), atol=1e-12)
+    assert run.label == f"Lookahead(GD, k={k}, α={alpha:g}) (lr=0.02)"
+    assert run.hyperparameters["k"] == k and run.hyperparameters["alpha"] == alpha
+
+
+def test_lookahead_label_names_the_wrapped_optimizer():
+    plan = plan_optimizer(OptimizerSpec(name="radam"), lookahead=(5, 0.5))
+    assert plan.label.startswith("Lookahead(RAdam, k=5, α=0.5)")
+
+
+def test_lookahead_state_dict_round_trips():
+    def make():
+        x = torch.tensor([4.0, 3.0], dtype=torch.float64, requires_grad=True)
+        return x, Lookahead(torch.optim.Adam([x], lr=0.1), k=4, alpha=0.5)
+
+    def steps(x, opt, n):
+        for _ in range(n):
+            opt.zero_grad()
+            (x[0] ** 2 + 10 * x[1] ** 2).backward()
+            opt.step()
+
+    x1, o1 = make()
+    steps(x1, o1, 6)
+    # torch's state_dict holds references to live state, as torch.save would copy it, so do we
+    saved_x, saved = x1.detach().clone(), copy.deepcopy(o1.state_dict())
+    steps(x1, o1, 7)
+    x2, o2 = make()
+    with torch.no_grad():
+        x2.copy_(saved_x)
+    o2.load_state_dict(saved)
+    steps(x2, o2, 7)
+    assert torch.equal(x1, x2)
+    assert torch.equal(o1.slow_weights()[0], o2.slow_weights()[0])
+
+
+def test_lookahead_from_cli_and_yaml(tmp_path):
+    from optviz.config import parse_config
+    from optviz.pipeline import render_spec
+
+    spec = parse_config(
+        "optimizers: [{name: radam, lr: 0.1, lookahead: {k: 5, alpha: 0.5}}]\nsteps: 12\n",
+        "x.yaml")
+    run = render_spec(spec).result.runs[0]
+    assert run.label.startswith("Lookahead(RAdam, k=5, α=0.5)")
+    out = tmp_path / "la.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "optviz", "trajectory", "radam", "--lookahead", "--lr", "0.1",
+         "--steps", "12", "-o", str(tmp_path / "la.png"), "--export", str(out)],
+        capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())["runs"][0]
+    assert data["points"] == run.points
+    assert data["slow_points"] == run.slow_points
+
+
+# --- plugins --------------------------------------------------------------------------------
+
+@pytest.fixture
+def on_path(monkeypatch):
+    monkeypatch.syspath_prepend(str(DATA))
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+
+
+def test_plugin_class_on_pythonpath_runs(on_path):
+    got = _run("myopt.HalfStep:lr=0.1", steps=10)
+    # Half-step GD on x² + 10y²: x_k = 4·(1 − 0.05·2)^k, y_k = 3·(1 − 0.05·20)^k = 0 for k ≥ 1.
+    for k, (x, y) in enumerate(got):
+        assert x == pytest.approx(4 * 0.9**k, rel=1e-12)
+        assert y == pytest.approx(3.0 if k == 0 else 0.0, abs=1e-12)
+    rec = OPTIMIZERS.resolve("myopt.HalfStep")
+    assert rec.elementwise  # declared by the plugin's optviz_quirks
+
+
+def test_article_plugin_matches_torch(on_path):
+    """The examples/ plugin follows the article; where the article is torch's formula, its
+    paths equal torch's."""
+    pairs = [
+        ("handwritten_optim.GD:lr=0.1", "sgd:lr=0.1", 1e-12),
+        ("handwritten_optim.MomentumGD:lr=0.01", "momentum:lr=0.01", 1e-12),
+        ("handwritten_optim.NesterovGD:lr=0.01", "nesterov:lr=0.01", 1e-12),
+        ("handwritten_optim.Adam:lr=0.1", "adam:lr=0.1", 1e-9),
+        # eps inside the square root (article) vs outside (torch): 1e-8 apart at most here.
+        ("handwritten_optim.RMSProp:lr=0.1", "rmsprop:lr=0.1,alpha=0.9", 1e-6),
+        ("handwritten_optim.AdaGrad:lr=0.1", "adagrad:lr=0.1,eps=1e-8", 1e-6),
+    ]
+    for ours, theirs, tol in pairs:
+        a, b = torch.tensor(_run(ours, 100)), torch.tensor(_run(theirs, 100))
+        assert torch.allclose(a, b, atol=tol, rtol=0), (ours, (a - b).abs().max())
+
+
+def test_unknown_or_broken_plugins_fail_with_one_line(on_path):
+    with pytest.raises(UnknownNameError, match="No module named 'nosuchpkg'"):
+        OPTIMIZERS.resolve("nosuchpkg.Opt")
+    with pytest.raises(UnknownNameError, match="broken on purpose"):
+        OPTIMIZERS.resolve("brokenopt.Opt")
+    with pytest.raises(UnknownNameError, match="has no attribute"):
+        OPTIMIZERS.resolve("myopt.Missing")
+    env_path = f"{DATA}"
+    proc = subprocess.run([sys.executable, "-m", "optviz", "trajectory", "brokenopt.Opt"],
+                          capture_output=True, text=True,
+                          env={**__import__("os").environ, "PYTHONPATH": env_path})
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "broken on purpose" in proc.stderr
+
+
+def test_entry_point_plugins_are_listed_and_resolve(monkeypatch, on_path):
+    from importlib import metadata
+
+    from optviz.plugins import record_for_entry_point
+    from optviz.registry import Registry
+
+    eps = [metadata.EntryPoint("hw_adam", "handwritten_optim:Adam", "optviz.optimizers"),
+           metadata.EntryPoint("sgd", "handwritten_optim:GD", "optviz.optimizers")]
+    monkeypatch.setattr(metadata, "entry_points",
+                        lambda group=None: [e for e in eps if e.group == group])
+    reg = Registry("optimizer")
+    for rec in OPTIMIZERS:
+        if not rec.plugin:
+            reg.add(rec)
+    reg.enable_entry_points("optviz.optimizers", record_for_entry_point)
+    assert "hw_adam" in reg.names()
+    assert reg.resolve("sgd").target == "torch.optim.SGD"  # a plugin cannot shadow a built-in
+    rec = reg.resolve("hw_adam")
+    assert rec.plugin == "entry point" and rec.target == "handwritten_optim.Adam"
+    monkeypatch.setattr(OPTIMIZERS, "resolve", reg.resolve)
+    got = _run("hw_adam:lr=0.1", 50)
+    want = _run("adam:lr=0.1", 50)
+    assert torch.allclose(torch.tensor(got), torch.tensor(want), atol=1e-9)
+
+
+def test_pytorch_optimizer_prefix_resolves_with_quirks():
+    po = pytest.importorskip("pytorch_optimizer")
+    rec = OPTIMIZERS.resolve("pytorch_optimizer.adabelief")
+    assert rec.load() is po.load_optimizer("adabelief")
+    assert OPTIMIZERS.resolve("pytorch_optimizer.adahessian").create_graph
+    with pytest.raises(UnsupportedError, match="BSAM"):
+        plan_optimizer(OptimizerSpec(name="pytorch_optimizer.bsam"))
+    with pytest.raises(UnknownNameError, match="did you mean 'adabelief'"):
+        OPTIMIZERS.resolve("pytorch_optimizer.adabelif")
+    # A run through optviz equals the class stepped by hand.
+    got = _run("pytorch_optimizer.adabelief:lr=0.1", 20)
+    x = torch.tensor([4.0, 3.0], dtype=torch.float64, requires_grad=True)
+    opt = po.load_optimizer("adabelief")([x], lr=0.1)
+    want = [x.tolist()]
+    for _ in range(20):
+        opt.zero_grad()
+        (x[0] ** 2 + 10 * x[1] ** 2).backward()
+        opt.step()
+        want.append(x.tolist())
+    assert torch.allclose(torch.tensor(got), torch.tensor(want), atol=1e-12)
+
+
+def test_pytorch_optimizer_create_graph_runs():
+    pytest.importorskip("pytorch_optimizer")
+    points = _run("pytorch_optimizer.adahessian:lr=0.1", 10)
+    assert all(v is not None for p in points for v in p)
+    assert points[-1] != points[0]
+
+
+def test_config_needs_allow_imports_for_plugins(on_path):
+    from optviz.config import parse_config
+    from optviz.errors import BadValueError
+
+    text = "optimizers: [myopt.HalfStep]\nsteps: 3\n"
+    with pytest.raises(BadValueError, match="--allow-imports"):
+        parse_config(text, "c.yaml")
+    assert parse_config(text, "c.yaml", allow_imports=True).optimizers[0].name == "myopt.HalfStep"
+    # torch.optim and optviz paths need no permission
+    parse_config("optimizers: [torch.optim.AdamW, optviz.optim.Lion]\n", "c.yaml")

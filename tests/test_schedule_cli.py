@@ -1,0 +1,204 @@
+"""``optviz schedule`` through Typer's CliRunner and as real ``python -m optviz`` processes:
+exit codes, one-line errors without tracebacks, warnings on stderr, files and their numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from optviz.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, ["schedule", *args], env={"COLUMNS": "200"})
+
+
+def one_line_error(stderr: str, stdout: str = "") -> str:
+    assert stderr.startswith("optviz: error: "), stderr
+    assert stderr.endswith("\n") and stderr.count("\n") == 1, repr(stderr)
+    assert "Traceback" not in stderr + stdout
+    return stderr
+
+
+# Real processes start at import time and run while the in-process tests do, so that their
+# start-up (importing torch) is paid once, in parallel.
+_CWD = Path(__import__("tempfile").mkdtemp(prefix="optviz-schedule-cli-"))
+_ENV = {**{k: v for k, v in os.environ.items() if k != "OPTVIZ_DEBUG"}, "COLUMNS": "200"}
+_JOBS = {
+    "onecycle": ["schedule", "onecycle", "--epochs", "4"],
+    "unknown": ["schedule", "onecylce"],
+    "help": ["--help"],
+}
+_PROCS = {name: subprocess.Popen([sys.executable, "-m", "optviz", *argv], cwd=_CWD, env=_ENV,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+          for name, argv in _JOBS.items()}
+
+
+def finished(name: str) -> tuple[int, str, str]:
+    proc = _PROCS[name]
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, out, err
+
+
+# -- in process -------------------------------------------------------------------------------
+
+def test_onecycle_writes_the_derived_file(tmp_path: Path, monkeypatch, png_pixels):
+    monkeypatch.chdir(tmp_path)
+    res = invoke("onecycle", "--epochs", "4")
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout == "wrote schedule_onecycle.png\n"
+    # SGD has momentum 0, which OneCycleLR overrides: said once, on stderr.
+    assert res.stderr.count("optviz: warning: OneCycleLR cycles momentum") == 1
+    img = png_pixels(tmp_path / "schedule_onecycle.png")
+    assert img.shape[1] == 1210
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["schedule_onecycle.png"]
+
+
+def test_output_and_json_export(out_dir: Path):
+    png, data = out_dir / "s.png", out_dir / "s.json"
+    res = invoke("StepLR:step_size=3,gamma=0.7", "MultiStepLR:milestones=[5,11]", "--lr", "0.1",
+                 "--epochs", "2", "--steps-per-epoch", "8", "-o", str(png), "--export", str(data))
+    assert res.exit_code == 0, res.stderr
+    assert res.stderr == ""
+    assert res.stdout.splitlines() == [f"wrote {png}", f"wrote {data}"]
+    runs = json.loads(data.read_text())["runs"]
+    assert [r["scheduler"] for r in runs] == ["step", "multistep"]
+    assert runs[0]["lr"] == pytest.approx([0.1 * 0.7 ** (i // 3) for i in range(16)])
+    # MultiStepLR keeps its preset gamma (0.5, the article's) unless given.
+    assert runs[1]["lr"] == pytest.approx([0.1] * 5 + [0.05] * 6 + [0.025] * 5)
+    assert runs[1]["parameters"]["milestones"] == [5, 11]
+
+
+def test_kebab_settings_and_flags(out_dir: Path):
+    data = out_dir / "s.json"
+    res = invoke("onecycle", "exponential", "--gamma", "0.9", "--no-cycle-momentum",
+                 "--three-phase", "-o", str(out_dir / "s.png"), "--export", str(data))
+    assert res.exit_code == 0, res.stderr
+    onecycle, exponential = json.loads(data.read_text())["runs"]
+    assert onecycle["parameters"]["cycle_momentum"] is False
+    assert onecycle["parameters"]["three_phase"] is True
+    assert onecycle["momentum"] is None
+    assert exponential["parameters"]["gamma"] == 0.9
+
+
+def test_formula_option_keeps_its_commas(out_dir: Path):
+    data = out_dir / "s.csv"
+    res = invoke("lambda", "--lr-lambda", "min(1, (epoch+1)/4)", "--epochs", "1",
+                 "-o", str(out_dir / "s.png"), "--export", str(data))
+    assert res.exit_code == 0, res.stderr
+    rows = data.read_text().splitlines()
+    assert rows[0].startswith("run,label,scheduler,step,epoch,lr,momentum")
+    assert [float(r.split(",")[-3]) for r in rows[1:5]] == pytest.approx(
+        [0.00025, 0.0005, 0.00075, 0.001])
+
+
+def test_plateau_metric_formula_and_grid(out_dir: Path, png_pixels):
+    png = out_dir / "p.png"
+    res = invoke("plateau", "step", "--metric", "max(8 - step, 0)", "--grid", "--log-y",
+                 "-o", str(png))
+    assert res.exit_code == 0, res.stderr
+    assert res.stderr == ""
+    assert png_pixels(png).shape[1] == round(9.2 * 110)
+
+
+def test_interval_epoch_lint_on_stderr(out_dir: Path):
+    res = invoke("multistep", "--interval", "epoch", "-o", str(out_dir / "e.png"))
+    assert res.exit_code == 0
+    assert "optviz: warning: MultiStepLR milestones=[8, 24, 28] counts scheduler steps" \
+        in res.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["stepp"], "unknown scheduler 'stepp'; did you mean 'step'?"),
+    (["StepLR:step_size=3,gama=0.7"], "(valid: step_size, gamma)"),
+    (["step", "--gama", "0.7"], "--gama applies to none of StepLR"),
+    (["lambda:lr_lambda=epoch.real"], "attribute access"),
+    # Were it run, it would leave a file behind, which the test would see.
+    (["lambda:lr_lambda=__import__('os').system('touch pwned')"], "is not allowed"),
+    (["lambda", "--lr-lambda", "(lambda: open('pwned', 'w'))()"], "only calls of the listed"),
+    (["step", "--lr", "-1"], "lr must be > 0"),
+    (["step", "--lr", "x"], "--lr: expected numbers"),
+    (["step", "--interval", "batch"], "--interval"),
+    (["step", "--epochs", "0"], "--epochs: must be >= 1"),
+    (["plateau", "--metric", "missing.csv"], "cannot read it"),
+    (["sequential:schedulers=[linear,plateau]"], "cannot hold ReduceLROnPlateau"),
+    (["step", "-o", "/nonexistent/dir/x.png"], "/nonexistent/dir"),
+    (["step", "--export", "x.txt"], "use a .json or .csv"),
+    ([], "name at least one scheduler"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = invoke(*args)
+    assert res.exit_code == 2
+    assert message in one_line_error(res.stderr, res.stdout)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dump_config_renders_the_same_picture(out_dir: Path):
+    direct = out_dir / "direct.png"
+    args = ["sequential:schedulers=[linear(start_factor=0.1,total_iters=4),cosine],"
+            "milestones=[4]", "plateau", "--metric", "1/(1+step)", "--lr", "0.01",
+            "--factor", "0.2"]
+    assert invoke(*args, "-o", str(direct)).exit_code == 0
+    dumped = invoke(*args, "--dump-config")
+    assert dumped.exit_code == 0, dumped.stderr
+    assert "kind: schedule" in dumped.stdout
+    config = out_dir / "c.yaml"
+    config.write_text(dumped.stdout)
+    again = out_dir / "again.png"
+    res = runner.invoke(app, ["render", str(config), "-o", str(again)])
+    assert res.exit_code == 0, res.stderr
+    assert again.read_bytes() == direct.read_bytes()
+
+
+def test_list_and_show():
+    res = runner.invoke(app, ["list", "schedulers", "*warm*"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    for name in ("warm_restarts", "linear_warmup", "cosine_warmup", "constant_warmup"):
+        assert name in res.stdout
+    assert "onecycle" not in res.stdout
+    res = runner.invoke(app, ["show", "OneCycleLR"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    assert "from the run: --lr" in res.stdout and "max_lr" in res.stdout
+    res = runner.invoke(app, ["show", "get_cosine_schedule_with_warmup"], env={"COLUMNS": "200"})
+    assert "cosine_warmup" in res.stdout and "num_cycles" in res.stdout
+
+
+# -- real processes ---------------------------------------------------------------------------
+
+def test_subprocess_onecycle(png_pixels):
+    code, out, err = finished("onecycle")
+    assert code == 0, err
+    assert out == "wrote schedule_onecycle.png\n"
+    assert "Traceback" not in err
+    assert all(line.startswith("optviz: warning: ") for line in err.splitlines())
+    assert png_pixels(_CWD / "schedule_onecycle.png").shape[1] == 1210
+
+
+def test_subprocess_unknown_name():
+    code, out, err = finished("unknown")
+    assert code == 2
+    assert "did you mean 'onecycle'" in one_line_error(err, out)
+
+
+def test_subprocess_help_lists_schedule():
+    code, out, err = finished("help")
+    assert code == 0, err
+    assert "schedule" in out
+
+
+def test_help_imports_neither_torch_nor_matplotlib():
+    code = ("import sys; from optviz.cli import app; import optviz.cli.schedule, "
+            "optviz.schedulers, optviz.catalogue; "
+            "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=_ENV, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,324 @@
+"""Schedules from spec to result: names and settings, values from the run, nested schedulers,
+the plateau metric, lints, torch's warnings and errors, parameter groups and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from optviz.errors import BadValueError, UnknownNameError, UnknownSettingError, UnsupportedError
+from optviz.export import export_text, schedule_to_csv, to_json
+from optviz.pipeline import read_trace, run_schedule_spec
+from optviz.schedule_engine import plain_warning
+from optviz.schedulers import SCHEDULERS, RunShape, parse_scheduler_token, plan_scheduler
+from optviz.spec import SchedulerSpec, ScheduleSpec, build
+
+
+def run(*schedulers: Any, **fields: Any):
+    return run_schedule_spec(ScheduleSpec.model_validate({"schedulers": list(schedulers),
+                                                          **fields}))
+
+
+# -- names ------------------------------------------------------------------------------------
+
+CLASSES = ["StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR",
+           "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR",
+           "ReduceLROnPlateau", "LambdaLR", "MultiplicativeLR", "SequentialLR",
+           "ChainedScheduler"]
+SHORT = ["step", "multistep", "constant", "linear", "exponential", "polynomial", "cosine",
+         "warm_restarts", "cyclic", "onecycle", "plateau", "lambda", "multiplicative",
+         "sequential", "chained"]
+
+
+@pytest.mark.parametrize(("short", "cls"), list(zip(SHORT, CLASSES, strict=True)))
+def test_every_torch_class_resolves_three_ways(short, cls):
+    rec = SCHEDULERS.resolve(short)
+    assert rec.class_name == cls
+    assert SCHEDULERS.resolve(cls) is rec
+    assert SCHEDULERS.resolve(cls.lower()) is rec
+    assert SCHEDULERS.resolve(f"torch.optim.lr_scheduler.{cls}") is rec
+
+
+def test_registry_covers_torch():
+    from torch.optim import lr_scheduler
+
+    classes = {n for n in lr_scheduler.__all__ if n != "LRScheduler"}
+    assert classes == {r.class_name for r in SCHEDULERS if r.family == "torch"}
+
+
+def test_unknown_name_suggests():
+    with pytest.raises(UnknownNameError, match="did you mean 'onecycle'"):
+        run("onecyle")
+
+
+def test_unknown_setting_lists_the_valid_ones():
+    with pytest.raises(UnknownSettingError) as info:
+        run("StepLR:step_size=3,gama=0.7")
+    assert "did you mean 'gamma'" in str(info.value)
+    assert "(valid: step_size, gamma)" in str(info.value)
+
+
+def test_common_setting_must_apply_somewhere():
+    result = run("step", "exponential", "cosine", settings={"gamma": 0.7})
+    assert [r.parameters.get("gamma") for r in result.runs] == [0.7, 0.7, None]
+    with pytest.raises(UnknownSettingError, match="--eta-minn applies to none"):
+        run("step", "cosine", settings={"eta_minn": 0.1})
+
+
+def test_last_epoch_is_not_a_setting():
+    with pytest.raises(UnknownSettingError, match="last_epoch"):
+        run("step:last_epoch=3")
+
+
+# -- inline syntax ---------------------------------------------------------------------------
+
+def test_inline_formula_keeps_its_commas():
+    assert parse_scheduler_token("lambda:lr_lambda=min(1, (epoch+1)/5)") == {
+        "name": "lambda", "settings": {"lr_lambda": "min(1, (epoch+1)/5)"}}
+
+
+def test_inline_nested_schedulers():
+    token = ("sequential:schedulers=[linear(start_factor=0.1,total_iters=4),"
+             "'cosine:eta_min=0'],milestones=[4]")
+    spec = SchedulerSpec.model_validate(token)
+    assert spec.settings == {"milestones": [4]}
+    assert [(s.name, s.settings) for s in spec.schedulers] == [
+        ("linear", {"start_factor": 0.1, "total_iters": 4}), ("cosine", {"eta_min": 0})]
+
+
+def test_yaml_forms_are_the_same_spec():
+    inline = SchedulerSpec.model_validate("sequential:schedulers=[linear,cosine],milestones=[8]")
+    mapping = SchedulerSpec.model_validate(
+        {"name": "sequential", "milestones": [8], "schedulers": ["linear", {"name": "cosine"}]})
+    lightning = SchedulerSpec.model_validate(
+        {"class_path": "torch.optim.lr_scheduler.SequentialLR",
+         "init_args": {"milestones": [8], "schedulers": [
+             {"class_path": "torch.optim.lr_scheduler.LinearLR"}, "cosine"]}})
+    series = [run(s).runs[0].lr for s in (inline, mapping, lightning)]
+    assert series[0] == series[1] == series[2]
+
+
+def test_bad_inline_setting():
+    with pytest.raises(BadValueError, match="is not key=value"):
+        SchedulerSpec.model_validate("step:gamma")
+
+
+# -- values from the run ---------------------------------------------------------------------
+
+def test_onecycle_takes_lr_epochs_and_steps_from_the_run():
+    plan = plan_scheduler(SchedulerSpec(name="onecycle"), RunShape(lrs=(0.1,), epochs=3,
+                                                                    steps_per_epoch=5))
+    assert plan.kwargs["max_lr"] == 0.1
+    assert (plan.kwargs["epochs"], plan.kwargs["steps_per_epoch"]) == (3, 5)
+    assert set(plan.derived) == {"max_lr", "epochs", "steps_per_epoch"}
+    total = plan_scheduler(SchedulerSpec(name="onecycle", settings={"total_steps": 15}),
+                           RunShape(epochs=3, steps_per_epoch=5))
+    assert "epochs" not in total.kwargs
+
+
+def test_onecycle_just_works_per_epoch():
+    result = run("onecycle", interval="epoch")
+    assert result.runs[0].parameters["epochs"] == 4
+    assert result.runs[0].parameters["steps_per_epoch"] == 1
+    assert not [w for w in result.warnings if "planned for" in w]
+
+
+def test_sequential_children_fit_their_part_of_the_run():
+    plan = plan_scheduler(SchedulerSpec.model_validate("sequential"), RunShape())
+    _, cosine = plan.children
+    assert plan.kwargs["milestones"] == [8]  # from LinearLR's total_iters
+    assert cosine.kwargs["T_max"] == 24  # the 32 - 8 steps after the milestone
+    even = plan_scheduler(SchedulerSpec.model_validate("sequential:schedulers=[step,cosine]"),
+                          RunShape())
+    assert even.kwargs["milestones"] == [16]
+
+
+@pytest.mark.parametrize(("token", "message"), [
+    ("sequential:schedulers=[linear,cosine],milestones=[8,9]", "one milestone fewer"),
+    ("sequential:schedulers=[linear,cosine],milestones=[0]", "must increase from above 0"),
+    ("sequential:schedulers=[linear,plateau]", "cannot hold ReduceLROnPlateau"),
+    ("chained:schedulers=[plateau]", "cannot hold ReduceLROnPlateau"),
+    ("step:schedulers=[linear]", "takes no nested schedulers"),
+])
+def test_composite_errors(token, message):
+    with pytest.raises((BadValueError, UnsupportedError), match=message):
+        run(token)
+
+
+def test_chained_multiplies_factors():
+    got = run("chained:schedulers=[constant(factor=0.1,total_iters=2),"
+              "exponential(gamma=0.9)]", lr=[0.05], epochs=1, steps_per_epoch=4).runs[0].lr
+    assert got == pytest.approx([0.005, 0.0045, 0.0405, 0.03645], rel=1e-12)
+
+
+# -- plateau metric ---------------------------------------------------------------------------
+
+def test_plateau_on_a_formula_metric():
+    # A metric that stops improving after step 4: patience 3 -> reduced after step 8.
+    result = run("plateau", metric="max(4 - step, 0)")
+    trace = result.runs[0].plateau
+    assert trace.metric[:6] == [4, 3, 2, 1, 0, 0]
+    assert trace.reductions[0] == 9
+    assert result.runs[0].lr[8] == pytest.approx(1e-3)
+    assert result.runs[0].lr[9] == pytest.approx(5e-4)
+    assert not [w for w in result.warnings if "no metric" in w]
+
+
+def test_plateau_on_a_trace_file(tmp_path: Path):
+    path = tmp_path / "trace.csv"
+    path.write_text("epoch,loss\n" + "".join(f"{i},{1 / (i + 1)}\n" for i in range(40)))
+    result = run("plateau", metric=str(path))
+    assert result.runs[0].plateau.metric == pytest.approx([1 / (i + 1) for i in range(32)])
+    assert result.metric == str(path)
+
+
+def test_trace_file_errors(tmp_path: Path):
+    short = tmp_path / "short.csv"
+    short.write_text("0.5\n0.4\n")
+    with pytest.raises(BadValueError, match="2 value"):
+        run("plateau", metric=str(short))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("loss\n0.5\nabc\n")
+    with pytest.raises(BadValueError, match="line 3"):
+        read_trace(bad)
+    with pytest.raises(BadValueError, match="cannot read"):
+        run("plateau", metric=str(tmp_path / "missing.csv"))
+
+
+def test_plateau_per_epoch_uses_one_metric_per_epoch():
+    result = run("plateau", interval="epoch", metric="step")
+    assert result.runs[0].plateau.at == [7, 15, 23, 31]
+    assert result.runs[0].plateau.metric == [7, 15, 23, 31]
+
+
+# -- lints, torch's warnings and torch's errors -------------------------------------------
+
+def test_onecycle_too_short_stops_where_torch_stops():
+    result = run("onecycle:total_steps=20")
+    lr = result.runs[0].lr
+    assert all(v is not None for v in lr[:21]) and all(v is None for v in lr[21:])
+    assert any("Tried to step 21 times" in w and "planned for 20" in w for w in result.warnings)
+    assert "torch raised after step 20" in result.runs[0].error
+
+
+def test_onecycle_too_long_is_a_warning():
+    result = run("onecycle:total_steps=64")
+    assert any("stops 50% of the way" in w for w in result.warnings)
+    assert None not in result.runs[0].lr
+
+
+def test_per_step_values_stepped_per_epoch():
+    result = run("step", "cosine", interval="epoch")
+    assert any(w.startswith("StepLR step_size=4 counts scheduler steps") for w in result.warnings)
+    # T_max came from the run (4 epochs): nothing to warn about.
+    assert not [w for w in result.warnings if "CosineAnnealingLR" in w]
+
+
+def test_momentum_cycling_without_momentum():
+    result = run("cyclic", optimizer="adagrad")
+    assert any("Adagrad has neither momentum nor beta1" in w for w in result.warnings)
+    assert result.runs[0].parameters["cycle_momentum"] is False
+    assert result.runs[0].momentum is None
+    sgd = run("onecycle")
+    assert any("momentum 0" in w for w in sgd.warnings)
+    quiet = run("onecycle", optimizer="sgd:momentum=0.9")
+    assert quiet.warnings == []
+
+
+def test_beta1_is_recorded_for_adam():
+    result = run("onecycle", optimizer="adam")
+    r = result.runs[0]
+    assert r.momentum_name == "beta1"
+    assert r.momentum[0] == pytest.approx(0.95)
+    assert min(r.momentum) == pytest.approx(0.85, abs=1e-3)
+
+
+def test_plateau_without_metric_and_unused_metric():
+    assert any("has no metric" in w for w in run("plateau").warnings)
+    assert any("--metric is used only by" in w for w in run("step", metric="1/(1+step)").warnings)
+
+
+def test_torch_warnings_in_plain_words():
+    assert plain_warning("Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
+                         "In PyTorch 1.1.0 ...") == (
+        "the scheduler was stepped before the optimizer, so torch skips the schedule's first LR")
+    assert plain_warning("Something odd. See https://x") == "Something odd"
+
+
+def test_torch_refusal_at_construction_is_one_error():
+    with pytest.raises(BadValueError, match="CyclicLR"):
+        run("cyclic:mode=sideways")
+
+
+def test_formula_error_while_running():
+    with pytest.raises(BadValueError, match="division by zero"):
+        run("lambda:lr_lambda=1/(epoch-3)")
+
+
+# -- spec validation --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"lr": -1}, "lr must be > 0"),
+    ({"lr": [1e-3, 0]}, "lr must be > 0"),
+    ({"epochs": 0}, "--epochs: must be >= 1"),
+    ({"interval": "batch"}, "--interval"),
+    ({"epochs": 1000, "steps_per_epoch": 1000}, "at most"),
+    ({"optimizer": "sgd:lr=0.1"}, "set the learning rate with lr"),
+])
+def test_spec_errors_name_the_option(data, message):
+    with pytest.raises(BadValueError, match=message):
+        build(ScheduleSpec, {"schedulers": ["step"], **data}, cli=True)
+
+
+# -- parameter groups and exports -------------------------------------------------------------
+
+def test_one_curve_per_parameter_group():
+    result = run("cyclic", "step", lr=[1e-3, 1e-4])
+    cyclic, step = result.runs
+    assert cyclic.lr_groups is not None
+    assert cyclic.lr_groups[1] == pytest.approx([v / 10 for v in cyclic.lr_groups[0]])
+    assert cyclic.parameters["max_lr"] == [1e-3, 1e-4]
+    assert step.lr_groups[1][0] == pytest.approx(1e-4)
+    same = run("step", lr=[1e-3, 1e-3])
+    assert same.runs[0].lr_groups is None
+
+
+def test_json_export_shape():
+    data = json.loads(to_json(run("onecycle", "step")))
+    assert data["kind"] == "schedule"
+    for entry in data["runs"]:
+        assert {"label", "scheduler", "parameters", "lr", "momentum"} <= set(entry)
+        assert len(entry["lr"]) == 32
+    onecycle, step = data["runs"]
+    assert onecycle["parameters"]["max_lr"] == 1e-3
+    assert onecycle["lr"][0] == pytest.approx(1e-3 / 25)
+    assert len(onecycle["momentum"]) == 32
+    assert step["momentum"] is None
+    assert step["parameters"] == {"step_size": 4, "gamma": 0.5}
+
+
+def test_csv_export_one_row_per_run_and_step():
+    result = run("plateau", "cyclic", lr=[1e-3, 1e-4])
+    rows = list(csv.DictReader(io.StringIO(schedule_to_csv(result))))
+    assert len(rows) == 2 * 32
+    assert rows[0]["scheduler"] == "plateau" and rows[32]["scheduler"] == "cyclic"
+    assert float(rows[33]["lr"]) == pytest.approx(result.runs[1].lr[1])
+    assert float(rows[33]["momentum"]) == pytest.approx(result.runs[1].momentum[1])
+    assert float(rows[33]["lr_group1"]) == pytest.approx(result.runs[1].lr_groups[1][1])
+    assert float(rows[5]["metric"]) == pytest.approx(result.runs[0].plateau.metric[5])
+    assert rows[5]["epoch"] == "0" and rows[8]["epoch"] == "1"
+    assert export_text(result, Path("x.csv")) == schedule_to_csv(result)
+
+
+def test_results_are_json_safe_and_deterministic():
+    a = to_json(run("plateau", "onecycle"))
+    b = to_json(run("plateau", "onecycle"))
+    assert a == b
+    assert not any(isinstance(v, float) and not math.isfinite(v)
+                   for v in json.loads(a)["runs"][0]["lr"])
