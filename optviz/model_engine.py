@@ -57,7 +57,7 @@ def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: i
     epoch_loss: list[float | None] = []
     extras = Extras(opt, scheduler, interval=interval, show_state=show_state, label=plan.label)
     diverged = None
-    for epoch in range(epochs):
+    for _epoch in range(epochs):
         order = torch.randperm(samples, generator=gen) if size < samples else None
         seen = []
         for b in range(per_epoch):
