@@ -77,6 +77,10 @@ def run_one(
         return loss
 
     centre, reach = _escape_bounds(domain)
+    # A start far outside the domain is the user's choice, not a divergence: measure escape
+    # from there too.
+    far = (start.detach().reshape(-1).double().cpu() - torch.tensor(centre)).abs().tolist()
+    reach = [max(r, ESCAPE_FACTOR * f) for r, f in zip(reach, far, strict=True)]
     c = torch.tensor(centre, dtype=x.dtype, device=x.device)
     r = torch.tensor(reach, dtype=x.dtype, device=x.device)
     points = torch.full((steps + 1, start.numel()), math.nan, dtype=x.dtype, device=x.device)

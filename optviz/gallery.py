@@ -310,7 +310,8 @@ def _run_jobs(jobs: list[_Job], workers: int,
 
 
 def _href(path: Path | str) -> str:
-    return quote(PurePosixPath(Path(path).as_posix()).as_posix())
+    """A relative URL: POSIX separators, spaces and the like percent-encoded."""
+    return quote(Path(path).as_posix())
 
 
 def _rel_to(path: Path, out_dir: Path) -> str:

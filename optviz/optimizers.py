@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from optviz.errors import UnknownNameError, UnknownSettingError
+from optviz.names import did_you_mean
 from optviz.registry import Record, Registry
 from optviz.settings import check_settings, signature_params
 
@@ -149,6 +150,10 @@ def plan_optimizer(
     valid = signature_params(factory)
     if common:
         for key in common:
+            if key not in valid and did_you_mean(key, valid):
+                raise UnknownSettingError(
+                    f"--{key.replace('_', '-')} is not a setting of {record.label}"
+                    f"{did_you_mean(key, valid)} (valid: {', '.join(valid)})")
             if key not in valid:
                 raise UnknownSettingError(
                     f"--{key.replace('_', '-')} does not apply to {record.label}, which takes: "

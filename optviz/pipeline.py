@@ -122,8 +122,10 @@ def render_trajectory(spec: TrajectorySpec) -> Rendered:
     from optviz.render.style import png_bytes
 
     result = run_trajectory_spec(spec)
-    return Rendered(spec=spec, png=png_bytes(draw_trajectory(result)), data=result.to_dict(),
-                    result=result)
+    fig = draw_trajectory(result)
+    if spec.title:
+        fig.suptitle(spec.title, fontsize=13)
+    return Rendered(spec=spec, png=png_bytes(fig), data=result.to_dict(), result=result)
 
 
 def render_panels(spec: TrajectorySpec) -> Rendered:
@@ -179,9 +181,11 @@ def write_figure(spec: Any) -> Written:
         check_format(export)
         check_writable(export)
     rendered = render_spec(spec)
+    # Build every file's bytes before writing any, so a failure leaves nothing behind.
+    text = export_text(rendered.result, export) if export is not None else None
     atomic_write(image, rendered.png)
     if export is not None:
-        atomic_write(export, export_text(rendered.result, export))
+        atomic_write(export, text)
     return Written(result=rendered.result, image=image, export=export)
 
 

@@ -184,7 +184,6 @@ def simulate(
     if plan.record.needs_metric and (metric is None or len(metric) < run.scheduler_steps):
         raise BadValueError(f"{plan.record.label} needs {run.scheduler_steps} metric values")
 
-    caught: list[str] = []
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         try:
@@ -196,9 +195,8 @@ def simulate(
         series = _loop(plan, optimizer, scheduler, run, metric, metric_source)
         caught = [plain_warning(str(w.message)) for w in seen]
     lrs, momentum, momentum_name, trace, error = series
-    for text in caught:
-        if text not in notes:
-            notes.append(f"torch: {text}")
+    for text in dict.fromkeys(caught):  # each torch warning once, however often it came
+        notes.append(f"torch: {text}")
     if error:
         notes.append(error)
     groups_differ = any(g != lrs[0] for g in lrs[1:])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError, model_validator
 
 from optviz.errors import BadValueError
 from optviz.settings import parse_inline
@@ -74,7 +74,7 @@ class PanelSpec(_Spec):
     optimizers: list[OptimizerSpec] | None = None
     settings: dict[str, Any] | None = None
     function: str | None = None
-    start: list[float] | None = None
+    start: list[FiniteFloat] | None = None
     steps: int | None = Field(None, ge=1, le=1_000_000)
     lr: float | None = Field(None, gt=0)
     title: str | None = None
@@ -105,7 +105,7 @@ class TrajectorySpec(_Spec):
     epochs: int = Field(20, ge=1, le=100_000)
     noise: float = Field(0.1, ge=0)
     function: str = "quadratic"
-    start: list[float] | None = None
+    start: list[FiniteFloat] | None = None
     steps: int = Field(100, ge=1, le=1_000_000)
     lr: float | None = Field(None, gt=0)
     device: str = "cpu"

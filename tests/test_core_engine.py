@@ -512,6 +512,23 @@ def test_csv_export_1d_has_no_y_column(parabola_runs):
     assert float(rows[2][5]) == pytest.approx(4 * (2.0 * 0.36) ** 2)
 
 
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_non_finite_start_is_refused_before_anything_is_written(tmp_path, bad):
+    # The CLI's --start parser refuses nan/inf, but a YAML config reaches the spec directly
+    # ("start: [.nan, 1]"): the spec must refuse it too, as a one-line bad value, not let the
+    # PNG be written and then fail in json.dumps.
+    from optviz.errors import BadValueError
+    from optviz.pipeline import write_figure
+    from optviz.spec import TrajectorySpec, build
+
+    with pytest.raises(BadValueError, match="start"):
+        spec = build(TrajectorySpec, {"optimizers": ["adam"], "start": [bad, 1.0], "steps": 3,
+                                      "output": str(tmp_path / "x.png"),
+                                      "export": str(tmp_path / "x.json")})
+        write_figure(spec)
+    assert list(tmp_path.iterdir()) == []
+
+
 # ---------------------------------------------------------------- device
 
 

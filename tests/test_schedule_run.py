@@ -251,6 +251,27 @@ def test_torch_warnings_in_plain_words():
     assert plain_warning("Something odd. See https://x") == "Something odd"
 
 
+def test_torch_warnings_are_caught_and_shown_once(monkeypatch: pytest.MonkeyPatch):
+    import warnings
+
+    from torch.optim import lr_scheduler
+
+    real_step = lr_scheduler.StepLR.step
+
+    def noisy_step(self, *args, **kwargs):
+        warnings.warn("To get the last learning rate computed by the scheduler, please use "
+                      "`get_last_lr()`.", UserWarning, stacklevel=2)
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(lr_scheduler.StepLR, "step", noisy_step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # none may escape the simulation
+        result = run("step")
+    once = ["torch: get_lr() was called outside step(); torch advises get_last_lr()"]
+    assert result.warnings == once
+    assert result.runs[0].warnings == once
+
+
 def test_torch_refusal_at_construction_is_one_error():
     with pytest.raises(BadValueError, match="CyclicLR"):
         run("cyclic:mode=sideways")

@@ -1,0 +1,306 @@
+"""The batched engine: N independent trajectories through one optimizer, one step at a time.
+
+For an element-wise optimizer (the record's ``elementwise`` flag) the N points are stacked into
+one (n, dim) parameter tensor per hyperparameter group (torch param groups, so each group keeps
+its own lr and settings) and the function's values are summed: the gradient of a sum of
+independent terms is each term's own gradient, so every row moves exactly as a lone run would.
+Any other optimizer (LBFGS, Muon, Adafactor) falls back to a loop over ``run_one``, with one
+note through ``notify``. Pure torch: no files, no drawing, no terminal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from optviz.devices import resolve_device
+from optviz.engine import _DTYPES, _escape_bounds, run_one
+from optviz.errors import BadValueError
+from optviz.optimizers import OptimizerPlan
+
+log = logging.getLogger("optviz")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class BatchResult:
+    """What became of N trajectories, row i for start i and plan i, as numpy arrays.
+
+    ``final_point`` is the last accepted point (the one before the divergence, if any);
+    ``final_loss`` is f there, NaN for a diverged row; ``diverged`` the step at which a row
+    left the domain's escape bounds or went non-finite (0: never); ``steps_to_tol`` the first
+    step whose loss was at or below the threshold (-1: never, or no threshold given).
+    ``points`` (steps + 1, N, dim) and ``loss`` (steps + 1, N) are kept only on request, NaN
+    from the step of divergence on, exactly as ``run_one`` stores them.
+    """
+
+    final_point: np.ndarray
+    final_loss: np.ndarray
+    diverged: np.ndarray
+    steps_to_tol: np.ndarray
+    batched: bool
+    points: np.ndarray | None = None
+    loss: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.final_loss.shape[0])
+
+
+def with_lr(plan: OptimizerPlan, lr: float) -> OptimizerPlan:
+    """The same plan with another learning rate (the label is left alone)."""
+    return dataclasses.replace(plan, kwargs={**plan.kwargs, "lr": lr})
+
+
+def _check_factory(plan: OptimizerPlan, kwargs: dict[str, Any], dtype: torch.dtype) -> None:
+    # torch validates settings only for the constructor's defaults, not per param group, so
+    # each distinct group is tried once on a throwaway tensor: bad input fails as run_one's does.
+    shape = (1, 1) if plan.record.matrix_param else (1,)
+    try:
+        plan.factory([torch.zeros(shape, dtype=dtype, requires_grad=True)], **kwargs)
+    except Exception as exc:
+        raise BadValueError(f"{plan.label}: {type(exc).__name__}: {exc}") from None
+
+
+def _groups(plans: Sequence[OptimizerPlan]) -> list[tuple[dict[str, Any], list[int]]]:
+    """Rows grouped by identical settings, each group's settings filled in with the factory's
+    signature defaults: torch fills a group's missing keys from the *first* group's values,
+    which would hand one group's momentum to a group that never set it."""
+    from optviz.settings import signature_params
+
+    valid = signature_params(plans[0].factory)
+    keys = sorted({k for p in plans for k in p.kwargs})
+    out: dict[str, tuple[dict[str, Any], list[int]]] = {}
+    for i, plan in enumerate(plans):
+        full = {k: plan.kwargs.get(k, valid.get(k)) for k in keys}
+        tag = repr(sorted(full.items()))
+        out.setdefault(tag, (full, []))[1].append(i)
+    return list(out.values())
+
+
+def run_batch(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    plans: OptimizerPlan | Sequence[OptimizerPlan],
+    starts: torch.Tensor | Sequence[Sequence[float]],
+    steps: int,
+    domain: Sequence[Sequence[float]],
+    *,
+    device: str | torch.device = "cpu",
+    dtype: str = "float32",
+    threshold: float | None = None,
+    record_paths: bool = False,
+    progress: Progress | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> BatchResult:
+    """Run one trajectory per row of ``starts`` (N, dim) for ``steps`` steps.
+
+    ``plans`` is one plan for every row or one per row; rows may differ in any setting (lr,
+    betas, ...) but not in the optimizer. ``threshold`` is the loss at or below which a row
+    counts as arrived (f* + tolerance). ``progress(done, total)`` is called as the work goes:
+    steps of the batch, or trajectories when the optimizer falls back to a loop.
+    """
+    dev = resolve_device(device) if isinstance(device, str) else device
+    torch_dtype = _DTYPES[dtype]
+    x0 = torch.as_tensor(starts, dtype=torch_dtype, device=dev)
+    if x0.ndim != 2 or x0.shape[1] != len(domain):
+        raise BadValueError(f"starts must be shaped (N, {len(domain)}), got {tuple(x0.shape)}")
+    n = x0.shape[0]
+    plan_list = [plans] * n if isinstance(plans, OptimizerPlan) else list(plans)
+    if len(plan_list) != n:
+        raise BadValueError(f"{len(plan_list)} plans for {n} starts")
+    if n == 0:
+        empty = np.zeros(0)
+        return BatchResult(np.zeros((0, len(domain))), empty, empty.astype(np.int64),
+                           empty.astype(np.int64), batched=True)
+    record = plan_list[0].record
+    if any(p.record.target != record.target for p in plan_list):
+        raise BadValueError("a batch runs one optimizer; got several")
+    if not record.elementwise:
+        say = notify or log.warning
+        say(f"optviz: note: {record.label} is not element-wise (its update mixes coordinates), "
+            f"so the {n} trajectories run one at a time")
+        return _run_loop(fn, plan_list, x0, steps, domain, threshold, record_paths, progress)
+    return _run_stacked(fn, plan_list, x0, steps, domain, threshold, record_paths, progress)
+
+
+def _run_loop(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    plans: Sequence[OptimizerPlan],
+    x0: torch.Tensor,
+    steps: int,
+    domain: Sequence[Sequence[float]],
+    threshold: float | None,
+    record_paths: bool,
+    progress: Progress | None,
+) -> BatchResult:
+    """The fallback: ``run_one`` per row, its results gathered into the batch's arrays."""
+    n, dim = x0.shape
+    points = np.full((steps + 1, n, dim), np.nan)
+    loss = np.full((steps + 1, n), np.nan)
+    diverged = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        run = run_one(fn, plans[i], x0[i], steps, domain)
+        points[:, i] = np.array(run.points, dtype=float)
+        loss[:, i] = np.array(run.loss, dtype=float)
+        diverged[i] = run.diverged or 0
+        if progress is not None:
+            progress(i + 1, n)
+    return _from_paths(points, loss, diverged, threshold, record_paths, batched=False)
+
+
+def _from_paths(points: np.ndarray, loss: np.ndarray, diverged: np.ndarray,
+                threshold: float | None, record_paths: bool, batched: bool) -> BatchResult:
+    steps = loss.shape[0] - 1
+    rows = np.arange(loss.shape[1])
+    last = np.where(diverged > 0, diverged - 1, steps)
+    final_loss = np.where(diverged > 0, np.nan, loss[last, rows])
+    reach = np.full(loss.shape[1], -1, dtype=np.int64)
+    if threshold is not None:
+        with np.errstate(invalid="ignore"):
+            hit = loss <= threshold
+        any_hit = hit.any(axis=0)
+        reach[any_hit] = hit.argmax(axis=0)[any_hit]
+    return BatchResult(
+        final_point=points[last, rows], final_loss=final_loss, diverged=diverged,
+        steps_to_tol=reach, batched=batched,
+        points=points if record_paths else None, loss=loss if record_paths else None,
+    )
+
+
+def _run_stacked(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    plans: Sequence[OptimizerPlan],
+    x0: torch.Tensor,
+    steps: int,
+    domain: Sequence[Sequence[float]],
+    threshold: float | None,
+    record_paths: bool,
+    progress: Progress | None,
+) -> BatchResult:
+    """All rows through one optimizer; see the module docstring for why this equals N runs.
+
+    Divergence is decided per row with run_one's rule (a point outside the escape bounds, or a
+    non-finite point or value). A diverged row is frozen: its point is put back to its last
+    accepted point after every step. Its Adam moments (or momentum buffer, ...) go on being
+    updated from the gradient at that point and may hold inf or NaN, but nothing reads them:
+    the update is element-wise, so no other row's state or step ever sees them, and ``where``
+    (not a multiplication by a 0/1 mask, which would turn inf into NaN) keeps the row finite.
+    Freezing rather than dropping rows keeps every tensor's shape, so there is no host sync and
+    no re-indexing of optimizer state inside the loop.
+    """
+    n, dim = x0.shape
+    plan = plans[0]
+    record = plan.record
+    groups = _groups(plans)
+    for kwargs, _ in groups:
+        _check_factory(plan, kwargs, x0.dtype)
+    order = torch.tensor([i for _, rows in groups for i in rows], device=x0.device)
+    sizes = [len(rows) for _, rows in groups]
+    params = [t.clone().requires_grad_(True) for t in torch.split(x0[order], sizes)]
+    opt = plan.factory([{"params": [p], **kw} for p, (kw, _) in zip(params, groups, strict=True)],
+                       **groups[0][0])
+
+    def value() -> torch.Tensor:
+        # One call of the function for every group: cat is differentiable and hands each
+        # group's slice of the gradient back to its own parameter.
+        return fn(params[0] if len(params) == 1 else torch.cat(params))
+
+    values: list[torch.Tensor] = []
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        vals = value()
+        if not values:
+            values.append(vals.detach())
+        total = vals.sum()
+        total.backward()
+        if record.sparse_grad:
+            for p in params:
+                p.grad = p.grad.to_sparse()
+        return total
+
+    centre, reach_ = _escape_bounds(domain)
+    c = torch.tensor(centre, dtype=x0.dtype, device=x0.device)
+    r = torch.tensor(reach_, dtype=x0.dtype, device=x0.device)
+    nan = torch.tensor(math.nan, dtype=x0.dtype, device=x0.device)
+    alive = torch.ones(n, dtype=torch.bool, device=x0.device)
+    diverged = torch.zeros(n, dtype=torch.int64, device=x0.device)
+    arrived = torch.full((n,), -1, dtype=torch.int64, device=x0.device)
+    last = x0[order].clone()
+    last_loss = torch.full((n,), math.nan, dtype=x0.dtype, device=x0.device)
+    points = loss = None
+    if record_paths:
+        points = torch.full((steps + 1, n, dim), math.nan, dtype=x0.dtype, device=x0.device)
+        loss = torch.full((steps + 1, n), math.nan, dtype=x0.dtype, device=x0.device)
+        points[0] = last
+
+    # Iteration k evaluates f at point k - 1 (the forward pass of step k's gradient, so no
+    # extra evaluation is needed), judges that value, then takes step k and judges point k.
+    # The last iteration only evaluates the final point.
+    for k in range(1, steps + 2):
+        values.clear()
+        if k <= steps:
+            if record.needs_closure:
+                opt.step(closure)
+                vals = values[0]
+            else:
+                closure()
+                vals = values[0]
+        else:
+            with torch.no_grad():
+                vals = value()
+        if k >= 2:  # run_one never judges the start's own value
+            bad = alive & ~torch.isfinite(vals)
+            diverged = torch.where(bad, k - 1, diverged)
+            alive = alive & ~bad
+            if points is not None:
+                points[k - 1] = torch.where(bad[:, None], nan, points[k - 1])
+        with torch.no_grad():
+            current = params[0] if len(params) == 1 else torch.cat(params)
+            last = torch.where(alive[:, None], current, last)
+        last_loss = torch.where(alive, vals, last_loss)
+        if threshold is not None:
+            hit = alive & (arrived < 0) & (vals <= threshold)
+            arrived = torch.where(hit, k - 1, arrived)
+        if loss is not None:
+            loss[k - 1] = torch.where(alive, vals, nan)
+        if k > steps:
+            break
+        if not record.needs_closure:
+            opt.step()
+        with torch.no_grad():
+            moved = params[0] if len(params) == 1 else torch.cat(params)
+            # |p - c| <= r is false for inf and NaN too: one test covers run_one's three.
+            ok = ((moved - c).abs() <= r).all(dim=1)
+            bad = alive & ~ok
+            diverged = torch.where(bad, k, diverged)
+            alive = alive & ok
+            kept = torch.where(alive[:, None], moved, last)
+            for p, part in zip(params, torch.split(kept, sizes), strict=True):
+                p.copy_(part)
+            if points is not None:
+                points[k] = torch.where(alive[:, None], moved, nan)
+        if progress is not None:
+            progress(k, steps)
+
+    inverse = torch.empty_like(order)
+    inverse[order] = torch.arange(n, device=order.device)
+
+    def host(t: torch.Tensor, axis: int = 0) -> np.ndarray:
+        t = t.index_select(axis, inverse).detach().cpu()
+        return t.double().numpy() if t.is_floating_point() else t.numpy()
+
+    final_loss = torch.where(diverged > 0, nan, last_loss)
+    return BatchResult(
+        final_point=host(last), final_loss=host(final_loss), diverged=host(diverged),
+        steps_to_tol=host(arrived), batched=True,
+        points=host(points, 1) if points is not None else None,
+        loss=host(loss, 1) if loss is not None else None,
+    )

@@ -1,0 +1,95 @@
+"""Sweep pictures: final loss against learning rate, with the best marked, beside the best lr's
+path on the contour."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.transforms import blended_transform_factory
+
+from optviz.render.style import colours_for
+from optviz.render.trajectory import LOSS_FLOOR, draw_panel
+from optviz.result import Surface
+
+if TYPE_CHECKING:
+    from optviz.sweep import SweepResult
+
+DIVERGED = "#d62728"
+BEST = "gold"
+ARRIVED = "#7f7f7f"
+
+
+def _values(values: Sequence[float | int | None]) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def draw_sweep(ax: Axes, result: SweepResult, colour: str) -> Axes:
+    """Final loss (minus f*, when known) against lr on log axes; diverged lrs as red crosses
+    along the top, the tolerance as a dotted line, the best lr as a star on a dashed line, and
+    the steps to the tolerance, where reached, as grey dots on a right-hand axis."""
+    lrs = np.asarray(result.lr, dtype=float)
+    final = _values(result.final_loss)
+    if result.f_min is not None:
+        y = np.maximum(final - result.f_min, LOSS_FLOOR)
+        ax.set_yscale("log")
+        ax.set_ylabel("final f(x) − f*" if result.f_min != 0 else "final f(x)")
+        ax.axhline(result.tol, ls=":", color=ARRIVED, lw=1.2,
+                   label=f"tolerance {result.tol:.3g}")
+    else:
+        y = final
+        ax.set_yscale("symlog", linthresh=1e-2)
+        ax.set_ylabel("final f(x)")
+    ax.plot(lrs, y, "-o", color=colour, lw=1.5, ms=3.5 if lrs.size <= 80 else 2,
+            label=f"{result.label}, {result.steps} steps")
+    diverged = np.array([d is not None for d in result.diverged])
+    if diverged.any():
+        top = blended_transform_factory(ax.transData, ax.transAxes)
+        ax.plot(lrs[diverged], np.full(diverged.sum(), 0.97), "x", color=DIVERGED, ms=7,
+                mew=1.6, transform=top, clip_on=False, label="diverged")
+    if result.best is not None:
+        b = result.best
+        ax.axvline(lrs[b], ls="--", color="#b8860b", lw=1.0, zorder=1)
+        ax.plot(lrs[b], y[b], "*", color=BEST, mec="black", ms=17, zorder=6,
+                label=f"best lr = {lrs[b]:.3g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.grid(True, which="major", alpha=0.3)
+    arrived = _values(result.steps_to_tol)
+    if np.isfinite(arrived).any():
+        twin = ax.twinx()
+        twin.plot(lrs, arrived, "o", color=ARRIVED, ms=3, alpha=0.6)
+        twin.set_ylabel("steps to the tolerance (grey dots)", color=ARRIVED)
+        twin.tick_params(axis="y", colors=ARRIVED)
+        twin.set_ylim(0, result.steps * 1.05)
+        ax.set_zorder(twin.get_zorder() + 1)  # the loss curve and the star stay on top
+        ax.patch.set_visible(False)
+    ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
+    ax.set_title(f"final loss against lr ({len(lrs)} values)")
+    return ax
+
+
+def sweep_figure(result: SweepResult, surface: Surface, view: Sequence[tuple[float, float]],
+                 title: str | None = None) -> Figure:
+    """The whole picture: the sweep on the left, the best lr's path on the right."""
+    fig = Figure(figsize=(13, 5.8), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=[1, 1.1])
+    (colour,) = colours_for([result.optimizer])
+    draw_sweep(left, result, colour)
+    assert result.best_run is not None
+    if result.best is None:
+        panel_title = "every lr diverged"
+    else:
+        b = result.best
+        reached = result.steps_to_tol[b]
+        when = f", within tolerance at step {reached}" if reached is not None else ""
+        panel_title = f"best: lr = {result.lr[b]:.3g}{when}"
+    draw_panel(right, result.best_run, surface, view, panel_title)
+    # draw_panel colours by optimizer name, as the left panel does: the same colour on both.
+    right.set_xlabel("x")
+    right.set_ylabel("y" if len(result.best_run.domain) > 1 else "f(x)")
+    fig.suptitle(title or f"{result.label} on {result.function} ({result.formula}): lr sweep")
+    return fig
