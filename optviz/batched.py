@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 
 from optviz.devices import resolve_device
-from optviz.engine import _DTYPES, _escape_bounds, run_one
+from optviz.engine import _DTYPES, ESCAPE_FACTOR, _escape_bounds, run_one
 from optviz.errors import BadValueError
 from optviz.optimizers import OptimizerPlan
 
@@ -204,8 +205,9 @@ def _run_stacked(
     order = torch.tensor([i for _, rows in groups for i in rows], device=x0.device)
     sizes = [len(rows) for _, rows in groups]
     params = [t.clone().requires_grad_(True) for t in torch.split(x0[order], sizes)]
-    opt = plan.factory([{"params": [p], **kw} for p, (kw, _) in zip(params, groups, strict=True)],
-                       **groups[0][0])
+    # build() adds Lookahead when the plan asks for it; it is element-wise too.
+    opt = dataclasses.replace(plan, kwargs=groups[0][0]).build(
+        [{"params": [p], **kw} for p, (kw, _) in zip(params, groups, strict=True)])
 
     def value() -> torch.Tensor:
         # One call of the function for every group: cat is differentiable and hands each
@@ -220,7 +222,10 @@ def _run_stacked(
         if not values:
             values.append(vals.detach())
         total = vals.sum()
-        total.backward()
+        with warnings.catch_warnings():
+            # As in run_one: zero_grad(set_to_none) breaks create_graph's reference cycle.
+            warnings.filterwarnings("ignore", message="Using backward.. with create_graph")
+            total.backward(create_graph=record.create_graph)
         if record.sparse_grad:
             for p in params:
                 p.grad = p.grad.to_sparse()
@@ -228,12 +233,17 @@ def _run_stacked(
 
     centre, reach_ = _escape_bounds(domain)
     c = torch.tensor(centre, dtype=x0.dtype, device=x0.device)
-    r = torch.tensor(reach_, dtype=x0.dtype, device=x0.device)
+    # run_one's rule: a start far outside the domain widens its own bounds (computed in double,
+    # as run_one does, then cast), so escape is measured from where the user put it.
+    c64 = torch.tensor(centre, dtype=torch.float64, device=x0.device)
+    r64 = torch.tensor(reach_, dtype=torch.float64, device=x0.device)
+    r = torch.maximum(r64, ESCAPE_FACTOR * (x0[order].double() - c64).abs()).to(x0.dtype)
     nan = torch.tensor(math.nan, dtype=x0.dtype, device=x0.device)
     alive = torch.ones(n, dtype=torch.bool, device=x0.device)
     diverged = torch.zeros(n, dtype=torch.int64, device=x0.device)
     arrived = torch.full((n,), -1, dtype=torch.int64, device=x0.device)
     last = x0[order].clone()
+    current = last  # the rows' points as the parameters hold them now
     last_loss = torch.full((n,), math.nan, dtype=x0.dtype, device=x0.device)
     points = loss = None
     if record_paths:
@@ -249,10 +259,9 @@ def _run_stacked(
         if k <= steps:
             if record.needs_closure:
                 opt.step(closure)
-                vals = values[0]
             else:
                 closure()
-                vals = values[0]
+            vals = values[0]
         else:
             with torch.no_grad():
                 vals = value()
@@ -262,9 +271,7 @@ def _run_stacked(
             alive = alive & ~bad
             if points is not None:
                 points[k - 1] = torch.where(bad[:, None], nan, points[k - 1])
-        with torch.no_grad():
-            current = params[0] if len(params) == 1 else torch.cat(params)
-            last = torch.where(alive[:, None], current, last)
+        last = torch.where(alive[:, None], current, last)
         last_loss = torch.where(alive, vals, last_loss)
         if threshold is not None:
             hit = alive & (arrived < 0) & (vals <= threshold)
@@ -282,8 +289,8 @@ def _run_stacked(
             bad = alive & ~ok
             diverged = torch.where(bad, k, diverged)
             alive = alive & ok
-            kept = torch.where(alive[:, None], moved, last)
-            for p, part in zip(params, torch.split(kept, sizes), strict=True):
+            current = torch.where(alive[:, None], moved, last)
+            for p, part in zip(params, torch.split(current, sizes), strict=True):
                 p.copy_(part)
             if points is not None:
                 points[k] = torch.where(alive[:, None], moved, nan)

@@ -41,12 +41,12 @@ def run_trajectory_spec(spec: TrajectorySpec) -> TrajectoryResult:
     """Resolve names and run the engine: spec -> registry -> engine -> result."""
     from optviz.engine import run_trajectory
     from optviz.functions import FUNCTIONS
-    from optviz.optimizers import plan_optimizer
+    from optviz.sweep import plan_trajectory
 
     function = FUNCTIONS.resolve(spec.function)
     lookahead = (spec.lookahead.k, spec.lookahead.alpha) if spec.lookahead else None
-    plans = [plan_optimizer(o, lr=spec.lr, common=spec.settings, lookahead=lookahead)
-             for o in spec.optimizers]
+    # plan_optimizer for each optimizer, with any lr: auto picked by a batched lr sweep.
+    plans = plan_trajectory(spec, function, lookahead)
     if spec.model == "linear":
         return _run_model_spec(spec, plans)
     schedulers = [plan_run_scheduler(spec.scheduler, p, spec.steps) for p in plans] \

@@ -62,6 +62,15 @@ def plain_warning(message: str) -> str:
     return first.split(" See ")[0].split(" Please ")[0].rstrip(". ")
 
 
+def _from_the_run(record: warnings.WarningMessage) -> bool:
+    """Whether a caught warning came from torch or optviz stepping the schedule, and not from
+    something the garbage collector happened to finalise meanwhile (an unclosed file)."""
+    if issubclass(record.category, ResourceWarning):
+        return False
+    path = str(record.filename).replace("\\", "/")
+    return "/torch/" in path or "/optviz/" in path
+
+
 # -- lints: what would surprise a user, found before the run ---------------------------------
 
 
@@ -193,7 +202,7 @@ def simulate(
         except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError) as exc:
             raise BadValueError(f"{plan.label}: {exc}") from None
         series = _loop(plan, optimizer, scheduler, run, metric, metric_source)
-        caught = [plain_warning(str(w.message)) for w in seen]
+        caught = [plain_warning(str(w.message)) for w in seen if _from_the_run(w)]
     lrs, momentum, momentum_name, trace, error = series
     for text in dict.fromkeys(caught):  # each torch warning once, however often it came
         notes.append(f"torch: {text}")

@@ -5,9 +5,18 @@ Everything a run needs is checked here, before any torch work starts.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from optviz.errors import BadValueError
 from optviz.settings import parse_inline
@@ -15,6 +24,30 @@ from optviz.settings import parse_inline
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _lr(value: Any) -> float | str | None:
+    """A learning rate: a number > 0, or ``auto`` (picked by an lr sweep: optviz.sweep)."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+        return None if value is None else "auto"
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a number > 0 or 'auto', got {value!r}") from None
+    if not number > 0:
+        raise ValueError("must be > 0")
+    return number
+
+
+# One validator rather than a union, so an error names the key (``--lr``), not a union branch.
+Lr = Annotated[
+    float | Literal["auto"] | None,
+    PlainValidator(_lr),
+    WithJsonSchema({"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"const": "auto"},
+                              {"type": "null"}]}),
+]
 
 
 class LookaheadSpec(_Spec):
@@ -33,7 +66,7 @@ class OptimizerSpec(_Spec):
     """
 
     name: str = Field(min_length=1)
-    lr: float | None = Field(None, gt=0)
+    lr: Lr = None
     settings: dict[str, Any] = Field(default_factory=dict)
     label: str | None = None
     lookahead: LookaheadSpec | None = None
@@ -76,7 +109,7 @@ class PanelSpec(_Spec):
     function: str | None = None
     start: list[FiniteFloat] | None = None
     steps: int | None = Field(None, ge=1, le=1_000_000)
-    lr: float | None = Field(None, gt=0)
+    lr: Lr = None
     title: str | None = None
 
 
@@ -107,7 +140,7 @@ class TrajectorySpec(_Spec):
     function: str = "quadratic"
     start: list[FiniteFloat] | None = None
     steps: int = Field(100, ge=1, le=1_000_000)
-    lr: float | None = Field(None, gt=0)
+    lr: Lr = None
     device: str = "cpu"
     dtype: Literal["float32", "float64"] = "float32"
     seed: int = 0

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, FiniteFloat, field_validator, model_validator
 
 from optviz.errors import BadValueError, UnsupportedError
-from optviz.spec import OptimizerSpec, _Spec
+from optviz.spec import OptimizerSpec, TrajectorySpec, _Spec
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -182,6 +182,17 @@ def _none_if_nan(values: Any) -> list[float | None]:
     return [v if math.isfinite(v) else None for v in (float(x) for x in values)]
 
 
+def sweep_label(plan: OptimizerPlan) -> str:
+    """The optimizer as the sweep's legend names it: every setting but the swept lr."""
+    from optviz.optimizers import format_value
+
+    name = plan.record.label
+    if plan.lookahead is not None:
+        name = f"Lookahead({name}, k={plan.lookahead[0]}, α={plan.lookahead[1]:g})"
+    inner = ", ".join(f"{k}={format_value(v)}" for k, v in plan.kwargs.items() if k != "lr")
+    return f"{name} ({inner})" if inner else name
+
+
 def _start(function: FunctionRecord, start: Sequence[float] | None) -> list[float]:
     start = list(function.start if start is None else start)
     if len(start) != function.dim:
@@ -222,19 +233,20 @@ def run_sweep(
     arrived = [int(s) if s >= 0 else None for s in batch.steps_to_tol]
     best = pick_best(final, arrived, function.f_min, tol_)
     settings = {k: json_safe(v) for k, v in plan.kwargs.items() if k != "lr"}
+    label = sweep_label(plan)
     result = SweepResult(
         function=function.name, formula=function.formula, optimizer=plan.record.name,
-        label=plan.record.label, hyperparameters=settings, start=start_pt, steps=steps,
+        label=label, hyperparameters=settings, start=start_pt, steps=steps,
         device=device, dtype=dtype, f_min=function.f_min, tol=tol_, lr=[float(v) for v in lrs],
         final_loss=final, steps_to_tol=arrived,
         diverged=[int(d) if d > 0 else None for d in batch.diverged], best=best,
         batched=batch.batched,
     )
     if with_path:
-        plans_ = [with_lr(plan, lrs[best])] if best is not None else []
-        if plans_:
-            plans_ = [replace(plans_[0], label=f"{plan.record.label} (lr={lrs[best]:.3g})")]
-        result.best_run = run_trajectory(function, plans_, start=start_pt, steps=steps,
+        # No runs when every lr diverged: the panel still shows the contour and the start.
+        best_plans = [] if best is None else [replace(
+            with_lr(plan, lrs[best]), label=f"{label}, lr={lrs[best]:.3g}")]
+        result.best_run = run_trajectory(function, best_plans, start=start_pt, steps=steps,
                                          device=device, dtype=dtype)
     return result
 
@@ -263,6 +275,11 @@ def auto_lr(
     return result.best_lr
 
 
+def wants_auto(spec: OptimizerSpec, lr: float | str | None) -> bool:
+    """Whether this optimizer's lr is ``auto``: its own, or the figure's when it has none."""
+    return spec.lr == "auto" or (spec.lr is None and lr == "auto")
+
+
 def plan_with_auto(
     spec: OptimizerSpec,
     lr: float | str | None,
@@ -272,22 +289,40 @@ def plan_with_auto(
     steps: int,
     device: str = "cpu",
     dtype: str = "float32",
+    lookahead: tuple[int, float] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> OptimizerPlan:
     """``plan_optimizer`` that also understands ``lr: auto`` (on the optimizer, or for every
     optimizer without its own lr): the lr is picked by ``auto_lr`` for exactly this function,
     start and number of steps, and the legend says so: ``Adam (lr=0.032 (auto))``."""
     from optviz.optimizers import format_value, plan_optimizer
 
-    wants = spec.lr == "auto" or (spec.lr is None and lr == "auto")
-    if not wants:
-        return plan_optimizer(spec, lr=lr, common=common)  # type: ignore[arg-type]
-    base = plan_optimizer(spec.model_copy(update={"lr": None}), common=common)
-    best = auto_lr(function, base, start=start, steps=steps, device=device, dtype=dtype)
-    plan = plan_optimizer(spec.model_copy(update={"lr": best}), common=common)
+    if not wants_auto(spec, lr):
+        return plan_optimizer(spec, lr=lr, common=common, lookahead=lookahead)
+    base = plan_optimizer(spec.model_copy(update={"lr": None}), common=common,
+                          lookahead=lookahead)
+    best = auto_lr(function, base, start=start, steps=steps, device=device, dtype=dtype,
+                   notify=notify)
+    plan = plan_optimizer(spec.model_copy(update={"lr": best}), common=common,
+                          lookahead=lookahead)
     if spec.label is None:
         plan = replace(plan, label=plan.label.replace(f"lr={format_value(best)}",
                                                       f"lr={best:.2g} (auto)", 1))
     return plan
+
+
+def plan_trajectory(spec: TrajectorySpec, function: FunctionRecord,
+                    lookahead: tuple[int, float] | None = None) -> list[OptimizerPlan]:
+    """The plans of a trajectory figure, each ``auto`` lr picked by a batched sweep."""
+    if any(wants_auto(o, spec.lr) for o in spec.optimizers):
+        if spec.model is not None:
+            raise UnsupportedError("lr auto picks an lr on a test function; the linear model "
+                                   "needs a number")
+        if spec.scheduler is not None:
+            raise UnsupportedError("lr auto sweeps without a scheduler, so it cannot pick an "
+                                   "lr for a scheduled run; give a number")
+    return [plan_with_auto(o, spec.lr, spec.settings, function, spec.start, spec.steps,
+                           spec.device, spec.dtype, lookahead) for o in spec.optimizers]
 
 
 # ---------------------------------------------------------------- spec, picture, files
@@ -301,7 +336,7 @@ class SweepSpec(_Spec):
     optimizer: OptimizerSpec
     settings: dict[str, Any] = Field(default_factory=dict)  # --kebab settings
     function: str = "quadratic"
-    start: list[float] | None = None
+    start: list[FiniteFloat] | None = None
     steps: int = Field(100, ge=1, le=1_000_000)
     lr: str | list[float] = AUTO_GRID
     tol: float | None = Field(None, gt=0)
@@ -327,6 +362,23 @@ class SweepSpec(_Spec):
 
     def lrs(self) -> list[float]:
         return parse_lr_grid(self.lr)
+
+
+def spec_from_tokens(model: type[_Spec], command: str, tokens: list[str], flags: set[str],
+                     **fields: Any) -> Any:
+    """One optimizer name (with inline settings) and ``--kebab`` settings from the command
+    line, with the other fields, into a validated sweep or basin spec."""
+    from optviz.settings import parse_cli_tokens
+    from optviz.spec import build
+
+    names, common = parse_cli_tokens(tokens, flags)
+    if len(names) != 1:
+        got = f"; got {len(names)}: {' '.join(names)}" if names else ""
+        raise BadValueError(f"name one optimizer, e.g. 'optviz {command} adam'{got}")
+    if model is SweepSpec and OptimizerSpec.model_validate(names[0]).lr is not None:
+        raise BadValueError(f"{names[0]}: the sweep sets the learning rate; drop lr= and give "
+                            "the grid with --lr LO:HI:N")
+    return build(model, {"optimizer": names[0], "settings": common, **fields}, cli=True)
 
 
 def default_path(kind: str, function: str, optimizer: str) -> Path:

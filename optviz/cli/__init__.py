@@ -75,9 +75,19 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from optviz.cli import gallery, listing, render, schedule, schema, show, trajectory
+    from optviz.cli import (
+        basin,
+        gallery,
+        listing,
+        render,
+        schedule,
+        schema,
+        show,
+        sweep,
+        trajectory,
+    )
 
-    for module in (trajectory, schedule, render, listing, show, schema, gallery):
+    for module in (trajectory, sweep, basin, schedule, render, listing, show, schema, gallery):
         module.register(app)
 
 

@@ -28,7 +28,8 @@ def trajectory_cmd(
                                  help="Test function (see 'optviz list functions')."),
     start: str = typer.Option(None, "--start", help="Start point X,Y (default: the function's)."),
     steps: int = typer.Option(100, "--steps", "-n", help="Optimizer steps."),
-    lr: float = typer.Option(None, "--lr", help="Learning rate for every optimizer."),
+    lr: str = typer.Option(None, "--lr", help="Learning rate for every optimizer, or 'auto': "
+                           "picked per optimizer by a batched lr sweep (see 'optviz sweep')."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N, mps or auto."),
     dtype: str = typer.Option("float32", "--dtype", help="float32 or float64."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),

@@ -33,6 +33,12 @@ def draw_sweep(ax: Axes, result: SweepResult, colour: str) -> Axes:
     the steps to the tolerance, where reached, as grey dots on a right-hand axis."""
     lrs = np.asarray(result.lr, dtype=float)
     final = _values(result.final_loss)
+    if not np.isfinite(final).any():
+        # Nothing but crosses: fix the empty axis's range before anything autoscales it.
+        ax.set_ylim(*((result.tol / 100, 1.0) if result.f_min is not None else (-1.0, 1.0)))
+        ax.set_autoscaley_on(False)
+        ax.text(0.5, 0.5, "every lr diverged", transform=ax.transAxes, ha="center",
+                color=DIVERGED)
     if result.f_min is not None:
         y = np.maximum(final - result.f_min, LOSS_FLOOR)
         ax.set_yscale("log")
@@ -67,7 +73,7 @@ def draw_sweep(ax: Axes, result: SweepResult, colour: str) -> Axes:
         twin.set_ylim(0, result.steps * 1.05)
         ax.set_zorder(twin.get_zorder() + 1)  # the loss curve and the star stay on top
         ax.patch.set_visible(False)
-    ax.legend(loc="lower left", fontsize=8, framealpha=0.85)
+    ax.legend(loc="best", fontsize=8, framealpha=0.85)
     ax.set_title(f"final loss against lr ({len(lrs)} values)")
     return ax
 

@@ -1,0 +1,66 @@
+"""``optviz basin OPT``: final loss (or steps to the tolerance) from every start of a grid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+EPILOG = (
+    "Every start runs in one batched optimizer (element-wise optimizers; others loop, which is "
+    "slow on big grids). Settings go as --kebab-name VALUE or inline: adam:betas=[0.9,0.99]."
+)
+
+
+def basin_cmd(
+    ctx: typer.Context,
+    optimizer: list[str] = typer.Argument(
+        None, metavar="OPT[:key=value,...]", help="One optimizer, with inline settings."),
+    function: str = typer.Option("rosenbrock", "--function", "-f",
+                                 help="2-D test function (see 'optviz list functions')."),
+    grid: int = typer.Option(256, "--grid", help="Starts per side: grid x grid in all."),
+    steps: int = typer.Option(500, "--steps", "-n", help="Optimizer steps from each start."),
+    lr: str = typer.Option(None, "--lr", help="Learning rate, or 'auto' (picked by a sweep "
+                           "from the function's default start)."),
+    metric: str = typer.Option("loss", "--metric",
+                               help="loss: final f − f*; steps: steps to within --tol of f*."),
+    tol: float = typer.Option(None, "--tol", help="Tolerance on f − f* (default 1e-6, times "
+                              "|f*| when that is above 1)."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N, mps or auto."),
+    dtype: str = typer.Option("float32", "--dtype", help="float32 or float64."),
+    output: Path = typer.Option(None, "--output", "-o",
+                                help="PNG to write (default: basin_FUNCTION_OPT.png)."),
+    export: Path = typer.Option(None, "--export",
+                                help="Also write starts and final losses as .json or .csv."),
+) -> None:
+    """Final loss (or steps to converge) from every start on a grid: a basin map."""
+    from optviz.basin import BasinSpec, write_basin
+    from optviz.cli.progress import note, progress_bar
+    from optviz.cli.trajectory import report
+    from optviz.optimizers import boolean_settings
+    from optviz.sweep import spec_from_tokens
+
+    spec = spec_from_tokens(
+        BasinSpec, "basin", [*(optimizer or []), *ctx.args], boolean_settings(),
+        function=function, grid=grid, steps=steps, lr=lr, metric=metric, tol=tol,
+        device=device, dtype=dtype, output=str(output) if output else None,
+        export=str(export) if export else None)
+    with progress_bar("basin") as tick:
+        written = write_basin(spec, progress=tick, notify=note)
+    result = written.result
+    n = result.grid * result.grid
+    diverged = int((result.diverged > 0).sum())
+    line = f"{n} starts, {result.steps} steps each"
+    if diverged:
+        line += f"; diverged from {diverged}"
+    if result.f_min is not None:
+        line += f"; within {result.tol:g} of f* from {int((result.steps_to_tol >= 0).sum())}"
+    print(line)
+    report(written)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "basin", epilog=EPILOG,
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )(basin_cmd)

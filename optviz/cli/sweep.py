@@ -1,0 +1,70 @@
+"""``optviz sweep OPT --lr LO:HI:N``: final loss against learning rate, and the best lr's path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+EPILOG = (
+    "The best lr has the lowest final f − f* after all steps; runs ending within --tol of f* "
+    "tie, and the one that got there in the fewest steps wins. Other settings go as "
+    "--kebab-name VALUE (e.g. --momentum 0.9) or inline: sgd:momentum=0.9."
+)
+
+
+def sweep_cmd(
+    ctx: typer.Context,
+    optimizer: list[str] = typer.Argument(
+        None, metavar="OPT[:key=value,...]", help="One optimizer, with inline settings."),
+    function: str = typer.Option("quadratic", "--function", "-f",
+                                 help="Test function (see 'optviz list functions')."),
+    lr: str = typer.Option("1e-5:10:61", "--lr",
+                           help="Learning rates: LO:HI:N (N log-spaced values) or a,b,c."),
+    start: str = typer.Option(None, "--start", help="Start point X,Y (default: the function's)."),
+    steps: int = typer.Option(100, "--steps", "-n", help="Optimizer steps per lr."),
+    tol: float = typer.Option(None, "--tol", help="Tolerance on f − f* (default 1e-6, times "
+                              "|f*| when that is above 1)."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N, mps or auto."),
+    dtype: str = typer.Option("float32", "--dtype", help="float32 or float64."),
+    output: Path = typer.Option(None, "--output", "-o",
+                                help="PNG to write (default: sweep_FUNCTION_OPT.png)."),
+    export: Path = typer.Option(None, "--export",
+                                help="Also write lr, final loss and best as .json or .csv."),
+) -> None:
+    """Final loss against learning rate for one optimizer, beside the best lr's path.
+
+    Every lr runs at once in one batched optimizer; the best is marked on the curve.
+    """
+    from optviz.cli.common import parse_floats
+    from optviz.cli.progress import note, progress_bar
+    from optviz.cli.trajectory import report
+    from optviz.optimizers import boolean_settings
+    from optviz.sweep import SweepSpec, spec_from_tokens, write_sweep
+
+    spec = spec_from_tokens(
+        SweepSpec, "sweep", [*(optimizer or []), *ctx.args], boolean_settings(),
+        function=function, lr=lr, start=parse_floats("--start", start), steps=steps, tol=tol,
+        device=device, dtype=dtype, output=str(output) if output else None,
+        export=str(export) if export else None)
+    with progress_bar("sweep") as tick:
+        written = write_sweep(spec, progress=tick, notify=note)
+    result = written.result
+    if result.best is None:
+        print(f"every lr diverged ({result.lr[0]:g} to {result.lr[-1]:g})")
+    else:
+        b = result.best
+        final = result.final_loss[b]
+        what = "f" if result.f_min is None else "f − f*"
+        gap = final - (result.f_min or 0.0)
+        reached = result.steps_to_tol[b]
+        when = f", within {result.tol:g} at step {reached}" if reached is not None else ""
+        print(f"best lr {result.lr[b]:.4g}: final {what} {gap:.3g}{when}")
+    report(written)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "sweep", epilog=EPILOG,
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )(sweep_cmd)

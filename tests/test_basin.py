@@ -1,0 +1,161 @@
+"""Basin maps: starts in row-major order, every sampled start equal to a lone run, the steps
+metric, the picture's pixels, and the command's files and errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from optviz.basin import grid_starts, run_basin
+from optviz.cli import app
+from optviz.engine import run_one
+from optviz.errors import UnsupportedError
+from optviz.functions import FUNCTIONS
+from optviz.optimizers import plan_optimizer
+from optviz.render.basin import CMAP, DIVERGED, basin_values
+from optviz.spec import OptimizerSpec
+from optviz.sweep import threshold
+
+runner = CliRunner()
+BASIN_PIXELS = (770, 924)  # Figure(8.4, 7) at 110 dpi
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+def lone(function, spec: str, start, steps):
+    plan = plan_optimizer(OptimizerSpec.model_validate(spec))
+    return run_one(function.load(), plan, torch.tensor(start, dtype=torch.float32), steps,
+                   function.domain)
+
+
+def test_grid_starts_are_row_major_edge_to_edge():
+    xs, ys, starts = grid_starts(((-2, 2), (-1, 3)), 5)
+    assert xs.tolist() == [-2, -1, 0, 1, 2] and ys.tolist() == [-1, 0, 1, 2, 3]
+    for i in range(5):
+        for j in range(5):
+            assert starts[i * 5 + j].tolist() == [xs[j], ys[i]]
+
+
+@pytest.fixture(scope="module")
+def sgd_basin(tmp_path_factory):
+    """SGD on rosenbrock: the steep corners diverge, the valley converges."""
+    out = tmp_path_factory.mktemp("basin")
+    png, js = out / "basin.png", out / "basin.json"
+    res = invoke("basin", "sgd:lr=2e-3", "-f", "rosenbrock", "--grid", "12", "--steps", "60",
+                 "-o", str(png), "--export", str(js))
+    return res, png, js
+
+
+def test_basin_cli_export_is_row_major_and_equals_lone_runs(sgd_basin):
+    res, png, js = sgd_basin
+    assert res.exit_code == 0, res.output
+    assert res.stderr == ""  # no progress bar off a terminal
+    assert res.stdout.splitlines()[-2:] == [f"wrote {png}", f"wrote {js}"]
+    data = json.loads(js.read_text())
+    assert data["grid"] == 12 and len(data["starts"]) == 144 == len(data["final_loss"])
+    xs, ys = np.linspace(-2, 2, 12), np.linspace(-1, 3, 12)
+    assert data["starts"][13] == [xs[1], ys[1]] and data["starts"][12] == [xs[0], ys[1]]
+    f = FUNCTIONS.resolve("rosenbrock")
+    diverged = [i for i, d in enumerate(data["diverged"]) if d is not None]
+    assert 0 < len(diverged) < 144
+    for i in [0, 5, 13, 77, 143, *diverged[:3]]:
+        run = lone(f, "sgd:lr=2e-3", data["starts"][i], 60)
+        assert data["diverged"][i] == run.diverged
+        assert data["final_loss"][i] == (None if run.diverged else run.loss[-1])
+
+
+def test_basin_picture_pixels(sgd_basin, png_pixels):
+    _, png, _ = sgd_basin
+    pixels = png_pixels(png)
+    assert pixels.shape[:2] == BASIN_PIXELS
+    packed = (pixels[..., 0].astype(np.int64) << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
+    assert len(np.unique(packed)) > 100  # not blank
+    red = np.array([int(DIVERGED[k:k + 2], 16) for k in (1, 3, 5)])
+    assert (np.abs(pixels - red).max(axis=-1) <= 10).sum() > 500  # diverged corners
+    gold = np.array([255, 215, 0])
+    assert (np.abs(pixels - gold).max(axis=-1) <= 12).any()  # the minimum's star
+    import matplotlib
+
+    # The image's colour map appears: the darkest (lowest loss) and a mid colour.
+    lut = np.round(matplotlib.colormaps[CMAP](np.linspace(0, 1, 9))[:, :3] * 255)
+    seen = [bool((np.abs(pixels - c).max(axis=-1) <= 6).any()) for c in lut]
+    assert sum(seen) >= 4, seen
+
+
+def test_steps_metric_equals_lone_runs_and_marks_the_never_arrived():
+    f = FUNCTIONS.resolve("himmelblau")
+    plan = plan_optimizer(OptimizerSpec.model_validate("sgd:lr=0.01"))
+    result = run_basin(f, plan, grid=6, steps=30, metric="steps")
+    thr = threshold(f)
+    for i in (0, 7, 20, 35):
+        loss = np.array(lone(f, "sgd:lr=0.01", result.starts[i].tolist(), 30).loss, dtype=float)
+        hit = np.flatnonzero(loss <= thr)
+        assert result.steps_to_tol[i] == (hit[0] if hit.size else -1)
+    values, diverged, missing = basin_values(result)
+    assert values.shape == (6, 6)
+    never = (result.steps_to_tol < 0).reshape(6, 6) & ~diverged
+    assert (missing == never).all() and np.isnan(values[never]).all()
+    assert (values[~never & ~diverged] >= 1).all()
+
+
+def test_fallback_basin_equals_lone_runs_and_notes_once(out_dir):
+    js = out_dir / "l.json"
+    res = invoke("basin", "lbfgs:lr=0.5", "-f", "booth", "--grid", "3", "--steps", "6", "-o",
+                 str(out_dir / "l.png"), "--export", str(js))
+    assert res.exit_code == 0, res.output
+    assert res.stderr.count("not element-wise") == 1 and "9 trajectories" in res.stderr
+    data = json.loads(js.read_text())
+    f = FUNCTIONS.resolve("booth")
+    for i in (0, 4, 8):
+        assert data["final_loss"][i] == lone(f, "lbfgs:lr=0.5", data["starts"][i], 6).loss[-1]
+
+
+def test_basin_csv_and_lr_auto(out_dir):
+    csv = out_dir / "b.csv"
+    res = invoke("basin", "adam", "--lr", "auto", "-f", "quadratic", "--grid", "4", "--steps",
+                 "20", "-o", str(out_dir / "b.png"), "--export", str(csv))
+    assert res.exit_code == 0, res.output
+    rows = csv.read_text().splitlines()
+    assert rows[0] == "x,y,final_loss,steps_to_tol,diverged" and len(rows) == 17
+    assert rows[1].startswith("-5.0,-5.0,")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["adam", "-f", "parabola"], "needs a 2-D function"),
+    (["adam", "-f", "saddle", "--metric", "steps"], "needs a known minimum"),
+    (["adam", "--metric", "time"], "--metric"),
+    (["adam", "--grid", "1"], "--grid: must be >= 2"),
+    (["adam", "--export", "x.txt"], ".json or .csv"),
+])
+def test_basin_errors_are_one_line_and_write_nothing(args, message, out_dir):
+    res = invoke("basin", *args, "--grid" if "--grid" not in args else "--steps", "3",
+                 "-o", str(out_dir / "x.png"))
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith("optviz: error: ") and res.stderr.count("\n") == 1
+    assert message in res.stderr
+    assert list(out_dir.iterdir()) == []
+
+
+def test_unsupported_function_from_the_library():
+    with pytest.raises(UnsupportedError):
+        run_basin(FUNCTIONS.resolve("parabola"), plan_optimizer(OptimizerSpec(name="adam")))
+
+
+def test_basin_as_a_real_process(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "OPTVIZ_DEBUG"}
+    proc = subprocess.run([sys.executable, "-m", "optviz", "basin", "adam:lr=0.05", "--grid",
+                           "8", "--steps", "25", "--export", "b.json"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.splitlines()[-2:] == ["wrote basin_rosenbrock_adam.png", "wrote b.json"]
+    assert json.loads((tmp_path / "b.json").read_text())["grid"] == 8

@@ -1,0 +1,260 @@
+"""lr sweeps and ``--lr auto``: the grid syntax, the objective, the sweep's best against a
+brute-force loop of lone runs, the picture's pixels, and the trajectory legend's "(auto)"."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from optviz.cli import app
+from optviz.engine import run_one
+from optviz.errors import OptvizError, UnsupportedError
+from optviz.functions import FUNCTIONS
+from optviz.optimizers import plan_optimizer
+from optviz.render.style import colours_for
+from optviz.spec import OptimizerSpec, TrajectorySpec, build
+from optviz.sweep import (
+    AUTO_GRID,
+    auto_lr,
+    parse_lr_grid,
+    pick_best,
+    run_sweep,
+    threshold,
+    tolerance,
+)
+
+runner = CliRunner()
+SWEEP_PIXELS = (638, 1430)  # Figure(13, 5.8) at 110 dpi
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+def distinct_colours(pixels: np.ndarray) -> int:
+    packed = (pixels[..., 0].astype(np.int64) << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
+    return len(np.unique(packed))
+
+
+def has_colour(pixels: np.ndarray, hex_colour: str, tol: int = 12) -> bool:
+    rgb = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
+    return bool((np.abs(pixels - rgb).max(axis=-1) <= tol).any())
+
+
+# ---------------------------------------------------------------- the grid
+
+
+def test_log_grid_has_its_endpoints_and_a_constant_ratio():
+    lrs = parse_lr_grid("1e-4:1:64")
+    assert len(lrs) == 64 and lrs[0] == 1e-4 and lrs[-1] == 1.0
+    ratios = np.array(lrs[1:]) / np.array(lrs[:-1])
+    np.testing.assert_allclose(ratios, 10 ** (4 / 63), rtol=1e-12)
+    assert parse_lr_grid(AUTO_GRID)[::10] == pytest.approx([1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10])
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("0.1,0.01", [0.1, 0.01]), ("0.3", [0.3]), ([0.5, 1], [0.5, 1.0]), (0.2, [0.2]),
+])
+def test_lists_and_single_values(value, expected):
+    assert parse_lr_grid(value) == expected
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1:0.1:5", "0 < LO < HI"), ("0:1:5", "0 < LO < HI"), ("1e-4:1:1", "between 2"),
+    ("1e-4:1", "LO:HI:N"), ("1e-4:1:x", "whole number"), ("a,b", "LO:HI:N or numbers"),
+    ("0.1,-1", "must be > 0"), ("", "at least one"),
+])
+def test_bad_grids_say_why(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_lr_grid(text)
+
+
+# ---------------------------------------------------------------- the objective
+
+
+def test_pick_best_ties_within_tolerance_go_to_the_fastest():
+    # 1e-9 and 1e-12 are both within 1e-6: tied; the one within tolerance first wins.
+    assert pick_best([1e-9, 1e-12, 0.5], [30, 50, None], f_min=0.0, tol=1e-6) == 0
+    # Outside the tolerance the final loss alone decides.
+    assert pick_best([1e-3, 1e-4, 1e-2], [None, None, None], 0.0, 1e-6) == 1
+    # Diverged runs (None or NaN) never win; all diverged: no best.
+    assert pick_best([None, math.nan, 2.0], [None, None, None], 0.0, 1e-6) == 2
+    assert pick_best([None, None], [None, None], 0.0, 1e-6) is None
+    # Same steps: the lower final loss, then the earlier lr.
+    assert pick_best([1e-8, 1e-10, 1e-10], [7, 7, 7], 0.0, 1e-6) == 1
+    # No known minimum (saddle): the lowest final value.
+    assert pick_best([-3.0, -7.0, 1.0], [None] * 3, None, 1e-6) == 1
+
+
+def test_tolerance_scales_with_a_large_minimum():
+    assert tolerance(FUNCTIONS.resolve("rosenbrock")) == 1e-6
+    st = FUNCTIONS.resolve("styblinski_tang")
+    assert tolerance(st) == pytest.approx(1e-6 * 78.332331)
+    assert threshold(st) == pytest.approx(st.f_min + tolerance(st))
+    assert threshold(FUNCTIONS.resolve("saddle")) is None
+    assert tolerance(st, 0.5) == 0.5
+
+
+def brute_force(function, plan, lrs, start, steps):
+    """One run_one per lr: final loss, steps to the tolerance, diverged."""
+    fn = function.load()
+    thr = threshold(function)
+    final, arrived, diverged = [], [], []
+    for lr in lrs:
+        p = plan_optimizer(OptimizerSpec(name=plan.record.name, lr=lr))
+        run = run_one(fn, p, torch.tensor(start, dtype=torch.float32), steps, function.domain)
+        loss = np.array(run.loss, dtype=float)
+        final.append(None if run.diverged else run.loss[-1])
+        hit = np.flatnonzero(loss <= thr)
+        arrived.append(int(hit[0]) if hit.size else None)
+        diverged.append(run.diverged)
+    return final, arrived, diverged
+
+
+@pytest.mark.parametrize("name, function, grid, steps", [
+    ("adam", "rosenbrock", "1e-3:1:16", 150),
+    ("sgd", "quadratic", "0.01:0.2:40", 100),
+    ("rprop", "beale", "1e-3:1:12", 80),
+])
+def test_sweep_best_equals_a_brute_force_loop(name, function, grid, steps):
+    f = FUNCTIONS.resolve(function)
+    plan = plan_optimizer(OptimizerSpec(name=name))
+    lrs = parse_lr_grid(grid)
+    result = run_sweep(f, plan, lrs, steps=steps, with_path=False)
+    final, arrived, diverged = brute_force(f, plan, lrs, list(f.start), steps)
+    assert result.final_loss == final  # bit for bit: see test_batched.py
+    assert result.steps_to_tol == arrived
+    assert result.diverged == diverged
+    # The brute force's own best, by the objective spelled out here.
+    tol = tolerance(f)
+    keys = [(max(v - f.f_min, tol), math.inf if a is None else a, v - f.f_min, i)
+            for i, (v, a) in enumerate(zip(final, arrived, strict=True)) if v is not None]
+    assert result.best == min(keys)[3]
+    assert result.best_lr == lrs[result.best]
+
+
+def test_sgd_on_the_bowl_picks_the_fastest_of_the_converged():
+    f = FUNCTIONS.resolve("quadratic")
+    result = run_sweep(f, plan_optimizer(OptimizerSpec(name="sgd")), parse_lr_grid(
+        "0.01:0.2:40"), steps=100, with_path=False)
+    within = [i for i, v in enumerate(result.final_loss) if v is not None and v <= result.tol]
+    assert len(within) >= 2
+    assert result.best in within
+    assert result.steps_to_tol[result.best] == min(result.steps_to_tol[i] for i in within)
+    assert any(d is not None for d in result.diverged)  # lr 0.2 > 2/20 diverges in y
+
+
+def test_auto_lr_returns_the_sweeps_best_and_refuses_when_all_diverge():
+    f = FUNCTIONS.resolve("quadratic")
+    plan = plan_optimizer(OptimizerSpec(name="sgd"))
+    lrs = parse_lr_grid("1e-3:0.2:24")
+    assert auto_lr(f, plan, steps=60, lrs=lrs) == run_sweep(
+        f, plan, lrs, steps=60, with_path=False).best_lr
+    with pytest.raises(UnsupportedError, match=r"diverged .* at every lr"):
+        auto_lr(f, plan, steps=60, lrs=[5.0, 10.0])
+
+
+# ---------------------------------------------------------------- --lr auto on trajectory
+
+
+def test_lr_auto_is_validated_like_a_number():
+    spec = build(TrajectorySpec, {"optimizers": ["adam", "sgd:lr=auto"], "lr": "AUTO"}, cli=True)
+    assert spec.lr == "auto" and spec.optimizers[1].lr == "auto"
+    for bad, message in (("fast", "a number > 0 or 'auto'"), (0, "must be > 0")):
+        with pytest.raises(OptvizError, match=message):
+            build(TrajectorySpec, {"optimizers": ["adam"], "lr": bad}, cli=True)
+
+
+def test_trajectory_lr_auto_labels_and_runs_the_picked_lr(out_dir):
+    js = out_dir / "auto.json"
+    res = invoke("trajectory", "adam", "sgd:lr=0.001", "gd:lr=auto", "--lr", "auto", "-f",
+                 "rosenbrock", "-n", "40", "-o", str(out_dir / "auto.png"), "--export", str(js))
+    assert res.exit_code == 0, res.output
+    adam, sgd, gd = json.loads(js.read_text())["runs"]
+    f = FUNCTIONS.resolve("rosenbrock")
+    for run, name in ((adam, "adam"), (gd, "gd")):
+        picked = auto_lr(f, plan_optimizer(OptimizerSpec(name=name)), steps=40)
+        assert run["hyperparameters"]["lr"] == picked
+        assert f"lr={picked:.2g} (auto)" in run["label"]
+    assert sgd["hyperparameters"]["lr"] == 0.001 and "auto" not in sgd["label"]
+    # The drawn path is the lone run at the picked lr.
+    lone = run_one(f.load(), plan_optimizer(OptimizerSpec(name="adam",
+                                                          lr=adam["hyperparameters"]["lr"])),
+                   torch.tensor(f.start, dtype=torch.float32), 40, f.domain)
+    assert adam["points"] == lone.points
+
+
+def test_lr_auto_dumps_as_auto_and_refuses_what_it_cannot_tune(out_dir):
+    res = invoke("trajectory", "adam", "--lr", "auto", "--dump-config")
+    assert res.exit_code == 0 and "lr: auto" in res.stdout
+    res = invoke("trajectory", "adam", "--lr", "auto", "--scheduler", "StepLR:step_size=5",
+                 "-o", str(out_dir / "x.png"))
+    assert res.exit_code == 2 and "without a scheduler" in res.stderr
+    assert list(out_dir.iterdir()) == []
+
+
+# ---------------------------------------------------------------- optviz sweep
+
+
+@pytest.fixture(scope="module")
+def sgd_sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep")
+    png, js = out / "sweep.png", out / "sweep.json"
+    res = invoke("sweep", "sgd", "-f", "quadratic", "--lr", "1e-3:0.2:24", "-n", "60", "-o",
+                 str(png), "--export", str(js))
+    return res, png, js
+
+
+def test_sweep_cli_writes_the_export(sgd_sweep):
+    res, png, js = sgd_sweep
+    assert res.exit_code == 0, res.output
+    assert res.stderr == ""  # no progress bar off a terminal
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("best lr 0.") and lines[1:] == [f"wrote {png}", f"wrote {js}"]
+    data = json.loads(js.read_text())
+    assert data["lr"] == parse_lr_grid("1e-3:0.2:24")
+    f = FUNCTIONS.resolve("quadratic")
+    result = run_sweep(f, plan_optimizer(OptimizerSpec(name="sgd")), data["lr"], steps=60,
+                       with_path=False)
+    assert data["final_loss"] == result.final_loss
+    assert data["best"]["lr"] == result.best_lr and data["best"]["index"] == result.best
+    assert len(data["best_path"]) == 61
+
+
+def test_sweep_picture_pixels(sgd_sweep, png_pixels):
+    _, png, _ = sgd_sweep
+    pixels = png_pixels(png)
+    assert pixels.shape[:2] == SWEEP_PIXELS
+    assert distinct_colours(pixels) > 200  # not blank
+    assert has_colour(pixels, colours_for(["sgd"])[0])  # the curve and the best path
+    assert has_colour(pixels, "#ffd700")  # gold: the best lr's star and the minimum
+    assert has_colour(pixels, "#d62728", tol=20)  # red crosses: the lrs that diverged
+
+
+def test_sweep_csv_and_fallback_note_once(out_dir):
+    csv = out_dir / "l.csv"
+    res = invoke("sweep", "lbfgs", "-f", "rosenbrock", "--lr", "0.1,1", "-n", "5", "-o",
+                 str(out_dir / "l.png"), "--export", str(csv))
+    assert res.exit_code == 0, res.output
+    assert res.stderr.count("not element-wise") == 1
+    rows = csv.read_text().splitlines()
+    assert rows[0] == "lr,final_loss,steps_to_tol,diverged,best" and len(rows) == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["adam:lr=0.1"], "the sweep sets the learning rate"),
+    (["adam", "sgd"], "name one optimizer"),
+    (["adam", "--lr", "1:0:3"], "--lr: LO:HI:N needs 0 < LO < HI"),
+    (["adam", "--momentum", "0.9"], "momentum"),
+])
+def test_sweep_errors_are_one_line(args, message, out_dir):
+    res = invoke("sweep", *args, "-o", str(out_dir / "x.png"))
+    assert res.exit_code == 2
+    assert res.stderr.startswith("optviz: error: ") and res.stderr.count("\n") == 1
+    assert message in res.stderr
+    assert list(out_dir.iterdir()) == []
