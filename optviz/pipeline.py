@@ -189,15 +189,19 @@ def write_figure(spec: Any) -> Written:
     return Written(result=rendered.result, image=image, export=export)
 
 
-def schedule_metric(text: str | None, run: Any, seed: int = 0) -> tuple[list[float], str]:
+def schedule_metric(text: str | None, run: Any, seed: int = 0
+                    ) -> tuple[list[float] | None, str]:
     """The metric ReduceLROnPlateau steps on, one value per scheduler step, and where it came
-    from: the built-in source, a trace file (``trace.csv``) or a formula in ``step``."""
+    from: a trace file (``trace.csv``), a formula in ``step``, a built-in source by name, or
+    (by default, values None) the loss of the linear model the scheduled optimizer trains."""
     from optviz.formula import compile_formula
-    from optviz.schedule_engine import DEFAULT_METRIC, METRIC_SOURCES
+    from optviz.schedule_engine import DEFAULT_METRIC, LINEAR_METRIC, METRIC_SOURCES
 
     n = run.scheduler_steps
-    if text is None:
-        return METRIC_SOURCES[DEFAULT_METRIC](n, seed), DEFAULT_METRIC
+    if text is None or text == LINEAR_METRIC:
+        return None, DEFAULT_METRIC
+    if text in METRIC_SOURCES:
+        return METRIC_SOURCES[text](n, seed), text
     path = Path(text)
     if path.suffix.lower() in (".csv", ".tsv", ".txt") or path.is_file():
         values = read_trace(path)

@@ -9,6 +9,7 @@ last optimizer step of each epoch instead.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import random
 import re
@@ -23,9 +24,9 @@ from optviz.optimizers import OptimizerPlan
 from optviz.result import PlateauTrace, ScheduleResult, ScheduleRun, finite_or_none
 from optviz.schedulers import RunShape, SchedulerPlan
 
-# A metric source gives ``n`` metric values for a run, one per scheduler step, from a seed.
-# ReduceLROnPlateau is driven by one when the user gives no metric of their own; the linear-model
-# problem will register its training loss here.
+# An open-loop metric source gives ``n`` metric values for a run, one per scheduler step, from a
+# seed. The default, LINEAR_METRIC, is closed-loop instead: the optimizer being scheduled trains
+# the dummy linear model, so every LR reduction shows in the loss that follows it.
 MetricSource = Callable[[int, int], list[float]]
 
 
@@ -38,7 +39,83 @@ def noisy_decay(n: int, seed: int = 0) -> list[float]:
 
 
 METRIC_SOURCES: dict[str, MetricSource] = {"noisy_decay": noisy_decay}
-DEFAULT_METRIC = "noisy_decay"
+LINEAR_METRIC = "linear"
+DEFAULT_METRIC = LINEAR_METRIC
+METRIC_NAMES = (LINEAR_METRIC, *METRIC_SOURCES)
+
+# The model behind LINEAR_METRIC: Linear(2, 1) without bias, one per parameter group, trained with
+# MSELoss on the linear problem's seeded data in shuffled mini-batches of LINEAR_BATCH,
+# steps_per_epoch of them per epoch (with the defaults: 256 samples, 8 batches of 32).
+LINEAR_BATCH = 32
+LINEAR_NOISE = 0.1
+
+
+class LinearObjective:
+    """The dummy linear model's mini-batch training loss, as a closure over the optimizer's own
+    parameters: each parameter group holds one (1, 2) weight, i.e. one Linear(2, 1, bias=False),
+    started where ``make_optimizer`` put it."""
+
+    def __init__(self, optimizer: Any, record: Any, run: RunShape, seed: int) -> None:
+        from optviz.problems.linear import make_data
+
+        self.optimizer = optimizer
+        self.record = record
+        self.per_epoch = run.steps_per_epoch
+        self.data = make_data(samples=LINEAR_BATCH * run.steps_per_epoch, in_features=2,
+                              out_features=1, bias=False, noise=LINEAR_NOISE, seed=seed)
+        self.gen = torch.Generator().manual_seed(seed)
+        self.order: torch.Tensor | None = None
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Step ``step``'s mini-batch: the data are shuffled afresh at the start of each epoch
+        by a generator seeded with the run's seed, as a DataLoader with shuffle=True would."""
+        b = step % self.per_epoch
+        if b == 0 or self.order is None:
+            self.order = torch.randperm(self.data.x.shape[0], generator=self.gen)
+        rows = self.order[b * LINEAR_BATCH:(b + 1) * LINEAR_BATCH]
+        return self.data.x[rows], self.data.y[rows]
+
+    def closure(self, step: int) -> Callable[[], torch.Tensor]:
+        """The loss of step ``step``'s batch, mean over the groups' models, with gradients."""
+        xb, yb = self.batch(step)
+        record = self.record
+
+        def closure() -> torch.Tensor:
+            self.optimizer.zero_grad()
+            weights = [g["params"][0] for g in self.optimizer.param_groups]
+            loss = sum(torch.nn.functional.mse_loss(xb @ w.T, yb) for w in weights)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Using backward.. with create_graph")
+                loss.backward(create_graph=record.create_graph)
+            if record.sparse_grad:
+                for w in weights:
+                    w.grad = w.grad.to_sparse()
+            return loss.detach() / len(weights)
+
+        return closure
+
+
+def _no_loss() -> torch.Tensor:
+    return torch.zeros(())
+
+
+def take_step(optimizer: Any, record: Any, objective: LinearObjective | None,
+              step: int) -> float | None:
+    """One optimizer step: on the linear model's loss (returned) or, without an objective, on
+    nothing at all, so that only the LR moves (closure optimizers get a zero loss)."""
+    if objective is None:
+        if record.needs_closure:
+            optimizer.step(_no_loss)
+        else:
+            optimizer.step()
+        return None
+    closure = objective.closure(step)
+    if record.needs_closure:
+        value = optimizer.step(closure)
+    else:
+        value = closure()
+        optimizer.step()
+    return float(value)
 
 # torch's scheduler warnings, in plain words (matched on the start of the message).
 _PLAIN_WARNINGS = (
@@ -141,8 +218,9 @@ def lint(plan: SchedulerPlan, optimizer: Any, run: RunShape, metric_given: bool)
                     f"(pass cycle_momentum=false to keep plain {opt_name})")
         if p.record.needs_metric and not metric_given:
             out.append(
-                f"{name} has no metric: it is driven by a built-in seeded noisy decaying curve; "
-                f"give --metric trace.csv or a formula in step for your own")
+                f"{name} has no metric: it is driven by the training loss of a dummy linear "
+                f"model (Linear(2, 1), MSE, batches of {LINEAR_BATCH}) that the scheduled "
+                f"optimizer trains; give --metric trace.csv or a formula in step for your own")
     return out
 
 
@@ -188,9 +266,13 @@ def simulate(
     """Step one optimizer and scheduler through the run and record what each step used."""
     optimizer = make_optimizer(optimizer_plan, run.lrs, seed)
     notes = lint(plan, optimizer, run, metric_given=metric_source != DEFAULT_METRIC)
+    objective = None
+    if plan.record.needs_metric and metric is None and metric_source == LINEAR_METRIC:
+        objective = LinearObjective(optimizer, optimizer_plan.record, run, seed)
     if plan.cycles_momentum and not _has_momentum(optimizer):
         plan = _without_momentum_cycling(plan)
-    if plan.record.needs_metric and (metric is None or len(metric) < run.scheduler_steps):
+    if plan.record.needs_metric and objective is None and (
+            metric is None or len(metric) < run.scheduler_steps):
         raise BadValueError(f"{plan.record.label} needs {run.scheduler_steps} metric values")
 
     with warnings.catch_warnings(record=True) as seen:
@@ -201,7 +283,8 @@ def simulate(
             raise
         except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError) as exc:
             raise BadValueError(f"{plan.label}: {exc}") from None
-        series = _loop(plan, optimizer, scheduler, run, metric, metric_source)
+        step = functools.partial(take_step, optimizer, optimizer_plan.record, objective)
+        series = _loop(plan, optimizer, scheduler, run, metric, metric_source, step)
         caught = [plain_warning(str(w.message)) for w in seen if _from_the_run(w)]
     lrs, momentum, momentum_name, trace, error = series
     for text in dict.fromkeys(caught):  # each torch warning once, however often it came
@@ -226,7 +309,7 @@ def simulate(
 
 def _loop(
     plan: SchedulerPlan, optimizer: Any, scheduler: Any, run: RunShape,
-    metric: Sequence[float] | None, metric_source: str,
+    metric: Sequence[float] | None, metric_source: str, step: Callable[[int], float | None],
 ) -> tuple[list[list[float | None]], list[float | None], str, PlateauTrace | None, str | None]:
     groups = optimizer.param_groups
     lrs: list[list[float | None]] = [[] for _ in groups]
@@ -241,13 +324,16 @@ def _loop(
     ) if needs_metric else None
     error: str | None = None
     k = 0  # scheduler steps taken
+    seen: list[float] = []  # the model's losses since the scheduler last stepped
     for i in range(run.steps):
         if error:
             for series in lrs:
                 series.append(None)
             momentum.append(None)
             continue
-        optimizer.step()
+        loss = step(i)
+        if loss is not None:
+            seen.append(loss)
         for g, group in enumerate(groups):
             lrs[g].append(finite_or_none(float(group["lr"])))
         value = _momentum_of(groups[0])[1]
@@ -255,11 +341,14 @@ def _loop(
         if run.interval == "epoch" and (i + 1) % run.steps_per_epoch:
             continue
         try:
-            if trace is not None and metric is not None:
+            if trace is not None and (metric is not None or seen):
+                # The model's loss: this step's batch, or the epoch's mean with --interval epoch.
+                value = float(metric[k]) if metric is not None else sum(seen) / len(seen)
+                seen.clear()
                 before = float(groups[0]["lr"])
-                scheduler.step(float(metric[k]))
+                scheduler.step(value)
                 trace.at.append(i)
-                trace.metric.append(finite_or_none(float(metric[k])))
+                trace.metric.append(finite_or_none(value))
                 trace.best.append(finite_or_none(float(scheduler.best)))
                 trace.bad_steps.append(int(scheduler.num_bad_epochs))
                 trace.cooldown.append(int(scheduler.cooldown_counter))

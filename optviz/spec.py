@@ -302,7 +302,7 @@ class ScheduleSpec(_Spec):
     steps_per_epoch: int = Field(8, ge=1, le=100_000)
     interval: Literal["step", "epoch"] = "step"
     optimizer: OptimizerSpec = Field(default_factory=lambda: OptimizerSpec(name="sgd"))
-    metric: str | None = None  # trace.csv, or a formula in step; None: the built-in curve
+    metric: str | None = None  # trace.csv, a formula in step, or a source name; None: linear model
     grid: bool = False
     log_y: bool = False
     seed: int = 0

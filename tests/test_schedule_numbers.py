@@ -13,6 +13,7 @@ import torch
 from torch.optim import lr_scheduler as L
 
 from optviz.export import to_json
+from optviz.optimizers import OPTIMIZERS
 from optviz.pipeline import run_schedule_spec
 from optviz.schedule_engine import noisy_decay
 from optviz.schedulers import SCHEDULERS
@@ -179,17 +180,53 @@ def by_hand(name: str) -> tuple[list[float], list[float]]:
     model = torch.nn.Linear(2, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
     scheduler = HAND[name](optimizer)
-    metric = noisy_decay(N, 0)
+    if isinstance(scheduler, L.ReduceLROnPlateau):
+        return plateau_on_linear_by_hand()
     lr, momentum = [], []
-    for i in range(N):
+    for _i in range(N):
         optimizer.step()
         lr.append(optimizer.param_groups[0]["lr"])
         momentum.append(optimizer.param_groups[0]["momentum"])
-        if isinstance(scheduler, L.ReduceLROnPlateau):
-            scheduler.step(metric[i])
-        else:
-            scheduler.step()
+        scheduler.step()
     return lr, momentum
+
+
+def linear_data_by_hand(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """y = x·wᵀ + 0.1·ε, 256 samples of 2 features, drawn in this order from one generator."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(256, 2, generator=gen, dtype=torch.float64)
+    w = torch.randn(1, 2, generator=gen, dtype=torch.float64)
+    y = x @ w.T + 0.1 * torch.randn(256, 1, generator=gen, dtype=torch.float64)
+    return x.float(), y.float()
+
+
+def plateau_on_linear_by_hand(interval: str = "step", epochs: int = 4):
+    """ReduceLROnPlateau's default metric written out: SGD at 1e-3 trains Linear(2, 1) without
+    bias on shuffled batches of 32, and the scheduler steps on the batch loss (per step) or on
+    the epoch's mean batch loss (per epoch)."""
+    x, y = linear_data_by_hand()
+    torch.manual_seed(0)
+    weight = torch.nn.Parameter(torch.randn(1, 2))
+    optimizer = torch.optim.SGD([weight], lr=1e-3)
+    scheduler = L.ReduceLROnPlateau(optimizer, factor=0.5, patience=3)
+    order_gen = torch.Generator().manual_seed(0)
+    lr, metric, losses = [], [], []
+    for _epoch in range(epochs):
+        order = torch.randperm(256, generator=order_gen)
+        for b in range(8):
+            rows = order[b * 32:(b + 1) * 32]
+            optimizer.zero_grad()
+            loss = torch.nn.functional.mse_loss(x[rows] @ weight.T, y[rows])
+            loss.backward()
+            optimizer.step()
+            lr.append(optimizer.param_groups[0]["lr"])
+            losses.append(float(loss.detach()))
+            if interval == "step" or b == 7:
+                metric.append(sum(losses) / len(losses))
+                losses.clear()
+                scheduler.step(metric[-1])
+    plateau_on_linear_by_hand.metric = metric
+    return lr, [0.0] * len(lr)
 
 
 def test_hand_table_covers_the_registry():
@@ -208,11 +245,37 @@ def test_every_scheduler_equals_torch_by_hand(name):
         assert run["momentum"] is None
 
 
-def test_plateau_reduces_on_the_built_in_metric():
+def test_plateau_reduces_on_the_linear_models_loss_by_default():
     run = exported("plateau")[0]
-    # The default curve plateaus: at least one reduction, each halving the LR.
+    lr, _ = plateau_on_linear_by_hand()
+    # The batch loss is noisy: at least one reduction, each halving the LR.
     values = sorted(set(run["lr"]), reverse=True)
     assert len(values) >= 2
     assert values[1] == pytest.approx(values[0] / 2)
     assert run["plateau"]["reductions"]
+    assert run["plateau"]["source"] == "linear"
+    assert run["plateau"]["metric"] == pytest.approx(plateau_on_linear_by_hand.metric, rel=1e-6)
+    assert run["lr"] == pytest.approx(lr, rel=1e-12)
+
+
+def test_plateau_per_epoch_steps_on_the_epoch_mean_loss():
+    run = exported("plateau", interval="epoch", epochs=12)[0]
+    lr, _ = plateau_on_linear_by_hand("epoch", epochs=12)
+    assert run["plateau"]["metric"] == pytest.approx(plateau_on_linear_by_hand.metric, rel=1e-6)
+    assert run["lr"] == pytest.approx(lr, rel=1e-12)
+
+
+def test_plateau_can_still_use_the_noisy_curve():
+    run = exported("plateau", metric="noisy_decay")[0]
     assert run["plateau"]["metric"] == pytest.approx(noisy_decay(N, 0))
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS.names())
+def test_every_optimizer_drives_a_schedule_and_trains_the_plateau_model(optimizer):
+    # Closure optimizers (LBFGS), sparse gradients (SparseAdam) and 2-D-only ones (Muon) included.
+    assert lrs("step", optimizer=optimizer) == pytest.approx(
+        [1e-3 * 0.5 ** (i // 4) for i in range(N)], rel=1e-12)
+    run = exported("plateau", optimizer=optimizer)[0]
+    metric = run["plateau"]["metric"]
+    assert len(metric) == N and all(m is not None and math.isfinite(m) for m in metric)
+    assert len(set(metric)) > 1  # real batch losses, not a constant

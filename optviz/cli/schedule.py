@@ -83,9 +83,10 @@ def schedule_cmd(
     log_y: bool = typer.Option(False, "--log-y", help="Logarithmic LR axis."),
     metric: str = typer.Option(None, "--metric",
                                help="ReduceLROnPlateau's metric: a CSV trace, or a formula in "
-                                    "step (e.g. '1/(1+step)'). Default: a built-in seeded curve."),
+                                    "step (e.g. '1/(1+step)'), or noisy_decay. Default: the loss "
+                                    "of a dummy linear model that the scheduled optimizer trains."),
     title: str = typer.Option(None, "--title", help="Figure title (default: the schedulers)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (the built-in metric's noise)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (the linear model's data and start)."),
     output: Path = typer.Option(None, "--output", "-o",
                                 help="PNG to write (default: derived from the call)."),
     export: Path = typer.Option(None, "--export", help="Also write the LRs as .json or .csv."),

@@ -162,7 +162,8 @@ def draw_plateau(ax: Axes, run: ScheduleRun, colour: str, metric_axis: Axes | No
 
 
 def _source(source: str) -> str:
-    return "built-in curve" if source == "noisy_decay" else _wrap(source, 30)
+    named = {"noisy_decay": "built-in curve", "linear": "linear model loss"}
+    return named.get(source) or _wrap(source, 30)
 
 
 def plateau_handles(runs: Sequence[ScheduleRun]) -> list[tuple[object, str]]:
