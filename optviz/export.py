@@ -59,7 +59,8 @@ def panels_to_csv(result: PanelsResult) -> str:
     """The rows of every panel, each prefixed with the panel's index."""
     lines: list[str] = []
     for i, sub in enumerate(result.results):
-        header, *rows = to_csv(sub).splitlines()
+        text = schedule_to_csv(sub) if isinstance(sub, ScheduleResult) else to_csv(sub)
+        header, *rows = text.splitlines()
         if not lines:
             lines.append("panel," + header)
         lines.extend(f"{i},{row}" for row in rows)

@@ -272,9 +272,29 @@ def render_schedule(spec: Any) -> Rendered:
     from optviz.render.schedule import schedule_figure
     from optviz.render.style import png_bytes
 
+    if spec.layout == "panels":
+        return render_schedule_panels(spec)
     result = run_schedule_spec(spec)
     fig = schedule_figure(result, grid_layout=spec.grid, log_y=spec.log_y, title=spec.title)
     return Rendered(spec=spec, png=png_bytes(fig), data=result.to_dict(), result=result)
+
+
+def render_schedule_panels(spec: Any) -> Rendered:
+    """A grid of schedule panels: each panel's spec is run and overlaid in its own cell."""
+    from optviz.render.schedule_panels import schedule_panels_figure
+    from optviz.render.style import png_bytes
+    from optviz.result import PanelsResult
+
+    items, results = [], []
+    for panel, sub in zip(spec.panels, spec.panel_specs(), strict=True):
+        result = run_schedule_spec(sub)
+        items.append((panel.title, result, sub.log_y))
+        results.append(result)
+    rows, cols = spec.panel_grid()
+    fig = schedule_panels_figure(items, rows, cols, spec.title)
+    panels = PanelsResult(titles=[p.title for p in spec.panels], results=results,
+                          kind="schedule")
+    return Rendered(spec=spec, png=png_bytes(fig), data=panels.to_dict(), result=panels)
 
 
 RENDERERS["schedule"] = render_schedule

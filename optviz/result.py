@@ -80,13 +80,14 @@ class PanelsResult:
     """The results of a panels figure, one per panel, with the panels' titles."""
 
     titles: list[str | None]
-    results: list[TrajectoryResult]
+    results: list[Any]  # TrajectoryResult or ScheduleResult, all of one kind
+    kind: str = "trajectory"
 
     def to_dict(self) -> dict[str, Any]:
         panels = []
         for title, result in zip(self.titles, self.results, strict=True):
             panels.append({"title": title, **result.to_dict()})
-        return {"kind": "trajectory", "layout": "panels", "panels": panels}
+        return {"kind": self.kind, "layout": "panels", "panels": panels}
 
 
 @dataclass

@@ -101,6 +101,18 @@ class OptimizerSpec(_Spec):
         return {"anyOf": [inline, schema]}
 
 
+def panel_grid(n: int, rows: int | None, cols: int | None, widest: int = 4) -> tuple[int, int]:
+    """Rows and columns for ``n`` panels: as given, or at most ``widest`` to a row."""
+    if rows and cols:
+        return rows, cols
+    if cols:
+        return -(-n // cols), cols
+    if rows:
+        return rows, -(-n // rows)
+    cols = min(n, widest) if n > 1 else 1
+    return -(-n // cols), cols
+
+
 class PanelSpec(_Spec):
     """One panel of a ``panels`` figure: any of the figure's keys, overriding the shared ones."""
 
@@ -173,15 +185,7 @@ class TrajectorySpec(_Spec):
 
     def grid(self) -> tuple[int, int]:
         """Rows and columns of a panels figure: as given, or as square as possible."""
-        n = len(self.panels)
-        if self.rows and self.cols:
-            return self.rows, self.cols
-        if self.cols:
-            return -(-n // self.cols), self.cols
-        if self.rows:
-            return self.rows, -(-n // self.rows)
-        cols = min(n, 4) if n > 1 else 1
-        return -(-n // cols), cols
+        return panel_grid(len(self.panels), self.rows, self.cols)
 
     def panel_specs(self) -> list[TrajectorySpec]:
         """Each panel as an overlay spec of its own: the figure's keys with its overrides."""
@@ -289,13 +293,48 @@ class SchedulerSpec(_Spec):
 MAX_SCHEDULE_STEPS = 200_000
 
 
+def _scalar_lr(data: Any) -> Any:
+    """``lr: 0.1`` as the one-group list ``[0.1]``."""
+    if isinstance(data, dict) and isinstance(data.get("lr"), (int, float)) \
+            and not isinstance(data.get("lr"), bool):
+        data = {**data, "lr": [data["lr"]]}
+    return data
+
+
+class SchedulePanelSpec(_Spec):
+    """One panel of a ``panels`` schedule figure: any of the figure's run keys, overriding the
+    shared ones; its schedulers are overlaid on the panel."""
+
+    schedulers: list[SchedulerSpec] | None = None
+    settings: dict[str, Any] | None = None
+    lr: list[float] | None = None
+    epochs: int | None = Field(None, ge=1, le=100_000)
+    steps_per_epoch: int | None = Field(None, ge=1, le=100_000)
+    interval: Literal["step", "epoch"] | None = None
+    optimizer: OptimizerSpec | None = None
+    metric: str | None = None
+    log_y: bool | None = None
+    title: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scalars(cls, data: Any) -> Any:
+        return _scalar_lr(data)
+
+
 class ScheduleSpec(_Spec):
     """A schedule figure: LR schedulers stepped through one run of epochs x steps_per_epoch
-    optimizer steps, drawn overlaid or (``grid``) one panel each."""
+    optimizer steps.
+
+    ``layout: overlay`` (the default) draws every scheduler on one LR panel, or with ``grid``
+    one small panel per scheduler (the article's summary figure); ``layout: panels`` draws a
+    rows x cols grid, one panel per entry of ``panels``, each an overlay with its own overrides
+    of the figure's keys (a different lr, optimizer, interval or run length per panel).
+    """
 
     kind: Literal["schedule"] = "schedule"
     title: str | None = None
-    schedulers: list[SchedulerSpec] = Field(min_length=1)
+    schedulers: list[SchedulerSpec] = Field(default_factory=list)
     settings: dict[str, Any] = Field(default_factory=dict)  # --kebab settings, every scheduler
     lr: list[float] = Field(default_factory=lambda: [1e-3], min_length=1)  # one per group
     epochs: int = Field(4, ge=1, le=100_000)
@@ -306,21 +345,41 @@ class ScheduleSpec(_Spec):
     grid: bool = False
     log_y: bool = False
     seed: int = 0
+    layout: Literal["overlay", "panels"] = "overlay"
+    rows: int | None = Field(None, ge=1, le=12)
+    cols: int | None = Field(None, ge=1, le=12)
+    panels: list[SchedulePanelSpec] = Field(default_factory=list)
     output: str | None = None
     export: str | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _scalars(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("lr"), (int, float)) \
-                and not isinstance(data.get("lr"), bool):
-            data = {**data, "lr": [data["lr"]]}
-        return data
+        return _scalar_lr(data)
 
     @model_validator(mode="after")
     def _check(self) -> ScheduleSpec:
         import math
 
+        if self.panels and "layout" not in self.model_fields_set:
+            object.__setattr__(self, "layout", "panels")
+        if self.layout == "overlay":
+            if self.panels:
+                raise ValueError("'panels' needs layout: panels")
+            if not self.schedulers:
+                raise ValueError("name at least one scheduler")
+        else:
+            if not self.panels:
+                raise ValueError("layout: panels needs a 'panels' list")
+            if self.grid:
+                raise ValueError("grid (one panel per scheduler) and layout: panels exclude "
+                                 "each other")
+            for i, panel in enumerate(self.panels):
+                if not (panel.schedulers or self.schedulers):
+                    raise ValueError(f"panel {i} has no schedulers and the figure gives none")
+            rows, cols = self.panel_grid()
+            if rows * cols < len(self.panels):
+                raise ValueError(f"{len(self.panels)} panels do not fit in {rows} x {cols}")
         for value in self.lr:
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"lr must be > 0, got {value:g}")
@@ -329,6 +388,21 @@ class ScheduleSpec(_Spec):
         if self.optimizer.lr is not None:
             raise ValueError("set the learning rate with lr (--lr), not on the optimizer")
         return self
+
+    def panel_grid(self) -> tuple[int, int]:
+        """Rows and columns of a panels figure: as given, or at most three to a row."""
+        return panel_grid(len(self.panels), self.rows, self.cols, widest=3)
+
+    def panel_specs(self) -> list[ScheduleSpec]:
+        """Each panel as an overlay spec of its own: the figure's keys with its overrides."""
+        base = self.model_dump(exclude={"layout", "rows", "cols", "panels", "title", "output",
+                                        "export"})
+        out = []
+        for panel in self.panels:
+            data = dict(base)
+            data.update(panel.model_dump(exclude_none=True, exclude={"title"}))
+            out.append(ScheduleSpec.model_validate(data))
+        return out
 
 TrajectorySpec.model_rebuild()
 PanelSpec.model_rebuild()

@@ -1,0 +1,51 @@
+"""The ``panels`` layout of a schedule figure: a rows x cols grid of subfigures, each one an
+overlay of its own schedulers on its own run (lr, optimizer, interval, length), with the
+lint warnings of every panel gathered under the grid."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from matplotlib.figure import Figure
+
+from optviz.render.schedule import _draw_notes, _notes_text, _wrap, facts, overlay
+from optviz.render.style import colours_for
+from optviz.result import ScheduleResult
+
+PANEL_W = 6.4
+PANEL_H = 4.6
+
+
+def _heading(title: str | None, result: ScheduleResult) -> str:
+    names = " · ".join(run.label.split(" (")[0] for run in result.runs)
+    return _wrap(title or names, 60) + "\n" + _wrap(facts(result), 80)
+
+
+def schedule_panels_figure(items: Sequence[tuple[str | None, ScheduleResult, bool]],
+                           rows: int, cols: int, title: str | None = None) -> Figure:
+    """``items`` are (panel title, result, log_y), in row-major order."""
+    names = sorted({run.scheduler for _, result, _ in items for run in result.runs})
+    colour_of = dict(zip(names, colours_for(names), strict=True))
+    warnings: list[str] = []
+    for panel_title, result, _ in items:
+        where = panel_title or " · ".join(run.label.split(" (")[0] for run in result.runs)
+        warnings += [f"{where}: {text}" for text in result.warnings]
+    width = PANEL_W * cols
+    notes, lines = _notes_text(warnings, int(width * 72 / (8.5 * 0.64)))
+    main_h = PANEL_H * rows + (0.6 if title else 0.0)
+    notes_h = 0.25 + 0.19 * lines if lines else 0.0
+    fig = Figure(figsize=(width, main_h + notes_h), layout="constrained")
+    if lines:
+        main, bottom = fig.subfigures(2, 1, height_ratios=[main_h, notes_h])
+        _draw_notes(bottom, notes)
+    else:
+        main = fig
+    grid = main.subfigures(rows, cols, squeeze=False)
+    cells = [cell for row in grid for cell in row]
+    for cell, (panel_title, result, log_y) in zip(cells, items, strict=False):
+        colours = [colour_of[run.scheduler] for run in result.runs]
+        overlay(cell, result, colours, log_y)
+        cell.suptitle(_heading(panel_title, result), fontsize=9.5)
+    if title:
+        main.suptitle(title, fontsize=12.5, fontweight="bold")
+    return fig
