@@ -87,11 +87,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, list[tuple[str, int]]]]:
     assert not summary.failed, [e.reason for e in summary.failed]
     (tmp_path / "probe.html").write_text(PROBE)
 
-    seen: list[tuple[str, int]] = []
-    handler = functools.partial(type("H", (_Handler,), {"seen": seen}), directory=str(tmp_path))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server, thread, seen = serve(tmp_path)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", tmp_path, seen
     finally:
@@ -100,20 +96,55 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, list[tuple[str, int]]]]:
         thread.join(timeout=5)
 
 
-def test_every_image_of_the_index_loads_in_chromium(served, tmp_path: Path) -> None:
+def open_in_chromium(base: str, profile: Path) -> dict:
+    """What the probe page saw of gallery/index.html in headless Chromium."""
     import json
 
-    base, root, seen = served
     command = [
         CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=5000", "--dump-dom", f"{base}/probe.html",
+        "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+        "--virtual-time-budget=10000", "--dump-dom", f"{base}/probe.html",
     ]
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=180)
     found = re.search(r'<pre id="result">(.*?)</pre>', proc.stdout, re.S)
     assert found, f"chromium printed no result (rc {proc.returncode}): {proc.stderr[-2000:]}"
-    result = json.loads(html.unescape(found.group(1)))
+    return json.loads(html.unescape(found.group(1)))
+
+
+def serve(root: Path) -> tuple[ThreadingHTTPServer, threading.Thread, list[tuple[str, int]]]:
+    seen: list[tuple[str, int]] = []
+    handler = functools.partial(type("H", (_Handler,), {"seen": seen}), directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread, seen
+
+
+def test_every_image_of_the_committed_gallery_loads_in_chromium(tmp_path: Path) -> None:
+    # The repository's own gallery/ beside its configs/, as a reader of the repository sees it.
+    repo = Path(__file__).resolve().parent.parent
+    shutil.copytree(repo / "gallery", tmp_path / "site" / "gallery")
+    shutil.copytree(repo / "configs", tmp_path / "site" / "configs")
+    (tmp_path / "site" / "probe.html").write_text(PROBE)
+    server, thread, seen = serve(tmp_path / "site")
+    try:
+        result = open_in_chromium(f"http://127.0.0.1:{server.server_address[1]}",
+                                  tmp_path / "profile")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    pngs = list((repo / "gallery").rglob("*.png"))
+    assert len(pngs) >= 20
+    assert result["broken"] == []
+    assert result["total"] == result["loaded"] == len(pngs)
+    assert [(p, code) for p, code in seen if code != 200 and p != "/favicon.ico"] == []
+
+
+def test_every_image_of_the_index_loads_in_chromium(served, tmp_path: Path) -> None:
+    base, root, seen = served
+    result = open_in_chromium(base, tmp_path / "profile")
 
     pngs = sorted(p.relative_to(root / "gallery").as_posix()
                   for p in (root / "gallery").rglob("*.png"))
