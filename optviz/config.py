@@ -84,12 +84,24 @@ def _names(data: Any) -> list[str]:
     return found
 
 
+def _built_in(name: str) -> bool:
+    """Whether ``name`` is one of optviz's own records (``transformers.get_..._with_warmup``
+    names optviz's warmup code and imports nothing), not a plugin found by importing."""
+    from optviz.optimizers import OPTIMIZERS
+    from optviz.schedulers import SCHEDULERS
+
+    for registry in (OPTIMIZERS, SCHEDULERS):
+        if name in registry and not getattr(registry.resolve(name), "plugin", ""):
+            return True
+    return False
+
+
 def check_imports(data: Any, source: str, allow_imports: bool) -> None:
     """Refuse dotted paths outside torch.optim and optviz unless imports are allowed."""
     if allow_imports:
         return
     for name in _names(data):
-        if "." in name and not name.startswith(SAFE_PREFIXES):
+        if "." in name and not name.startswith(SAFE_PREFIXES) and not _built_in(name):
             raise BadValueError(
                 f"{source}: names {name!r}, an import path outside torch.optim and optviz; "
                 "a config from elsewhere must not run code, so pass --allow-imports to allow it"

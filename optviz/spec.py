@@ -293,6 +293,12 @@ class SchedulerSpec(_Spec):
 MAX_SCHEDULE_STEPS = 200_000
 
 
+# A schedule's LR: one per parameter group; a single number is one group.
+_LR_SCHEMA = {"type": "number", "exclusiveMinimum": 0}
+LrList = Annotated[list[float], WithJsonSchema({"anyOf": [
+    _LR_SCHEMA, {"type": "array", "items": _LR_SCHEMA, "minItems": 1}]})]
+
+
 def _scalar_lr(data: Any) -> Any:
     """``lr: 0.1`` as the one-group list ``[0.1]``."""
     if isinstance(data, dict) and isinstance(data.get("lr"), (int, float)) \
@@ -307,7 +313,7 @@ class SchedulePanelSpec(_Spec):
 
     schedulers: list[SchedulerSpec] | None = None
     settings: dict[str, Any] | None = None
-    lr: list[float] | None = None
+    lr: LrList | None = None
     epochs: int | None = Field(None, ge=1, le=100_000)
     steps_per_epoch: int | None = Field(None, ge=1, le=100_000)
     interval: Literal["step", "epoch"] | None = None
@@ -336,7 +342,7 @@ class ScheduleSpec(_Spec):
     title: str | None = None
     schedulers: list[SchedulerSpec] = Field(default_factory=list)
     settings: dict[str, Any] = Field(default_factory=dict)  # --kebab settings, every scheduler
-    lr: list[float] = Field(default_factory=lambda: [1e-3], min_length=1)  # one per group
+    lr: LrList = Field(default_factory=lambda: [1e-3], min_length=1)  # one per group
     epochs: int = Field(4, ge=1, le=100_000)
     steps_per_epoch: int = Field(8, ge=1, le=100_000)
     interval: Literal["step", "epoch"] = "step"

@@ -1,0 +1,172 @@
+"""YAML configs: --dump-config round trips, file:line errors, safe loading, import rules, both
+spellings of a name (inline and class_path/init_args), panels overrides and the JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from optviz.cli import app
+from optviz.config import json_schema, parse_config
+from optviz.errors import BadValueError
+from optviz.gallery import find_configs
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("call", [
+    ["trajectory", "adam", "sgd:momentum=0.9", "--lr", "0.1", "--steps", "30"],
+    ["trajectory", "rmsprop", "--function", "rosenbrock", "--start", "-1,2", "--alpha", "0.9"],
+    ["schedule", "onecycle", "--epochs", "4"],
+    ["schedule", "step:step_size=3,gamma=0.7", "cosine", "--grid", "--log-y"],
+])
+def test_dump_config_renders_the_same_picture(
+        call: list[str], tmp_path: Path, png_pixels: Callable) -> None:
+    text = invoke(*call, "--dump-config")
+    config = tmp_path / "c.yaml"
+    config.write_text(text)
+    invoke(*call, "-o", str(tmp_path / "direct.png"))
+    invoke("render", str(config), "-o", str(tmp_path / "config.png"))
+    direct, via = png_pixels(tmp_path / "direct.png"), png_pixels(tmp_path / "config.png")
+    assert direct.shape == via.shape
+    assert np.any(direct != via, axis=-1).mean() < 0.001
+    # The dump is the canonical form: dumping the parsed config again gives the same text.
+    assert parse_config(text, "c.yaml") == parse_config(text, "again.yaml")
+
+
+def test_errors_name_the_file_the_line_and_the_key() -> None:
+    text = ("kind: trajectory\n"
+            "function: quadratic\n"
+            "optimizers:\n"
+            "  - adam\n"
+            "  - name: sgd\n"
+            "    momentum: 0.9\n"
+            "    lr: -1\n")
+    with pytest.raises(BadValueError) as err:
+        parse_config(text, "configs/x.yaml")
+    assert str(err.value) == "configs/x.yaml:7 optimizers[1].lr: must be > 0"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("kind: trajectory\noptimizers: [adam]\nstepz: 5\n", "x.yaml:3 stepz: Extra inputs"),
+    ("kind: nope\n", "unknown kind 'nope'"),
+    ("kind: schedule\nschedulers: [step]\nepochs: 0\n", "x.yaml:3 epochs: must be >= 1"),
+    ("- a list\n", "a config is a YAML mapping"),
+    ("kind: [unclosed\n", "not valid YAML"),
+])
+def test_bad_configs_get_one_line(text: str, message: str) -> None:
+    with pytest.raises(BadValueError, match=message.replace("[", r"\[")) as err:
+        parse_config(text, "x.yaml")
+    assert "\n" not in str(err.value)
+
+
+def test_yaml_tags_that_build_python_objects_are_refused(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    text = (f"kind: trajectory\noptimizers: !!python/object/apply:os.system "
+            f"['touch {marker}']\n")
+    with pytest.raises(BadValueError, match="not valid YAML"):
+        parse_config(text, "evil.yaml")
+    assert not marker.exists()
+
+
+def test_imports_outside_torch_and_optviz_need_allow_imports() -> None:
+    safe = ("kind: schedule\nschedulers:\n"
+            "  - torch.optim.lr_scheduler.StepLR:step_size=2\n"
+            "  - transformers.get_cosine_schedule_with_warmup\n"
+            "  - class_path: optviz.warmup.get_linear_schedule_with_warmup\n")
+    spec = parse_config(safe, "ok.yaml")
+    assert len(spec.schedulers) == 3
+    assert spec.schedulers[0].name == "torch.optim.lr_scheduler.StepLR"
+    for name in ("os.system", "mypkg.opt.Sophia", "pytorch_optimizer.adabelief"):
+        text = f"kind: trajectory\noptimizers: [{name}]\n"
+        with pytest.raises(BadValueError, match="--allow-imports"):
+            parse_config(text, "x.yaml")
+        assert parse_config(text, "x.yaml", allow_imports=True).optimizers[0].name == name
+
+
+def test_class_path_init_args_equals_the_short_form() -> None:
+    short = parse_config("optimizers: ['adamw:lr=0.05,weight_decay=0.1']\n"
+                         "scheduler: 'step:step_size=3'\n", "a.yaml")
+    lightning = parse_config(
+        "optimizers:\n"
+        "  - class_path: torch.optim.AdamW\n"
+        "    init_args: {lr: 0.05, weight_decay: 0.1}\n"
+        "scheduler:\n"
+        "  class_path: torch.optim.lr_scheduler.StepLR\n"
+        "  init_args: {step_size: 3}\n", "b.yaml")
+    assert lightning.optimizers[0].lr == short.optimizers[0].lr == 0.05
+    assert lightning.optimizers[0].settings == short.optimizers[0].settings == {
+        "weight_decay": 0.1}
+    assert lightning.scheduler.settings == short.scheduler.settings == {"step_size": 3}
+    from optviz.optimizers import OPTIMIZERS
+    from optviz.schedulers import SCHEDULERS
+
+    assert OPTIMIZERS.resolve(lightning.optimizers[0].name) is OPTIMIZERS.resolve("adamw")
+    assert SCHEDULERS.resolve(lightning.scheduler.name) is SCHEDULERS.resolve("step")
+
+
+def test_panels_take_the_shared_keys_and_override_some() -> None:
+    spec = parse_config("function: rosenbrock\nsteps: 50\nlr: 0.01\noptimizers: [adam]\n"
+                        "panels:\n  - {title: a}\n  - {title: b, lr: 0.1, function: beale}\n",
+                        "p.yaml")
+    a, b = spec.panel_specs()
+    assert (a.function, a.steps, a.lr) == ("rosenbrock", 50, 0.01)
+    assert (b.function, b.steps, b.lr) == ("beale", 50, 0.1)
+    sched = parse_config("kind: schedule\nschedulers: [onecycle]\nlr: 0.01\nrows: 2\n"
+                         "panels:\n  - {}\n  - {optimizer: adam, schedulers: [cosine]}\n"
+                         "  - {interval: epoch, epochs: 10}\n", "s.yaml")
+    assert sched.panel_grid() == (2, 2)
+    one, two, three = sched.panel_specs()
+    assert [s.name for s in one.schedulers] == ["onecycle"] and one.lr == [0.01]
+    assert two.optimizer.name == "adam" and [s.name for s in two.schedulers] == ["cosine"]
+    assert (three.interval, three.epochs, three.steps_per_epoch) == ("epoch", 10, 8)
+
+
+def test_schedule_panels_export_has_one_result_per_panel(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a config's export path is taken from the working directory
+    config = tmp_path / "s.yaml"
+    out = tmp_path / "s.json"
+    config.write_text("kind: schedule\nschedulers: ['step:step_size=2']\nexport: s.json\n"
+                      "panels:\n  - {title: lr 1e-3}\n  - {title: lr 0.1, lr: 0.1}\n")
+    result = runner.invoke(app, ["render", str(config), "-o", str(tmp_path / "s.png")],
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["kind"] == "schedule" and data["layout"] == "panels"
+    first, second = data["panels"]
+    assert first["title"] == "lr 1e-3" and second["title"] == "lr 0.1"
+    assert first["runs"][0]["lr"] == pytest.approx([1e-3 * 0.5 ** (i // 2) for i in range(32)])
+    assert second["runs"][0]["lr"] == pytest.approx([0.1 * 0.5 ** (i // 2) for i in range(32)])
+
+
+def test_every_shipped_config_satisfies_the_json_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    schema = json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in find_configs(ROOT / "configs"):
+        data = yaml.safe_load(path.read_text())
+        data.setdefault("kind", "trajectory")
+        errors = [e.message for e in validator.iter_errors(data)]
+        assert errors == [], path
+    assert list(validator.iter_errors({"kind": "trajectory", "optimizers": ["adam"],
+                                       "stepz": 3}))
+
+
+def test_schema_command_prints_the_schema() -> None:
+    assert json.loads(invoke("schema")) == json.loads(json.dumps(json_schema()))
