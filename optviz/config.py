@@ -9,11 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from optviz.basin import BasinSpec
 from optviz.errors import BadValueError, OptvizError, OutputError
 from optviz.spec import EmaSpec, ScheduleSpec, TrajectorySpec, build
+from optviz.sweep import SweepSpec
 
 KINDS: dict[str, type] = {"trajectory": TrajectorySpec, "ema": EmaSpec,
-                          "schedule": ScheduleSpec}
+                          "schedule": ScheduleSpec, "sweep": SweepSpec, "basin": BasinSpec}
 
 # Dotted paths a config may name without --allow-imports: these import nothing of the user's.
 SAFE_PREFIXES = ("torch.optim.", "optviz.")

@@ -87,6 +87,8 @@ def export_text(result: Any, path: Path) -> str:
         return schedule_to_csv(result)
     if isinstance(result, dict) and result.get("kind") == "ema":
         return ema_to_csv(result)
+    if not isinstance(result, TrajectoryResult) and hasattr(result, "to_csv"):
+        return result.to_csv()  # sweeps and basin maps write their own rows
     return to_csv(result)
 
 

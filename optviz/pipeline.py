@@ -104,7 +104,10 @@ def draw_trajectory(result: TrajectoryResult) -> Figure:
 def default_name(spec: Any) -> Path:
     """A file name derived from the call: ``trajectory_quadratic_adam+sgd.png``."""
     if spec.kind == "schedule":
-        stem = "schedule_" + "+".join(s.name for s in spec.schedulers)
+        names = "+".join(s.name for s in spec.schedulers) if spec.layout == "overlay" else ""
+        stem = "schedule_" + (names or "panels")
+    elif spec.kind in ("sweep", "basin"):
+        stem = f"{spec.kind}_{spec.function}_{spec.optimizer.name}"
     elif spec.kind != "trajectory":
         stem = spec.kind
     elif spec.layout == "panels":
@@ -298,3 +301,27 @@ def render_schedule_panels(spec: Any) -> Rendered:
 
 
 RENDERERS["schedule"] = render_schedule
+
+
+def render_sweep(spec: Any) -> Rendered:
+    """An lr sweep from a config: final loss against lr, beside the best lr's path."""
+    from optviz.render.style import png_bytes
+    from optviz.sweep import compute_sweep, draw_sweep_result
+
+    result = compute_sweep(spec)
+    return Rendered(spec=spec, png=png_bytes(draw_sweep_result(result, spec.title)),
+                    data=result.to_dict(), result=result)
+
+
+def render_basin(spec: Any) -> Rendered:
+    """A basin map from a config: final loss (or steps) from every start of a grid."""
+    from optviz.basin import compute_basin, draw_basin_result
+    from optviz.render.style import png_bytes
+
+    result = compute_basin(spec)
+    return Rendered(spec=spec, png=png_bytes(draw_basin_result(result, spec.title)),
+                    data=result.to_dict(), result=result)
+
+
+RENDERERS["sweep"] = render_sweep
+RENDERERS["basin"] = render_basin

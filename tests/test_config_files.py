@@ -170,3 +170,24 @@ def test_every_shipped_config_satisfies_the_json_schema() -> None:
 
 def test_schema_command_prints_the_schema() -> None:
     assert json.loads(invoke("schema")) == json.loads(json.dumps(json_schema()))
+
+
+def test_sweep_and_basin_configs_render_and_export(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text("kind: sweep\noptimizer: sgd\nfunction: quadratic\n"
+                                     "steps: 20\nlr: [0.01, 0.04]\nexport: s.json\n")
+    (tmp_path / "b.yaml").write_text("kind: basin\noptimizer: sgd\nfunction: quadratic\n"
+                                     "lr: 0.01\ngrid: 3\nsteps: 10\nexport: b.json\n")
+    invoke("render", "s.yaml", "-o", "s.png")
+    invoke("render", "b.yaml", "-o", "b.png")
+    sweep = json.loads((tmp_path / "s.json").read_text())
+    # GD on x² + 10y² from (4, 3): x and y shrink by (1 - 2·lr) and (1 - 20·lr) a step.
+    expected = [16 * (1 - 2 * lr) ** 40 + 90 * (1 - 20 * lr) ** 40 for lr in (0.01, 0.04)]
+    assert sweep["lr"] == [0.01, 0.04]
+    assert sweep["final_loss"] == pytest.approx(expected, rel=1e-4)
+    basin = json.loads((tmp_path / "b.json").read_text())
+    assert basin["grid"] == 3 and len(basin["starts"]) == 9
+    for (x, y), loss in zip(basin["starts"], basin["final_loss"], strict=True):
+        assert loss == pytest.approx(x * x * 0.98**20 + 10 * y * y * 0.8**20, rel=1e-4,
+                                     abs=1e-6)
