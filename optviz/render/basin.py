@@ -1,5 +1,5 @@
-"""Basin maps: per start on a grid, the final loss (or the steps to the tolerance) as an image
-on a log colour scale, under the function's contour lines, with the minima marked."""
+"""Basin maps: per start on a grid, the final loss (on a log colour scale) or the steps to the
+tolerance (on a linear one) as an image under the function's contour lines, minima marked."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.colors import LogNorm, SymLogNorm, to_rgba
+from matplotlib.colors import LogNorm, Normalize, SymLogNorm, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -34,8 +34,7 @@ def basin_values(result: BasinResult) -> tuple[np.ndarray, np.ndarray, np.ndarra
     if result.metric == "steps":
         steps = np.asarray(result.steps_to_tol, dtype=float).reshape(shape)
         missing = (steps < 0) & ~diverged
-        # A start already within the tolerance took 0 steps; 1 keeps it on the log scale.
-        values = np.where((steps < 0) | diverged, np.nan, np.maximum(steps, 1))
+        values = np.where((steps < 0) | diverged, np.nan, steps)
         return values, diverged, missing
     loss = np.asarray(result.final_loss, dtype=float).reshape(shape)
     if result.f_min is not None:
@@ -44,10 +43,14 @@ def basin_values(result: BasinResult) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return values, diverged, np.zeros(shape, dtype=bool)
 
 
-def _norm(values: np.ndarray, result: BasinResult) -> LogNorm | SymLogNorm:
+def _norm(values: np.ndarray, result: BasinResult) -> Normalize:
     finite = values[np.isfinite(values)]
     if result.metric == "steps":
-        return LogNorm(vmin=1, vmax=max(float(finite.max()) if finite.size else 1.0, 10.0))
+        # Step counts of the starts that arrive cluster within a factor of a few: a linear
+        # scale from the fastest to the slowest start separates them; a log one does not.
+        lo = float(finite.min()) if finite.size else 0.0
+        hi = float(finite.max()) if finite.size else 1.0
+        return Normalize(vmin=lo, vmax=max(hi, lo + 1))
     if result.f_min is None:  # unbounded below: the values may be negative
         return SymLogNorm(linthresh=1e-2, vmin=float(finite.min()) if finite.size else -1.0,
                           vmax=float(finite.max()) if finite.size else 1.0)
@@ -111,7 +114,11 @@ def basin_figure(result: BasinResult, surface: Surface, title: str | None = None
     else:
         what = "final f(x)"
     fig.colorbar(ax.images[0], ax=ax, label=what, shrink=0.9)
+    if result.metric == "steps":
+        run = f"within {result.steps} steps"
+    else:
+        run = f"after {result.steps} steps"
     ax.set_title(title or f"{result.label} on {result.function}: {what}\n"
-                 f"after {result.steps} steps from each of {result.grid} × {result.grid} starts",
+                 f"{run}, from each of {result.grid} × {result.grid} starts",
                  fontsize=11)
     return fig

@@ -140,6 +140,13 @@ def draw_plateau(ax: Axes, run: ScheduleRun, colour: str, metric_axis: Axes | No
         twin.plot(at, _array(trace.metric), "-", color=METRIC_COLOUR, lw=1.0, alpha=0.9,
                   marker=".", ms=3, zorder=2)
         twin.plot(at, _array(trace.best), "--", color=METRIC_COLOUR, lw=0.9, alpha=0.7, zorder=2)
+        metric = _array(trace.metric)
+        metric = metric[np.isfinite(metric)]
+        # A training loss falls by decades and then plateaus: on a linear axis the plateau
+        # that the scheduler reacts to is a flat line at zero, so such a metric goes on a log
+        # axis.
+        if metric.size and metric.min() > 0 and metric.max() / metric.min() > 100:
+            twin.set_yscale("log")
         twin.set_ylabel(f"metric ({_source(trace.source)})", color=METRIC_COLOUR, fontsize=9)
         twin.tick_params(axis="y", colors=METRIC_COLOUR, labelsize=8)
     bad = trace.bad_steps
