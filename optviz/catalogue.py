@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -58,6 +60,9 @@ def print_table(kind: str, pattern: str | None) -> None:
     tables = {"optimizers": optimizer_table, "functions": function_table,
               "schedulers": scheduler_table}
     table = tables[kind](pattern)
+    if kind != "functions" and importlib.util.find_spec("pytorch_optimizer") is not None:
+        table.caption = (f"and the {kind} of the installed pytorch_optimizer, as "
+                         "pytorch_optimizer.NAME; any dotted path to a class also resolves")
     console = Console()
     if not table.row_count:
         console.print(f"no {kind} match {pattern!r}")
@@ -123,6 +128,44 @@ def show(name: str) -> None:
         _show_function(FUNCTIONS.resolve(name), console)
     elif name in SCHEDULERS:
         _show_scheduler(SCHEDULERS.resolve(name), console)
+    elif "." in name:  # a plugin's dotted path, or pytorch_optimizer.NAME
+        if _is_scheduler_path(name):
+            _show_scheduler(SCHEDULERS.resolve(name), console)
+        else:
+            _show_optimizer(OPTIMIZERS.resolve(name), console)
     else:
         known = [*OPTIMIZERS.names(), *FUNCTIONS.names(), *SCHEDULERS.names()]
         raise UnknownNameError(f"unknown name {name!r}{did_you_mean(name, known)}")
+
+
+def _is_scheduler_path(path: str) -> bool:
+    """Whether a dotted path names a scheduler: pytorch_optimizer's scheduler names, a
+    subclass of torch's schedulers, or a factory whose first argument is the optimizer."""
+    from optviz.plugins import PREFIX
+    from optviz.registry import load_target
+
+    if path.lower().startswith(PREFIX):
+        import pytorch_optimizer
+
+        short = path[len(PREFIX):].lower()
+        return (short in pytorch_optimizer.get_supported_lr_schedulers()
+                and short not in pytorch_optimizer.get_supported_optimizers())
+    try:
+        obj = load_target(path)
+    except Exception:  # the optimizer registry explains why it cannot be imported
+        return False
+    from torch.optim import Optimizer
+    from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+
+    if isinstance(obj, type):
+        return issubclass(obj, (LRScheduler, ReduceLROnPlateau)) or (not issubclass(
+            obj, Optimizer) and _first_parameter(obj) == "optimizer")
+    return _first_parameter(obj) == "optimizer"
+
+
+def _first_parameter(obj: Any) -> str:
+    try:
+        params = list(inspect.signature(obj).parameters)
+    except (TypeError, ValueError):
+        return ""
+    return params[0] if params else ""

@@ -1,11 +1,16 @@
-"""Optimizers from outside torch.optim: dotted import paths, entry points, pytorch_optimizer.
+"""Optimizers and schedulers from outside optviz: dotted import paths, entry points, and the
+pytorch_optimizer package.
 
 - ``mypkg.opt.Sophia`` or ``myopt.HalfStep``: any importable class or factory whose first
-  argument is the parameters. A plugin may declare its quirks as a class attribute
-  ``optviz_quirks = {"needs_closure": True, ...}`` (the OptimizerRecord flag names).
-- Entry points in the group ``optviz.optimizers`` add names that ``optviz list`` shows.
-- ``pytorch_optimizer.NAME`` resolves through that package's own registry when it is
-  installed; its known quirks are data in ``PYTORCH_OPTIMIZER_QUIRKS``.
+  argument is the parameters (an optimizer) or the optimizer (a scheduler). A plugin may
+  declare its quirks as a class attribute ``optviz_quirks = {"needs_closure": True, ...}``,
+  using the flag names of OptimizerRecord or SchedulerRecord (a scheduler may declare, for
+  example, ``{"derived": {"total_steps": "steps", "max_lr": "lr"}}`` so that the run fills
+  those arguments in).
+- Entry points in the groups ``optviz.optimizers`` and ``optviz.schedulers`` add names that
+  ``optviz list`` shows, without importing the package until a name is used.
+- ``pytorch_optimizer.NAME`` resolves through that package's own registries when it is
+  installed; the quirks of its optimizers and schedulers are data in the tables below.
 """
 
 from __future__ import annotations
@@ -13,13 +18,17 @@ from __future__ import annotations
 import importlib.util
 import inspect
 from dataclasses import fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optviz.errors import UnknownNameError, UnsupportedError
 from optviz.optimizers import OPTIMIZERS, OptimizerRecord
-from optviz.registry import load_target
+from optviz.registry import Registry, load_target
+
+if TYPE_CHECKING:
+    from optviz.schedulers import SchedulerRecord
 
 ENTRY_POINT_GROUP = "optviz.optimizers"
+SCHEDULER_ENTRY_POINT_GROUP = "optviz.schedulers"
 PREFIX = "pytorch_optimizer."
 
 # Quirks of pytorch_optimizer's optimizers that a point on a surface can or cannot meet.
@@ -42,8 +51,33 @@ PYTORCH_OPTIMIZER_QUIRKS: dict[str, dict[str, Any]] = {
     "muonclip": {"unsupported": "MuonClip needs the model and its attention layers"},
 }
 
-_FLAGS = {f.name for f in fields(OptimizerRecord)} - {
-    "name", "target", "description", "display", "aliases", "defaults", "plugin"}
+# pytorch_optimizer's own schedulers: which arguments come from the run (names of
+# schedulers.QUANTITIES), and the ones that cannot drive an optimizer's LR. Its names for
+# torch's classes (step, cyclic, one_cycle, ...) take over torch's records.
+_WARMUP_BASE = {"derived": {"t_max": "steps", "max_lr": "lr"},
+                "note": "sets every group's LR to min_lr until its first step"}
+PYTORCH_OPTIMIZER_SCHEDULER_QUIRKS: dict[str, dict[str, Any]] = {
+    "linear": _WARMUP_BASE,
+    "cosine": _WARMUP_BASE,
+    "poly": _WARMUP_BASE,
+    "rex": {"derived": {"total_steps": "steps", "max_lr": "lr"}},
+    "chebyshev": {"derived": {"num_epochs": "steps"}},
+    "cosine_annealing_with_warmup": {"derived": {"first_cycle_steps": "steps", "max_lr": "lr"}},
+    "warmup_stable_decay": {"derived": {"num_warmup_steps": "warmup",
+                                        "num_stable_steps": "stable",
+                                        "num_decay_steps": "decay"}},
+    "proportion": {"unsupported": "ProportionScheduler wraps another scheduler to move SAM's "
+                                  "rho, not an optimizer's LR"},
+}
+
+_COMMON = {"name", "target", "description", "display", "aliases", "plugin"}
+_FLAGS = {f.name for f in fields(OptimizerRecord)} - _COMMON - {"defaults"}
+
+
+def _scheduler_flags() -> set[str]:
+    from optviz.schedulers import SchedulerRecord
+
+    return {f.name for f in fields(SchedulerRecord)} - _COMMON - {"family", "composite"}
 
 
 def _describe(obj: Any) -> str:
@@ -51,52 +85,63 @@ def _describe(obj: Any) -> str:
     return doc.strip().splitlines()[0] if doc.strip() else f"plugin {obj!r}"
 
 
-def _quirks(obj: Any) -> dict[str, Any]:
+def _quirks(obj: Any, flags: set[str]) -> dict[str, Any]:
     declared = dict(getattr(obj, "optviz_quirks", {}) or {})
-    unknown = set(declared) - _FLAGS
+    unknown = set(declared) - flags
     if unknown:
         raise UnknownNameError(
-            f"plugin {obj!r} declares unknown quirks {sorted(unknown)}; use {sorted(_FLAGS)}")
+            f"plugin {obj!r} declares unknown quirks {sorted(unknown)}; use {sorted(flags)}")
     return declared
 
 
-def _import(path: str) -> Any:
+def _import(path: str, kind: str) -> Any:
     try:
         return load_target(path)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise UnknownNameError(f"cannot import optimizer {path!r}: {exc}") from None
+        raise UnknownNameError(f"cannot import {kind} {path!r}: {exc}") from None
     except Exception as exc:  # a plugin that breaks on import is still one clear line
         raise UnknownNameError(
-            f"optimizer plugin {path!r} failed to import: {type(exc).__name__}: {exc}") from None
+            f"{kind} plugin {path!r} failed to import: {type(exc).__name__}: {exc}") from None
 
 
-def record_for_path(path: str) -> OptimizerRecord | None:
-    """An ad-hoc record for a dotted path to an optimizer class or factory."""
-    if path.lower().startswith(PREFIX):
-        return pytorch_optimizer_record(path[len(PREFIX):])
-    obj = _import(path)
-    if not callable(obj):
-        raise UnknownNameError(f"{path!r} is not an optimizer class or factory")
-    quirks = {"elementwise": False, **_quirks(obj)}  # unknown updates are not batched
-    return OptimizerRecord(path, path, _describe(obj), display=getattr(obj, "__name__", path),
-                           plugin="path", **quirks)
+def _distribution(ep: Any) -> str:
+    return getattr(getattr(ep, "dist", None), "name", None) or "an installed package"
 
 
-def record_for_entry_point(ep: Any) -> OptimizerRecord:
-    """A record named by an entry point; the target is imported only when it is used."""
-    dist = getattr(getattr(ep, "dist", None), "name", None) or "an installed package"
-    return OptimizerRecord(ep.name, ep.value.replace(":", "."), f"plugin from {dist}",
-                           display=ep.name, elementwise=False, plugin="entry point")
-
-
-def pytorch_optimizer_record(short: str) -> OptimizerRecord:
-    """``pytorch_optimizer.NAME`` through the package's own registry, with its quirks."""
+def _pytorch_optimizer(kind: str, short: str) -> Any:
     if importlib.util.find_spec("pytorch_optimizer") is None:
         raise UnknownNameError(
             f"{PREFIX}{short}: the package pytorch_optimizer is not installed "
             "(pip install pytorch_optimizer)")
     import pytorch_optimizer
 
+    return pytorch_optimizer
+
+
+# -- optimizers -------------------------------------------------------------------------------
+
+
+def record_for_path(path: str) -> OptimizerRecord | None:
+    """An ad-hoc record for a dotted path to an optimizer class or factory."""
+    if path.lower().startswith(PREFIX):
+        return pytorch_optimizer_record(path[len(PREFIX):])
+    obj = _import(path, "optimizer")
+    if not callable(obj):
+        raise UnknownNameError(f"{path!r} is not an optimizer class or factory")
+    quirks = {"elementwise": False, **_quirks(obj, _FLAGS)}  # unknown updates are not batched
+    return OptimizerRecord(path, path, _describe(obj), display=getattr(obj, "__name__", path),
+                           plugin="path", **quirks)
+
+
+def record_for_entry_point(ep: Any) -> OptimizerRecord:
+    """A record named by an entry point; the target is imported only when it is used."""
+    return OptimizerRecord(ep.name, ep.value.replace(":", "."), f"plugin from {_distribution(ep)}",
+                           display=ep.name, elementwise=False, plugin="entry point")
+
+
+def pytorch_optimizer_record(short: str) -> OptimizerRecord:
+    """``pytorch_optimizer.NAME`` through the package's own registry, with its quirks."""
+    pytorch_optimizer = _pytorch_optimizer("optimizer", short)
     from optviz.names import did_you_mean
 
     supported = list(pytorch_optimizer.get_supported_optimizers())
@@ -116,10 +161,87 @@ def refine(record: OptimizerRecord, factory: Any) -> OptimizerRecord:
     """Once an entry-point plugin is imported, read the quirks it declares; refuse the ones
     that cannot run on a point."""
     if record.plugin == "entry point" and getattr(factory, "optviz_quirks", None):
-        record = replace(record, **_quirks(factory))
+        record = replace(record, **_quirks(factory, _FLAGS))
     if record.unsupported:
         raise UnsupportedError(f"{record.name}: {record.unsupported}")
     return record
+
+
+# -- schedulers -------------------------------------------------------------------------------
+
+
+def _scheduler_quirks(obj: Any) -> dict[str, Any]:
+    """What a scheduler plugin declares, plus what its class says: a ReduceLROnPlateau
+    subclass steps on a metric."""
+    quirks = _quirks(obj, _scheduler_flags())
+    from torch.optim.lr_scheduler import ReduceLROnPlateau
+
+    if isinstance(obj, type) and issubclass(obj, ReduceLROnPlateau):
+        quirks.setdefault("needs_metric", True)
+    return quirks
+
+
+def scheduler_record_for_path(path: str) -> SchedulerRecord | None:
+    """An ad-hoc record for a dotted path to a scheduler class or factory."""
+    from optviz.schedulers import SchedulerRecord
+
+    if path.lower().startswith(PREFIX):
+        return pytorch_optimizer_scheduler_record(path[len(PREFIX):])
+    obj = _import(path, "scheduler")
+    if not callable(obj):
+        raise UnknownNameError(f"{path!r} is not a scheduler class or factory")
+    return SchedulerRecord(path, path, _describe(obj), display=getattr(obj, "__name__", path),
+                           family="plugin", plugin="path", **_scheduler_quirks(obj))
+
+
+def scheduler_record_for_entry_point(ep: Any) -> SchedulerRecord:
+    """A scheduler record named by an entry point; imported only when it is used."""
+    from optviz.schedulers import SchedulerRecord
+
+    return SchedulerRecord(ep.name, ep.value.replace(":", "."),
+                           f"plugin from {_distribution(ep)}", display=ep.name,
+                           family="plugin", plugin="entry point")
+
+
+def pytorch_optimizer_scheduler_record(short: str) -> SchedulerRecord:
+    """``pytorch_optimizer.NAME`` through the package's scheduler registry. A name for one of
+    torch's classes keeps that class's record (presets, run-derived arguments)."""
+    from optviz.names import did_you_mean
+    from optviz.schedulers import SCHEDULERS, SchedulerRecord
+
+    pytorch_optimizer = _pytorch_optimizer("scheduler", short)
+    supported = list(pytorch_optimizer.get_supported_lr_schedulers())
+    key = short.lower()
+    if key not in supported:
+        raise UnknownNameError(
+            f"pytorch_optimizer has no scheduler {short!r}{did_you_mean(short, supported)}")
+    obj = pytorch_optimizer.load_lr_scheduler(key)
+    target = f"{obj.__module__}.{obj.__qualname__}"
+    name = f"{PREFIX}{key}"
+    if target in SCHEDULERS:
+        known = SCHEDULERS.resolve(target)
+        return replace(known, name=name, aliases=(), plugin="pytorch_optimizer")
+    quirks = dict(PYTORCH_OPTIMIZER_SCHEDULER_QUIRKS.get(key, {}))
+    return SchedulerRecord(name, target, _describe(obj), display=obj.__name__,
+                           family="pytorch_optimizer", plugin="pytorch_optimizer", **quirks)
+
+
+def refine_scheduler(record: SchedulerRecord, factory: Any) -> SchedulerRecord:
+    """Once an entry-point scheduler is imported, read the quirks it declares; refuse the
+    ones optviz cannot drive."""
+    if record.plugin == "entry point":
+        quirks = _scheduler_quirks(factory)
+        if quirks:
+            record = replace(record, **quirks)
+    if record.unsupported:
+        raise UnsupportedError(f"{record.name}: {record.unsupported}")
+    return record
+
+
+def attach_schedulers(registry: Registry[Any]) -> None:
+    """Give the scheduler registry its plugin hooks (called once schedulers.py is loaded)."""
+    registry.dynamic = scheduler_record_for_path
+    registry.enable_entry_points(SCHEDULER_ENTRY_POINT_GROUP, scheduler_record_for_entry_point)
 
 
 OPTIMIZERS.dynamic = record_for_path

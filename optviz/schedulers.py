@@ -13,7 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from optviz.errors import BadValueError, UnknownSettingError, UnsupportedError
+from optviz.errors import (
+    BadValueError,
+    UnknownNameError,
+    UnknownSettingError,
+    UnsupportedError,
+)
 from optviz.names import did_you_mean
 from optviz.optimizers import format_value
 from optviz.registry import Record, Registry
@@ -43,6 +48,8 @@ QUANTITIES = {
     "steps_per_epoch": "--steps-per-epoch",
     "warmup": f"{WARMUP_FRACTION:.0%} of the run",
     "decay": f"{DECAY_FRACTION:.0%} of the run",
+    "stable": f"the run less its warmup ({WARMUP_FRACTION:.0%}) and decay "
+              f"({DECAY_FRACTION:.0%})",
 }
 
 
@@ -50,7 +57,9 @@ QUANTITIES = {
 class SchedulerRecord(Record):
     """One scheduler name: its factory, preset and the quirks the engine must honour."""
 
-    family: str = "torch"  # "torch" or "transformers" (a warmup schedule written as LambdaLR)
+    # "torch", "transformers" (a warmup schedule written as LambdaLR), "pytorch_optimizer" or
+    # "plugin"
+    family: str = "torch"
     needs_metric: bool = False  # step(metric): ReduceLROnPlateau
     cycles_momentum: bool = False  # changes momentum / beta1 while cycle_momentum is on
     composite: bool = False  # built from nested schedulers (SequentialLR, ChainedScheduler)
@@ -67,10 +76,14 @@ class SchedulerRecord(Record):
     # "length" (a phase that long); checked against the run when stepping per epoch
     step_args: dict[str, str] = field(default_factory=dict, hash=False)
     note: str = ""
+    unsupported: str = ""  # why it cannot run in optviz (it wraps no optimizer); refused
+    plugin: str = ""  # where a record from outside optviz came from
 
     @property
     def quirks(self) -> list[str]:
         out = []
+        if self.unsupported:
+            out.append(f"cannot run here: {self.unsupported}")
         if self.needs_metric:
             out.append("steps on a metric: optviz feeds it a metric curve (see --metric)")
         if self.cycles_momentum:
@@ -289,6 +302,8 @@ class RunShape:
             return max(1, round(WARMUP_FRACTION * span))
         if what == "decay":
             return max(1, round(DECAY_FRACTION * span))
+        if what == "stable":
+            return max(0, span - self.quantity("warmup", span) - self.quantity("decay", span))
         raise ValueError(f"unknown run quantity {what!r}")  # a registry bug, not user input
 
 
@@ -335,7 +350,9 @@ class SchedulerPlan:
                     kwargs[key] = compile_formula(value, (variable,))
         if self.record.composite:
             kwargs["schedulers"] = [child.build(optimizer) for child in self.children]
-        return self.factory(optimizer=optimizer, **kwargs)
+        if _takes_optimizer_keyword(self.factory):
+            return self.factory(optimizer=optimizer, **kwargs)
+        return self.factory(optimizer, **kwargs)  # a plugin's own name for it, first
 
     def parameters(self) -> dict[str, Any]:
         """The fully resolved arguments (factory defaults included), as plain data."""
@@ -364,15 +381,45 @@ def _plain(value: Any) -> Any:
 
 
 def valid_settings(factory: Any) -> dict[str, Any]:
-    """The keyword arguments a user may set on a scheduler factory, with their defaults."""
-    params = signature_params(factory, skip_first=False)
+    """The keyword arguments a user may set on a scheduler factory, with their defaults.
+
+    The optimizer is the parameter named ``optimizer`` (ChainedScheduler takes it second), or
+    else the first one, whatever a plugin calls it. A class whose ``__init__`` passes
+    ``**kwargs`` on to its base (pytorch_optimizer's PolyScheduler) also takes the base's
+    keywords, so those are read from the classes up its MRO.
+    """
+    params = signature_params(factory, skip_first=not _takes_optimizer_keyword(factory))
+    if isinstance(factory, type) and _passes_kwargs(factory.__init__):
+        for base in factory.__mro__[1:]:
+            init = base.__dict__.get("__init__")
+            if init is None or base is object:
+                continue
+            for key, default in signature_params(init, skip_first=False).items():
+                if key not in ("self", "optimizer"):
+                    params.setdefault(key, default)
+            if not _passes_kwargs(init):
+                break
     return {k: v for k, v in params.items() if k not in HIDDEN}
+
+
+def _takes_optimizer_keyword(factory: Any) -> bool:
+    return "optimizer" in signature_params(factory, skip_first=False)
+
+
+def _passes_kwargs(func: Any) -> bool:
+    try:
+        parameters = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def boolean_settings() -> set[str]:
     """Keywords with a boolean default in any registered scheduler: these are bare flags."""
     keys: set[str] = set()
     for record in SCHEDULERS:
+        if record.plugin:
+            continue
         for key, default in valid_settings(record.load()).items():
             if isinstance(default, bool):
                 keys.add(key)
@@ -411,9 +458,16 @@ def plan_scheduler(
     them), then the spec's own inline settings.
     """
     from optviz.formula import compile_formula
+    from optviz.plugins import refine_scheduler
 
     record = SCHEDULERS.resolve(spec.name)
-    factory = record.load()
+    try:
+        factory = record.load()
+    except Exception as exc:  # a broken plugin is one clear line, not a traceback
+        raise UnknownNameError(
+            f"cannot load scheduler {spec.name!r} ({record.target}): {type(exc).__name__}: {exc}"
+        ) from None
+    record = refine_scheduler(record, factory)
     valid = valid_settings(factory)
     span = run.scheduler_steps if span is None else span
     explicit = {k: v for k, v in (common or {}).items() if k in valid}
@@ -593,3 +647,9 @@ def check_common(common: dict[str, Any], plans: Sequence[SchedulerPlan]) -> None
             raise UnknownSettingError(
                 f"--{key.replace('_', '-')} applies to none of {names}"
                 f"{did_you_mean(key, valid)} (valid: {', '.join(valid)})")
+
+
+# Plugins hook into SCHEDULERS (dotted paths, entry points, pytorch_optimizer); imported last.
+from optviz.plugins import attach_schedulers  # noqa: E402
+
+attach_schedulers(SCHEDULERS)
