@@ -108,14 +108,29 @@ def _distribution(ep: Any) -> str:
     return getattr(getattr(ep, "dist", None), "name", None) or "an installed package"
 
 
-def _pytorch_optimizer(kind: str, short: str) -> Any:
+def _from_pytorch_optimizer(kind: str, short: str) -> tuple[str, Any]:
+    """The key and the class (or factory) of ``pytorch_optimizer.SHORT``, an optimizer or a
+    scheduler, from that package's own registries; one clear line when it is not there."""
     if importlib.util.find_spec("pytorch_optimizer") is None:
         raise UnknownNameError(
             f"{PREFIX}{short}: the package pytorch_optimizer is not installed "
             "(pip install pytorch_optimizer)")
     import pytorch_optimizer
 
-    return pytorch_optimizer
+    from optviz.names import did_you_mean
+
+    if kind == "optimizer":
+        supported = pytorch_optimizer.get_supported_optimizers()
+        load = pytorch_optimizer.load_optimizer
+    else:
+        supported = pytorch_optimizer.get_supported_lr_schedulers()
+        load = pytorch_optimizer.load_lr_scheduler
+    supported = list(supported)
+    key = short.lower()
+    if key not in supported:
+        raise UnknownNameError(
+            f"pytorch_optimizer has no {kind} {short!r}{did_you_mean(short, supported)}")
+    return key, load(key)
 
 
 # -- optimizers -------------------------------------------------------------------------------
@@ -141,15 +156,7 @@ def record_for_entry_point(ep: Any) -> OptimizerRecord:
 
 def pytorch_optimizer_record(short: str) -> OptimizerRecord:
     """``pytorch_optimizer.NAME`` through the package's own registry, with its quirks."""
-    pytorch_optimizer = _pytorch_optimizer("optimizer", short)
-    from optviz.names import did_you_mean
-
-    supported = list(pytorch_optimizer.get_supported_optimizers())
-    key = short.lower()
-    if key not in supported:
-        raise UnknownNameError(
-            f"pytorch_optimizer has no optimizer {short!r}{did_you_mean(short, supported)}")
-    cls = pytorch_optimizer.load_optimizer(key)
+    key, cls = _from_pytorch_optimizer("optimizer", short)
     quirks = dict(PYTORCH_OPTIMIZER_QUIRKS.get(key, {}))
     quirks.setdefault("elementwise", False)
     return OptimizerRecord(f"{PREFIX}{key}", f"{cls.__module__}.{cls.__qualname__}",
@@ -206,16 +213,9 @@ def scheduler_record_for_entry_point(ep: Any) -> SchedulerRecord:
 def pytorch_optimizer_scheduler_record(short: str) -> SchedulerRecord:
     """``pytorch_optimizer.NAME`` through the package's scheduler registry. A name for one of
     torch's classes keeps that class's record (presets, run-derived arguments)."""
-    from optviz.names import did_you_mean
     from optviz.schedulers import SCHEDULERS, SchedulerRecord
 
-    pytorch_optimizer = _pytorch_optimizer("scheduler", short)
-    supported = list(pytorch_optimizer.get_supported_lr_schedulers())
-    key = short.lower()
-    if key not in supported:
-        raise UnknownNameError(
-            f"pytorch_optimizer has no scheduler {short!r}{did_you_mean(short, supported)}")
-    obj = pytorch_optimizer.load_lr_scheduler(key)
+    key, obj = _from_pytorch_optimizer("scheduler", short)
     target = f"{obj.__module__}.{obj.__qualname__}"
     name = f"{PREFIX}{key}"
     if target in SCHEDULERS:

@@ -57,6 +57,34 @@ class LookaheadSpec(_Spec):
     alpha: float = Field(0.5, gt=0, le=1)
 
 
+def _named_mapping(data: Any, own_keys: tuple[str, ...], lifted: str) -> Any:
+    """A named factory's mapping forms, normalised: LightningCLI's ``class_path`` +
+    ``init_args`` become ``name`` + ``settings``; keys that are not the spec's own are the
+    factory's settings; ``lifted`` given inline among the settings (``lr``, the nested
+    ``schedulers``) moves up to the spec's own field."""
+    if isinstance(data, dict) and "class_path" in data:
+        rest = {k: v for k, v in data.items() if k not in ("class_path", "init_args")}
+        data = {"name": data["class_path"], "settings": data.get("init_args") or {}, **rest}
+    if not isinstance(data, dict):
+        return data
+    own = {k: v for k, v in data.items() if k in own_keys}
+    settings = dict(own.get("settings") or {})
+    settings.update({k: v for k, v in data.items() if k not in own})
+    if lifted in settings and lifted not in own:
+        own[lifted] = settings.pop(lifted)
+    return {**own, "settings": settings}
+
+
+def _inline_or_mapping_schema(core_schema: Any, handler: Any) -> dict[str, Any]:
+    """The schema editors see for a named factory: the inline string form, or a mapping whose
+    extra keys are the factory's settings (what ``_named_mapping`` accepts)."""
+    schema = dict(handler.resolve_ref_schema(handler(core_schema)))
+    schema["additionalProperties"] = True
+    schema.pop("required", None)
+    inline = {"type": "string", "description": "NAME or NAME:key=value,key=value"}
+    return {"anyOf": [inline, schema]}
+
+
 class OptimizerSpec(_Spec):
     """One optimizer of a figure: a name and the factory's keyword settings.
 
@@ -77,28 +105,11 @@ class OptimizerSpec(_Spec):
         if isinstance(data, str):
             name, settings = parse_inline(data)
             data = {"name": name, "settings": settings}
-        elif isinstance(data, dict) and "class_path" in data:
-            rest = {k: v for k, v in data.items() if k not in ("class_path", "init_args")}
-            data = {"name": data["class_path"], "settings": data.get("init_args") or {}, **rest}
-        if not isinstance(data, dict):
-            return data
-        own = {k: v for k, v in data.items()
-               if k in ("name", "lr", "settings", "label", "lookahead")}
-        settings = dict(own.get("settings") or {})
-        settings.update({k: v for k, v in data.items() if k not in own})
-        if "lr" in settings and "lr" not in own:
-            own["lr"] = settings.pop("lr")
-        return {**own, "settings": settings}
+        return _named_mapping(data, ("name", "lr", "settings", "label", "lookahead"), "lr")
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
-        # The schema editors see: the inline string form, or a mapping whose extra keys are
-        # the factory's settings (the before-validator above accepts both).
-        schema = dict(handler.resolve_ref_schema(handler(core_schema)))
-        schema["additionalProperties"] = True
-        schema.pop("required", None)
-        inline = {"type": "string", "description": "NAME or NAME:key=value,key=value"}
-        return {"anyOf": [inline, schema]}
+        return _inline_or_mapping_schema(core_schema, handler)
 
 
 def panel_grid(n: int, rows: int | None, cols: int | None, widest: int = 4) -> tuple[int, int]:
@@ -268,26 +279,11 @@ class SchedulerSpec(_Spec):
             from optviz.schedulers import parse_scheduler_token
 
             data = parse_scheduler_token(data)
-        elif isinstance(data, dict) and "class_path" in data:
-            rest = {k: v for k, v in data.items() if k not in ("class_path", "init_args")}
-            data = {"name": data["class_path"], "settings": data.get("init_args") or {}, **rest}
-        if not isinstance(data, dict):
-            return data
-        own = {k: v for k, v in data.items() if k in ("name", "settings", "schedulers", "label")}
-        settings = dict(own.get("settings") or {})
-        settings.update({k: v for k, v in data.items() if k not in own})
-        if "schedulers" in settings and "schedulers" not in own:
-            own["schedulers"] = settings.pop("schedulers")
-        return {**own, "settings": settings}
+        return _named_mapping(data, ("name", "settings", "schedulers", "label"), "schedulers")
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
-        # As for OptimizerSpec: the inline string, or a mapping whose extra keys are settings.
-        schema = dict(handler.resolve_ref_schema(handler(core_schema)))
-        schema["additionalProperties"] = True
-        schema.pop("required", None)
-        inline = {"type": "string", "description": "NAME or NAME:key=value,key=value"}
-        return {"anyOf": [inline, schema]}
+        return _inline_or_mapping_schema(core_schema, handler)
 
 
 MAX_SCHEDULE_STEPS = 200_000
