@@ -184,12 +184,13 @@ def draw_basin_result(result: BasinResult, title: str | None = None) -> Figure:
 def write_basin(spec: BasinSpec, progress: Progress | None = None,
                 notify: Callable[[str], None] | None = None) -> Written:
     """Run, draw and write a basin map: the PNG, and the export (.json or .csv) if asked for."""
+    from optviz.outputs import check_outputs
     from optviz.render.style import png_bytes
-    from optviz.sweep import _check_outputs, _write, default_path
+    from optviz.sweep import _write, default_path
 
     image = Path(spec.output) if spec.output else default_path(
         "basin", spec.function, spec.optimizer.name)
     export = Path(spec.export) if spec.export else None
-    _check_outputs(image, export)
+    check_outputs(image, export)
     result = compute_basin(spec, progress=progress, notify=notify)
     return _write(image, export, png_bytes(draw_basin_result(result, spec.title)), result)

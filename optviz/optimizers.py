@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from optviz.errors import UnknownNameError, UnknownSettingError
+from optviz.errors import UnknownSettingError
 from optviz.names import did_you_mean
 from optviz.registry import Record, Registry
 from optviz.settings import check_settings, signature_params
@@ -140,12 +140,7 @@ def plan_optimizer(
     from optviz.plugins import refine
 
     record = OPTIMIZERS.resolve(spec.name)
-    try:
-        factory = record.load()
-    except Exception as exc:  # a broken plugin is one clear line, not a traceback
-        raise UnknownNameError(
-            f"cannot load optimizer {spec.name!r} ({record.target}): {type(exc).__name__}: {exc}"
-        ) from None
+    factory = record.load_checked("optimizer", spec.name)
     record = refine(record, factory)
     valid = signature_params(factory)
     if common:

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from optviz.errors import OutputError
+from optviz.errors import BadValueError, OutputError
 
 
 def check_writable(path: Path) -> None:
@@ -19,6 +19,19 @@ def check_writable(path: Path) -> None:
         raise OutputError(f"cannot write {path}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"cannot write {path}: directory {parent} is not writable")
+
+
+def check_outputs(image: Path, export: Path | None = None) -> None:
+    """Refuse, before any work, an image that is not a PNG, an export in an unknown format, or
+    a place that cannot be written."""
+    from optviz.export import check_format
+
+    if image.suffix.lower() != ".png":
+        raise BadValueError(f"output {image}: optviz writes PNG files; use a .png name")
+    check_writable(image)
+    if export is not None:
+        check_format(export)
+        check_writable(export)
 
 
 def atomic_write(path: Path, data: bytes | str) -> Path:

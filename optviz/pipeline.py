@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optviz.errors import BadValueError
-from optviz.export import check_format, export_text
-from optviz.outputs import atomic_write, check_writable
+from optviz.export import export_text
+from optviz.outputs import atomic_write, check_outputs
 from optviz.spec import TrajectorySpec
 
 if TYPE_CHECKING:
@@ -177,12 +177,7 @@ def write_figure(spec: Any) -> Written:
     """Run, draw and write any figure (and an export, if the spec asks for one)."""
     image = Path(spec.output) if spec.output else default_name(spec)
     export = Path(spec.export) if spec.export else None
-    if image.suffix.lower() != ".png":
-        raise BadValueError(f"output {image}: optviz writes PNG files; use a .png name")
-    check_writable(image)
-    if export is not None:
-        check_format(export)
-        check_writable(export)
+    check_outputs(image, export)
     rendered = render_spec(spec)
     # Build every file's bytes before writing any, so a failure leaves nothing behind.
     text = export_text(rendered.result, export) if export is not None else None

@@ -40,6 +40,15 @@ class Record:
         """Import and return the factory this record points at."""
         return load_target(self.target)
 
+    def load_checked(self, kind: str, asked: str) -> Any:
+        """``load()``, with whatever a broken plugin raises on import turned into one clear
+        line naming what was ``asked`` for."""
+        try:
+            return self.load()
+        except Exception as exc:
+            raise UnknownNameError(f"cannot load {kind} {asked!r} ({self.target}): "
+                                   f"{type(exc).__name__}: {exc}") from None
+
 
 R = TypeVar("R", bound=Record)
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from optviz.errors import (
     BadValueError,
-    UnknownNameError,
     UnknownSettingError,
     UnsupportedError,
 )
@@ -461,12 +460,7 @@ def plan_scheduler(
     from optviz.plugins import refine_scheduler
 
     record = SCHEDULERS.resolve(spec.name)
-    try:
-        factory = record.load()
-    except Exception as exc:  # a broken plugin is one clear line, not a traceback
-        raise UnknownNameError(
-            f"cannot load scheduler {spec.name!r} ({record.target}): {type(exc).__name__}: {exc}"
-        ) from None
+    factory = record.load_checked("scheduler", spec.name)
     record = refine_scheduler(record, factory)
     valid = valid_settings(factory)
     span = run.scheduler_steps if span is None else span

@@ -416,26 +416,15 @@ def draw_sweep_result(result: SweepResult, title: str | None = None) -> Figure:
 def write_sweep(spec: SweepSpec, progress: Progress | None = None,
                 notify: Callable[[str], None] | None = None) -> Written:
     """Run, draw and write a sweep: the PNG, and the export (.json or .csv) if asked for."""
+    from optviz.outputs import check_outputs
     from optviz.render.style import png_bytes
 
     image = Path(spec.output) if spec.output else default_path(
         "sweep", spec.function, spec.optimizer.name)
     export = Path(spec.export) if spec.export else None
-    _check_outputs(image, export)
+    check_outputs(image, export)
     result = compute_sweep(spec, progress=progress, notify=notify)
     return _write(image, export, png_bytes(draw_sweep_result(result, spec.title)), result)
-
-
-def _check_outputs(image: Path, export: Path | None) -> None:
-    from optviz.export import check_format
-    from optviz.outputs import check_writable
-
-    if image.suffix.lower() != ".png":
-        raise BadValueError(f"output {image}: optviz writes PNG files; use a .png name")
-    check_writable(image)
-    if export is not None:
-        check_format(export)
-        check_writable(export)
 
 
 def _write(image: Path, export: Path | None, png: bytes, result: Any) -> Written:

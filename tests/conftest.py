@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,19 @@ import pytest
 def _no_debug(monkeypatch: pytest.MonkeyPatch) -> None:
     # A developer's OPTVIZ_DEBUG=1 would turn every one-line error into a traceback.
     monkeypatch.delenv("OPTVIZ_DEBUG", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _registries_as_built() -> Iterator[None]:
+    # Resolving a plugin's dotted path adds it to the process's registry, as it should; a test
+    # must not leave its plugins in the listings another test reads.
+    from optviz.optimizers import OPTIMIZERS
+    from optviz.schedulers import SCHEDULERS
+
+    saved = [(r, dict(r._records), dict(r._index)) for r in (OPTIMIZERS, SCHEDULERS)]
+    yield
+    for registry, records, index in saved:
+        registry._records, registry._index = records, index
 
 
 @pytest.fixture

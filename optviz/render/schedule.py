@@ -217,6 +217,20 @@ def _draw_notes(sub: SubFigure, text: str) -> None:
              linespacing=1.35)
 
 
+def figure_with_notes(width: float, main_h: float,
+                      warnings: Sequence[str]) -> tuple[Figure, Figure | SubFigure]:
+    """A figure ``width`` wide with ``main_h`` inches for the plots and, below them, the
+    warnings wrapped to the width: the figure and the part to draw the plots in."""
+    notes, lines = _notes_text(warnings, int(width * 72 / (8.5 * 0.64)))
+    notes_h = 0.25 + 0.19 * lines if lines else 0.0
+    fig = Figure(figsize=(width, main_h + notes_h), layout="constrained")
+    if not lines:
+        return fig, fig
+    main, bottom = fig.subfigures(2, 1, height_ratios=[main_h, notes_h])
+    _draw_notes(bottom, notes)
+    return fig, main
+
+
 def overlay(sub: SubFigure | Figure, result: ScheduleResult, colours: Sequence[str],
             log_y: bool) -> list[Axes]:
     """Every run on one LR panel, with a momentum panel below when a run cycles momentum."""
@@ -309,15 +323,7 @@ def schedule_figure(result: ScheduleResult, grid_layout: bool = False, log_y: bo
         main_h = 5.2 + 0.22 * legend_lines
         if any(r.momentum is not None for r in runs):
             main_h += 1.8
-    wrap_at = int(width * 72 / (8.5 * 0.64))
-    notes, lines = _notes_text(result.warnings, wrap_at)
-    notes_h = 0.25 + 0.19 * lines if lines else 0.0
-    fig = Figure(figsize=(width, main_h + notes_h), layout="constrained")
-    if lines:
-        main, bottom = fig.subfigures(2, 1, height_ratios=[main_h, notes_h])
-        _draw_notes(bottom, notes)
-    else:
-        main = fig
+    fig, main = figure_with_notes(width, main_h, result.warnings)
     if grid_layout:
         grid(main, result, colours, log_y)
     else:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
-from optviz.render.schedule import _draw_notes, _notes_text, _wrap, facts, overlay
+from optviz.render.schedule import _wrap, facts, figure_with_notes, overlay
 from optviz.render.style import colours_for
 from optviz.result import ScheduleResult
 
@@ -30,16 +30,8 @@ def schedule_panels_figure(items: Sequence[tuple[str | None, ScheduleResult, boo
     for panel_title, result, _ in items:
         where = panel_title or " · ".join(run.label.split(" (")[0] for run in result.runs)
         warnings += [f"{where}: {text}" for text in result.warnings]
-    width = PANEL_W * cols
-    notes, lines = _notes_text(warnings, int(width * 72 / (8.5 * 0.64)))
     main_h = PANEL_H * rows + (0.6 if title else 0.0)
-    notes_h = 0.25 + 0.19 * lines if lines else 0.0
-    fig = Figure(figsize=(width, main_h + notes_h), layout="constrained")
-    if lines:
-        main, bottom = fig.subfigures(2, 1, height_ratios=[main_h, notes_h])
-        _draw_notes(bottom, notes)
-    else:
-        main = fig
+    fig, main = figure_with_notes(PANEL_W * cols, main_h, warnings)
     grid = main.subfigures(rows, cols, squeeze=False)
     cells = [cell for row in grid for cell in row]
     for cell, (panel_title, result, log_y) in zip(cells, items, strict=False):
