@@ -68,21 +68,26 @@ def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def _names(data: Any) -> list[str]:
-    """Every optimizer/scheduler name a config mentions, nested ones included."""
-    found: list[str] = []
-    if isinstance(data, dict):
-        for key in ("name", "class_path"):
-            if isinstance(data.get(key), str):
-                found.append(data[key])
-        for value in data.values():
-            found.extend(_names(value))
-    elif isinstance(data, list):
-        for value in data:
-            if isinstance(value, str) and ("." in value.split(":", 1)[0]):
-                found.append(value.split(":", 1)[0])
-            else:
-                found.extend(_names(value))
+def _names(spec: Any, loc: tuple[Any, ...] = ()) -> list[tuple[str, tuple[Any, ...]]]:
+    """Every optimizer and scheduler name a validated spec holds, wherever it sits (a list,
+    a panel, a figure's ``scheduler`` or ``optimizer``, a SequentialLR's children), with where
+    it sits in the config."""
+    from pydantic import BaseModel
+
+    from optviz.spec import OptimizerSpec, SchedulerSpec
+
+    found: list[tuple[str, tuple[Any, ...]]] = []
+    if isinstance(spec, (OptimizerSpec, SchedulerSpec)):
+        found.append((spec.name, loc))
+    if isinstance(spec, BaseModel):
+        for key in type(spec).model_fields:
+            found.extend(_names(getattr(spec, key), (*loc, key)))
+    elif isinstance(spec, (list, tuple)):
+        for i, item in enumerate(spec):
+            found.extend(_names(item, (*loc, i)))
+    elif isinstance(spec, dict):
+        for key, item in spec.items():
+            found.extend(_names(item, (*loc, key)))
     return found
 
 
@@ -98,14 +103,17 @@ def _built_in(name: str) -> bool:
     return False
 
 
-def check_imports(data: Any, source: str, allow_imports: bool) -> None:
-    """Refuse dotted paths outside torch.optim and optviz unless imports are allowed."""
+def check_imports(spec: Any, text: str, source: str, allow_imports: bool) -> None:
+    """Refuse dotted paths outside torch.optim and optviz unless imports are allowed; the
+    validated spec is walked, so no field that names a factory is missed."""
     if allow_imports:
         return
-    for name in _names(data):
+    for name, loc in _names(spec):
         if "." in name and not name.startswith(SAFE_PREFIXES) and not _built_in(name):
+            line = line_of(text, loc)
+            where = f"{source}:{line}" if line else source
             raise BadValueError(
-                f"{source}: names {name!r}, an import path outside torch.optim and optviz; "
+                f"{where}: names {name!r}, an import path outside torch.optim and optviz; "
                 "a config from elsewhere must not run code, so pass --allow-imports to allow it"
             )
 
@@ -125,15 +133,16 @@ def parse_config(text: str, source: str, allow_imports: bool = False) -> Any:
     kind = data.get("kind", "trajectory")
     if kind not in KINDS:
         raise BadValueError(f"{source}: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-    check_imports(data, source, allow_imports)
     try:
-        return build(KINDS[kind], data, source=source)
+        spec = build(KINDS[kind], data, source=source)
     except BadValueError as exc:
         loc = getattr(exc, "loc", ())
         line = line_of(text, loc)
         if line is None:
             raise
         raise BadValueError(str(exc).replace(f"{source} ", f"{source}:{line} ", 1)) from None
+    check_imports(spec, text, source, allow_imports)
+    return spec
 
 
 def load_config(path: Path | str, allow_imports: bool = False) -> Any:

@@ -96,6 +96,31 @@ def test_imports_outside_torch_and_optviz_need_allow_imports() -> None:
         assert parse_config(text, "x.yaml", allow_imports=True).optimizers[0].name == name
 
 
+@pytest.mark.parametrize(("text", "line"), [
+    ("optimizers: [adam]\nscheduler: evilmod.Sched\n", 2),
+    ("optimizers: [adam]\nscheduler:\n  class_path: evilmod.Sched\n", 3),
+    ("kind: schedule\nschedulers: [step]\noptimizer: evilmod.Opt\n", 3),
+    ("kind: sweep\noptimizer: evilmod.Opt\n", 2),
+    ("kind: basin\noptimizer: {name: evilmod.Opt, lr: 0.1}\n", 2),
+    ("kind: schedule\nschedulers:\n  - step\n"
+     "  - 'sequential:schedulers=[step,evilmod.Sched],milestones=[4]'\n", 4),
+    ("layout: panels\npanels:\n  - optimizers: [adam]\n  - optimizers: [sgd, evilmod.Opt]\n",
+     4),
+])
+def test_every_field_that_names_a_factory_needs_allow_imports(
+        text: str, line: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A module that leaves a mark when imported: refusing must happen before any import.
+    (tmp_path / "evilmod.py").write_text(
+        "import pathlib\npathlib.Path(__file__).with_name('imported').touch()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    refused = rf"^x.yaml:{line}: names 'evilmod\.\w+'.*--allow-imports"
+    with pytest.raises(BadValueError, match=refused):
+        parse_config(text, "x.yaml")
+    assert not (tmp_path / "imported").exists()
+    parse_config(text, "x.yaml", allow_imports=True)  # allowed: validated, still not imported
+    assert not (tmp_path / "imported").exists()
+
+
 def test_class_path_init_args_equals_the_short_form() -> None:
     short = parse_config("optimizers: ['adamw:lr=0.05,weight_decay=0.1']\n"
                          "scheduler: 'step:step_size=3'\n", "a.yaml")
