@@ -358,6 +358,8 @@ def _loop(
                 scheduler.step()
         except OptvizError as exc:
             raise BadValueError(f"{plan.label}: {exc}") from None
+        except TypeError as exc:  # a setting of the wrong type, met at its first use
+            raise BadValueError(f"{plan.label}: a setting has the wrong type ({exc})") from None
         except (ValueError, ZeroDivisionError, OverflowError, IndexError, KeyError) as exc:
             # torch's own refusal mid-run (OneCycleLR stepped past its total): the run stops
             # here, as a training loop would.

@@ -499,6 +499,7 @@ def plan_scheduler(
         if key not in given and not blocked:
             derived[key] = run.quantity(what, span)
     merged = {**derived, **given}
+    _check_step_counts(record, given)
     # The signature's order, so that labels and exports read like the call would.
     kwargs = {k: merged[k] for k in valid if k in merged}
     missing = [k for k, d in valid.items() if d is inspect.Parameter.empty and k not in kwargs
@@ -511,6 +512,23 @@ def plan_scheduler(
     label = spec.label or (f"{record.label} ({text})" if text else record.label)
     return SchedulerPlan(record=record, factory=factory, kwargs=kwargs, derived=tuple(derived),
                          label=label, span=span, children=children)
+
+
+def _check_step_counts(record: SchedulerRecord, given: dict[str, Any]) -> None:
+    """Arguments counted in scheduler steps are whole numbers: an event's step (step_size) at
+    least 1, a phase's length or a milestone at least 0. torch checks few of them and fails
+    mid-run, or draws nonsense, on the rest."""
+    for key, kind in record.step_args.items():
+        value = given.get(key)
+        if value is None:
+            continue
+        values = value if isinstance(value, (list, tuple)) else [value]
+        least = 1 if kind == _EVENT and not isinstance(value, (list, tuple)) else 0
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, int) or v < least:
+                raise BadValueError(
+                    f"{record.label} setting {key!r} counts scheduler steps: it must be a whole "
+                    f"number >= {least}, got {format_setting(value)}")
 
 
 def _default_children(record: SchedulerRecord) -> list[SchedulerSpec]:

@@ -85,6 +85,9 @@ class Extras:
                     self.scheduler.step(loss if math.isfinite(loss) else float("inf"))
                 else:
                     self.scheduler.step()
+            except TypeError as exc:  # a setting of the wrong type, met at its first use
+                raise BadValueError(f"{self.plan.label}: a setting has the wrong type "
+                                    f"({exc})") from None
             except Exception as exc:
                 # torch refusing mid-run (OneCycleLR past its total): keep the last LR.
                 note = f"{self.plan.record.label} stopped after step {self._steps}: {exc}"

@@ -217,3 +217,18 @@ def test_cli_model_runs(tmp_path):
     data = json.loads(out.read_text())
     assert [r["optimizer"] for r in data["runs"]] == ["adam", "sgd"]
     assert least_squares(make_data(), True).shape[0] == len(data["problem"]["least_squares"])
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("optimizers: [adam]\nscheduler: {name: StepLR, step_size: abc}\nsteps: 5\n",
+     "'step_size' counts scheduler steps"),
+    ("optimizers: [adam]\nmodel: linear\nepochs: 2\nscheduler: 'cyclic:base_lr=abc'\n",
+     r"CyclicLR \(base_lr=abc.*unsupported operand"),
+    ("optimizers: [adam]\nscheduler: 'exponential:gamma=abc'\nsteps: 5\n",
+     r"ExponentialLR \(gamma=abc\): a setting has the wrong type"),
+])
+def test_a_bad_scheduler_setting_on_a_trajectory_is_an_error_not_a_note(text, message):
+    from optviz.errors import BadValueError
+
+    with pytest.raises(BadValueError, match=message):
+        render_spec(parse_config(text, "x.yaml"))

@@ -134,6 +134,12 @@ def test_interval_epoch_lint_on_stderr(out_dir: Path):
     (["step", "-o", "/nonexistent/dir/x.png"], "/nonexistent/dir"),
     (["step", "--export", "x.txt"], "use a .json or .csv"),
     ([], "name at least one scheduler"),
+    (["step:step_size=abc"], "'step_size' counts scheduler steps: it must be a whole number >= 1"),
+    (["step:step_size=-3"], "got -3"),
+    (["multistep:milestones=[2,x]"], "'milestones' counts scheduler steps"),
+    (["cyclic:base_lr=abc"], "CyclicLR (base_lr=abc"),
+    (["cyclic:base_lr=abc"], "unsupported operand type"),
+    (["exponential:gamma=abc"], "ExponentialLR (gamma=abc): a setting has the wrong type"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(args, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
