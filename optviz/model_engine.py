@@ -208,4 +208,4 @@ def model_surface(result: TrajectoryResult, view: Sequence[Sequence[float]],
         theta = origin + ab @ dirs
     with torch.no_grad():
         z = mse_at(data, theta, p["bias"])
-    return Surface(xs=xs.numpy(), ys=ys.numpy(), z=z.numpy())
+    return Surface(xs=xs.numpy(), ys=ys.numpy(), z=z.cpu().numpy())

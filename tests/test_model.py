@@ -25,6 +25,8 @@ def _plans(*names: str):
 @pytest.mark.parametrize("name", [
     "sgd:lr=0.1", "momentum:lr=0.05", "nesterov:lr=0.05", "adam:lr=0.05", "rmsprop:lr=0.01",
     "adagrad:lr=0.5", "lbfgs:lr=1", "rprop:lr=0.01", "lion:lr=0.003",
+    "adamw:lr=0.05,weight_decay=0",  # its default decay 0.01 pulls the weights off the optimum
+    "nadam:lr=0.05", "radam:lr=0.05", "adamax:lr=0.05", "sparse_adam:lr=0.05",
 ])
 def test_converging_optimizers_recover_least_squares(name):
     result = run_linear(_plans(name), in_features=3, samples=64, batch_size=0, epochs=400,
@@ -232,3 +234,17 @@ def test_a_bad_scheduler_setting_on_a_trajectory_is_an_error_not_a_note(text, me
 
     with pytest.raises(BadValueError, match=message):
         render_spec(parse_config(text, "x.yaml"))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("in_features", [2, 5])  # the exact surface, and the PCA plane
+def test_linear_model_on_cuda_equals_cpu(in_features):
+    kw = {"in_features": in_features, "bias": False, "epochs": 3, "samples": 64,
+          "batch_size": 16, "dtype": "float64"}
+    cpu = run_linear(_plans("sgd:lr=0.05", "adam:lr=0.05"), device="cpu", **kw)
+    gpu = run_linear(_plans("sgd:lr=0.05", "adam:lr=0.05"), device="cuda", **kw)
+    for a, b in zip(cpu.runs, gpu.runs, strict=True):
+        assert np.allclose(np.array(a.points), np.array(b.points), atol=1e-9)
+        assert np.allclose(np.array(a.loss, dtype=float), np.array(b.loss, dtype=float),
+                           rtol=1e-9)

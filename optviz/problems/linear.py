@@ -65,7 +65,7 @@ def least_squares(data: LinearData, bias: bool) -> torch.Tensor:
 def mse_at(data: LinearData, theta: torch.Tensor, bias: bool) -> torch.Tensor:
     """Full-data MSE at flat parameters ``theta`` shaped (..., P): a batch in one call."""
     n_in, n_out = data.x.shape[1], data.y.shape[1]
-    theta = theta.to(data.x.dtype)
+    theta = theta.to(device=data.x.device, dtype=data.x.dtype)
     w = theta[..., : n_in * n_out].reshape(*theta.shape[:-1], n_out, n_in)
     pred = torch.einsum("si,...oi->...so", data.x, w)
     if bias:
