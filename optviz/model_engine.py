@@ -32,6 +32,20 @@ def _param_names(in_features: int, out_features: int, bias: bool) -> list[str]:
     return names
 
 
+def effective_batch(batch_size: int, samples: int) -> int:
+    """The mini-batch size a run trains with: 0 or anything >= samples is the full batch."""
+    return samples if batch_size <= 0 else min(batch_size, samples)
+
+
+def batch_label(batch_size: int, samples: int) -> str:
+    """How a legend names a batch size: the survey article's gradient descent, SGD and
+    mini-batch SGD."""
+    size = effective_batch(batch_size, samples)
+    if size == samples:
+        return "full batch"
+    return "batch 1 (SGD)" if size == 1 else f"batch {size}"
+
+
 def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: int, seed: int,
           scheduler: Any = None, interval: str = "step", show_state: bool = False) -> Run:
     """Train one model with one optimizer; points are the flat weights after each step."""
@@ -46,7 +60,7 @@ def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: i
     except Exception as exc:
         raise BadValueError(f"{plan.label}: {type(exc).__name__}: {exc}") from None
     samples = data.x.shape[0]
-    size = samples if batch_size <= 0 or batch_size >= samples else batch_size
+    size = effective_batch(batch_size, samples)
     per_epoch = math.ceil(samples / size)
     steps = epochs * per_epoch
     gen = torch.Generator().manual_seed(seed)
@@ -137,14 +151,17 @@ def project(points: np.ndarray, origin: np.ndarray, dirs: np.ndarray) -> np.ndar
 
 
 def run_linear(plans: Sequence[OptimizerPlan], *, in_features: int = 10, out_features: int = 1,
-               bias: bool = True, samples: int = 256, batch_size: int = 32, epochs: int = 20,
+               bias: bool = True, samples: int = 256, batch_size: int | Sequence[int] = 32,
+               epochs: int = 20,
                noise: float = 0.1, seed: int = 0, device: str = "cpu", dtype: str = "float32",
                schedulers: Sequence[Any] | None = None, interval: str = "step",
                show_state: bool = False) -> TrajectoryResult:
-    """Train every plan on the same data from the same initial weights."""
+    """Train every plan on the same data from the same initial weights; ``batch_size`` is one
+    size for every plan, or one per plan."""
     dev = resolve_device(device)
     data = make_data(samples, in_features, out_features, bias, noise, seed, _DTYPES[dtype], dev)
-    runs = [train(plan, data, bias, epochs, batch_size, seed,
+    sizes = [batch_size] * len(plans) if isinstance(batch_size, int) else list(batch_size)
+    runs = [train(plan, data, bias, epochs, sizes[i], seed,
                   schedulers[i] if schedulers else None, interval, show_state)
             for i, plan in enumerate(plans)]
     theta_star = least_squares(data, bias).numpy()
@@ -153,7 +170,8 @@ def run_linear(plans: Sequence[OptimizerPlan], *, in_features: int = 10, out_fea
     weights = [np.array(r.points, dtype=float) for r in runs]
     problem: dict[str, Any] = {
         "model": "linear", "in_features": in_features, "out_features": out_features,
-        "bias": bias, "samples": samples, "batch_size": batch_size, "epochs": epochs,
+        "bias": bias, "samples": samples,
+        "batch_size": sizes[0] if len(set(sizes)) == 1 else sizes, "epochs": epochs,
         "noise": noise, "parameters": names, "least_squares": theta_star.tolist(),
     }
     if len(names) == 2:

@@ -49,6 +49,10 @@ def run_trajectory_spec(spec: TrajectorySpec) -> TrajectoryResult:
     plans = plan_trajectory(spec, function, lookahead)
     if spec.model == "linear":
         return _run_model_spec(spec, plans)
+    for o in spec.optimizers:
+        if o.batch_size is not None:
+            raise BadValueError(f"{o.name}: batch_size is a setting of the linear model "
+                                "(--model linear); a test function has no data to batch")
     schedulers = [plan_run_scheduler(spec.scheduler, p, spec.steps) for p in plans] \
         if spec.scheduler else None
     return run_trajectory(function, plans, start=spec.start, steps=spec.steps,
@@ -57,17 +61,26 @@ def run_trajectory_spec(spec: TrajectorySpec) -> TrajectoryResult:
 
 
 def _run_model_spec(spec: TrajectorySpec, plans: list[Any]) -> TrajectoryResult:
-    """The linear model: steps are epochs x batches; the scheduler is planned on that."""
+    """The linear model: steps are epochs x batches; the scheduler is planned on that. A run
+    with its own batch_size says so in its label when the figure mixes batch sizes."""
     import math
+    from dataclasses import replace
 
-    from optviz.model_engine import run_linear
+    from optviz.model_engine import batch_label, effective_batch, run_linear
 
-    size = spec.samples if spec.batch_size <= 0 else min(spec.batch_size, spec.samples)
-    steps = spec.epochs * math.ceil(spec.samples / size)
-    schedulers = [plan_run_scheduler(spec.scheduler, p, steps, spec.epochs, spec.interval)
-                  for p in plans] if spec.scheduler else None
+    sizes = [spec.batch_size if o.batch_size is None else o.batch_size for o in spec.optimizers]
+    if len(set(sizes)) > 1:
+        plans = [p if o.label else replace(p, label=f"{p.label}, {batch_label(b, spec.samples)}")
+                 for p, o, b in zip(plans, spec.optimizers, sizes, strict=True)]
+    schedulers = None
+    if spec.scheduler:
+        schedulers = []
+        for plan, size in zip(plans, sizes, strict=True):
+            steps = spec.epochs * math.ceil(spec.samples / effective_batch(size, spec.samples))
+            schedulers.append(plan_run_scheduler(spec.scheduler, plan, steps, spec.epochs,
+                                                 spec.interval))
     return run_linear(plans, in_features=spec.in_features, out_features=spec.out_features,
-                      bias=spec.bias, samples=spec.samples, batch_size=spec.batch_size,
+                      bias=spec.bias, samples=spec.samples, batch_size=sizes,
                       epochs=spec.epochs, noise=spec.noise, seed=spec.seed, device=spec.device,
                       dtype=spec.dtype, schedulers=schedulers, interval=spec.interval,
                       show_state=spec.show_state)

@@ -57,7 +57,7 @@ class LookaheadSpec(_Spec):
     alpha: float = Field(0.5, gt=0, le=1)
 
 
-def _named_mapping(data: Any, own_keys: tuple[str, ...], lifted: str) -> Any:
+def _named_mapping(data: Any, own_keys: tuple[str, ...], lifted: tuple[str, ...]) -> Any:
     """A named factory's mapping forms, normalised: LightningCLI's ``class_path`` +
     ``init_args`` become ``name`` + ``settings``; keys that are not the spec's own are the
     factory's settings; ``lifted`` given inline among the settings (``lr``, the nested
@@ -70,8 +70,9 @@ def _named_mapping(data: Any, own_keys: tuple[str, ...], lifted: str) -> Any:
     own = {k: v for k, v in data.items() if k in own_keys}
     settings = dict(own.get("settings") or {})
     settings.update({k: v for k, v in data.items() if k not in own})
-    if lifted in settings and lifted not in own:
-        own[lifted] = settings.pop(lifted)
+    for key in lifted:
+        if key in settings and key not in own:
+            own[key] = settings.pop(key)
     return {**own, "settings": settings}
 
 
@@ -89,8 +90,10 @@ class OptimizerSpec(_Spec):
     """One optimizer of a figure: a name and the factory's keyword settings.
 
     Accepts ``"adam:lr=0.1"``, ``{name: adam, lr: 0.1, betas: [0.9, 0.99]}`` (keys other than
-    ``name``, ``lr``, ``label`` and ``settings`` are settings), and LightningCLI's
-    ``{class_path: torch.optim.Adam, init_args: {lr: 0.1}}``.
+    ``name``, ``lr``, ``label``, ``lookahead``, ``batch_size`` and ``settings`` are settings),
+    and LightningCLI's ``{class_path: torch.optim.Adam, init_args: {lr: 0.1}}``.
+    ``batch_size`` (the linear model only) gives this run its own mini-batch size, so that
+    gradient descent, SGD and mini-batch SGD can be drawn in one figure.
     """
 
     name: str = Field(min_length=1)
@@ -98,6 +101,7 @@ class OptimizerSpec(_Spec):
     settings: dict[str, Any] = Field(default_factory=dict)
     label: str | None = None
     lookahead: LookaheadSpec | None = None
+    batch_size: int | None = Field(None, ge=0)  # the linear model: this run's (0: full batch)
 
     @model_validator(mode="before")
     @classmethod
@@ -105,7 +109,9 @@ class OptimizerSpec(_Spec):
         if isinstance(data, str):
             name, settings = parse_inline(data)
             data = {"name": name, "settings": settings}
-        return _named_mapping(data, ("name", "lr", "settings", "label", "lookahead"), "lr")
+        return _named_mapping(
+            data, ("name", "lr", "settings", "label", "lookahead", "batch_size"),
+            ("lr", "batch_size"))
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
@@ -279,7 +285,8 @@ class SchedulerSpec(_Spec):
             from optviz.schedulers import parse_scheduler_token
 
             data = parse_scheduler_token(data)
-        return _named_mapping(data, ("name", "settings", "schedulers", "label"), "schedulers")
+        return _named_mapping(data, ("name", "settings", "schedulers", "label"),
+                              ("schedulers",))
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:

@@ -248,3 +248,34 @@ def test_linear_model_on_cuda_equals_cpu(in_features):
         assert np.allclose(np.array(a.points), np.array(b.points), atol=1e-9)
         assert np.allclose(np.array(a.loss, dtype=float), np.array(b.loss, dtype=float),
                            rtol=1e-9)
+
+
+def test_each_run_may_have_its_own_batch_size():
+    """Gradient descent, SGD and mini-batch SGD in one figure: each run equals the same run
+    trained alone with that batch size (same data, same initial weights)."""
+    text = ("model: linear\nin_features: 1\nsamples: 64\nepochs: 3\ndtype: float64\n"
+            "optimizers: ['sgd:lr=0.1,batch_size=0', 'sgd:lr=0.02,batch_size=1',\n"
+            "             {name: sgd, lr: 0.1, batch_size: 16}]\n")
+    spec = parse_config(text, "x.yaml")
+    assert [o.batch_size for o in spec.optimizers] == [0, 1, 16]
+    assert all("batch_size" not in o.settings for o in spec.optimizers)
+    mixed = run_trajectory_spec(spec)
+    assert [r.label for r in mixed.runs] == [
+        "SGD (lr=0.1), full batch", "SGD (lr=0.02), batch 1 (SGD)", "SGD (lr=0.1), batch 16"]
+    for run, (name, size) in zip(mixed.runs, [("sgd:lr=0.1", 0), ("sgd:lr=0.02", 1),
+                                              ("sgd:lr=0.1", 16)], strict=True):
+        alone = run_linear(_plans(name), in_features=1, samples=64, epochs=3, batch_size=size,
+                           dtype="float64").runs[0]
+        assert run.points == alone.points and run.batch_loss == alone.batch_loss
+        assert len(run.batch_loss) == 3 * {0: 1, 1: 64, 16: 4}[size]
+    # the figure compares them per epoch, so the runs share an axis
+    from optviz.render.trajectory import in_epochs
+
+    assert in_epochs(mixed)
+
+
+def test_batch_size_on_a_test_function_is_refused():
+    from optviz.errors import BadValueError
+
+    with pytest.raises(BadValueError, match="batch_size is a setting of the linear model"):
+        run_trajectory_spec(parse_config("optimizers: ['sgd:batch_size=4']\n", "x.yaml"))

@@ -83,7 +83,8 @@ def draw_path(ax: Axes, run: Run, colour: str, values: np.ndarray | None = None)
                 zorder=2, label=f"{run.label}: slow weights")
     if n:
         end = "X" if run.diverged else "s"
-        ax.plot(xs[n - 1], ys[n - 1], end, color=colour, ms=8, mec="white", mew=1.0, zorder=5)
+        # Above the minimum's star: a run that converged ends on it, and its end must show.
+        ax.plot(xs[n - 1], ys[n - 1], end, color=colour, ms=7, mec="white", mew=1.0, zorder=7)
     return ax
 
 
@@ -126,39 +127,59 @@ def draw_loss(ax: Axes, runs: Sequence[Run], colours: Sequence[str], f_min: floa
     return ax
 
 
+def _model_steps_per_epoch(result: TrajectoryResult, run: Run) -> int:
+    epochs = result.problem["epochs"] if result.problem else 1
+    return max(1, len(run.batch_loss or []) // max(1, epochs))
+
+
+def in_epochs(result: TrajectoryResult) -> bool:
+    """Whether a model's runs step at different rates (their own batch sizes): then the
+    per-step panels share an axis of epochs, so that runs compare at the same data seen."""
+    if result.problem is None:
+        return False
+    return len({_model_steps_per_epoch(result, r) for r in result.runs}) > 1
+
+
+def _x(result: TrajectoryResult, run: Run, steps: np.ndarray) -> np.ndarray:
+    """Step numbers, or epochs (steps over the run's steps per epoch) when runs differ."""
+    if in_epochs(result):
+        return steps / _model_steps_per_epoch(result, run)
+    return steps
+
+
 def draw_model_loss(ax: Axes, result: TrajectoryResult, colours: Sequence[str]) -> Axes:
     """A model's training loss: each step's mini-batch loss, and the mean of each epoch."""
-    epochs = result.problem["epochs"] if result.problem else 1
     for run, colour in zip(result.runs, colours, strict=True):
         batch = _array(run.batch_loss or [])
-        steps = np.arange(1, batch.size + 1)
-        ax.plot(steps, batch, "-", color=colour, lw=0.8, alpha=0.45)
-        per_epoch = max(1, batch.size // max(1, epochs))
+        per_epoch = _model_steps_per_epoch(result, run)
+        ax.plot(_x(result, run, np.arange(1, batch.size + 1)), batch, "-", color=colour,
+                lw=0.8, alpha=0.45)
         means = _array(run.epoch_loss or [])
-        ax.plot(per_epoch * np.arange(1, means.size + 1), means, "-o", color=colour, lw=1.6,
-                ms=3.5)
+        ax.plot(_x(result, run, per_epoch * np.arange(1, means.size + 1)), means, "-o",
+                color=colour, lw=1.6, ms=3.5)
         if run.diverged:
-            ax.plot(run.diverged, np.nanmax(batch) if np.isfinite(batch).any() else 1.0, "X",
+            ax.plot(_x(result, run, np.array(run.diverged)),
+                    np.nanmax(batch) if np.isfinite(batch).any() else 1.0, "X",
                     color=colour, ms=9, mec="white")
     if result.f_min is not None and result.f_min > 0:
         ax.axhline(result.f_min, color="goldenrod", lw=1, ls="--", label="least-squares loss")
         ax.legend(fontsize=8, loc="upper right")
     ax.set_yscale("log")
-    ax.set_xlabel("step")
+    ax.set_xlabel("epoch" if in_epochs(result) else "step")
     ax.set_ylabel("MSE")
     ax.set_title("training loss: per step (faint) and epoch mean (dots)")
     ax.grid(True, which="major", alpha=0.3)
     return ax
 
 
-def draw_lr(ax: Axes, runs: Sequence[Run], colours: Sequence[str]) -> Axes:
+def draw_lr(ax: Axes, result: TrajectoryResult, colours: Sequence[str]) -> Axes:
     """The LR each step used, for runs with a scheduler."""
-    for run, colour in zip(runs, colours, strict=True):
+    for run, colour in zip(result.runs, colours, strict=True):
         if run.lr is not None:
             lr = _array(run.lr)
-            ax.plot(np.arange(lr.size), lr, "-", color=colour, lw=1.5,
+            ax.plot(_x(result, run, np.arange(lr.size)), lr, "-", color=colour, lw=1.5,
                     marker="o" if lr.size <= 60 else None, ms=3)
-    ax.set_xlabel("step")
+    ax.set_xlabel("epoch" if in_epochs(result) else "step")
     ax.set_ylabel("learning rate")
     ax.set_title("learning rate used by each step")
     ax.grid(True, alpha=0.3)
@@ -168,15 +189,16 @@ def draw_lr(ax: Axes, runs: Sequence[Run], colours: Sequence[str]) -> Axes:
 _STYLES = ("-", "--", ":", "-.")
 
 
-def draw_state(ax: Axes, runs: Sequence[Run], colours: Sequence[str]) -> Axes:
+def draw_state(ax: Axes, result: TrajectoryResult, colours: Sequence[str]) -> Axes:
     """Norms of the optimizer's state tensors after each step (log axis)."""
     shown = False
-    for run, colour in zip(runs, colours, strict=True):
+    for run, colour in zip(result.runs, colours, strict=True):
         for i, (key, series) in enumerate(sorted((run.state or {}).items())):
             values = _array(series)
             if not np.isfinite(values).any():
                 continue
-            ax.plot(np.arange(1, values.size + 1), np.abs(values), _STYLES[i % len(_STYLES)],
+            ax.plot(_x(result, run, np.arange(1, values.size + 1)), np.abs(values),
+                    _STYLES[i % len(_STYLES)],
                     color=colour, lw=1.3, label=f"{run.optimizer}: {key}")
             shown = True
     if shown:
@@ -185,7 +207,7 @@ def draw_state(ax: Axes, runs: Sequence[Run], colours: Sequence[str]) -> Axes:
     else:
         ax.text(0.5, 0.5, "no state: these optimizers keep none (e.g. SGD without momentum)",
                 ha="center", va="center", transform=ax.transAxes, fontsize=9)
-    ax.set_xlabel("step")
+    ax.set_xlabel("epoch" if in_epochs(result) else "step")
     ax.set_title("optimizer state (state_dict) after each step")
     ax.grid(True, alpha=0.3)
     return ax
@@ -228,16 +250,16 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
     if result.problem:
         where = "weights" if result.problem["points_are"] == "weights" else \
             "weights projected on the plane of their top two principal directions"
-        left.set_title(f"{result.formula}: {where}, {result.steps} steps\n"
+        left.set_title(f"{result.formula}: {where}, {result.problem['epochs']} epochs\n"
                        f"(gold star: least-squares solution)", fontsize=10)
         draw_model_loss(right[0], result, colours)
     else:
         left.set_title(f"{result.formula}  ({result.function}), {result.steps} steps")
         draw_loss(right[0], result.runs, colours, result.f_min)
     if has_lr:
-        draw_lr(right[1], result.runs, colours)
+        draw_lr(right[1], result, colours)
     if has_state:
-        draw_state(right[-1], result.runs, colours)
+        draw_state(right[-1], result, colours)
     ncol = 1 if len(result.runs) <= 3 else 2 if len(result.runs) <= 8 else 3
     fig.legend(handles=left.get_lines() and left.get_legend_handles_labels()[0],
                loc="outside lower center", ncols=ncol, fontsize=9, frameon=False)
