@@ -15,7 +15,7 @@ from optviz.spec import TrajectorySpec
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from optviz.result import TrajectoryResult
+    from optviz.result import Surface, TrajectoryResult
 
 
 @dataclass
@@ -98,19 +98,26 @@ def plan_run_scheduler(sched: Any, plan: Any, steps: int, epochs: int = 1,
     return plan_scheduler(sched, run)
 
 
-def draw_trajectory(result: TrajectoryResult) -> Figure:
-    """Result -> figure, with the surface sampled over the chosen view."""
+def surface_for(result: TrajectoryResult) -> tuple[Surface, Any]:
+    """The surface under a result's paths, sampled over the view chosen for them: the test
+    function's, or the linear model's loss on its weights or their PCA plane."""
     from optviz.engine import surface
     from optviz.functions import FUNCTIONS
-    from optviz.render.trajectory import choose_view, trajectory_figure
+    from optviz.render.trajectory import choose_view
 
     view = choose_view(result)
     if result.problem is not None:
         from optviz.model_engine import model_surface
 
-        grid = model_surface(result, view)
-    else:
-        grid = surface(FUNCTIONS.resolve(result.function), view)
+        return model_surface(result, view), view
+    return surface(FUNCTIONS.resolve(result.function), view), view
+
+
+def draw_trajectory(result: TrajectoryResult) -> Figure:
+    """Result -> figure, with the surface sampled over the chosen view."""
+    from optviz.render.trajectory import trajectory_figure
+
+    grid, view = surface_for(result)
     return trajectory_figure(result, grid, view)
 
 
@@ -146,18 +153,15 @@ def render_trajectory(spec: TrajectorySpec) -> Rendered:
 
 def render_panels(spec: TrajectorySpec) -> Rendered:
     """A grid of trajectory panels: each panel's spec is run and drawn on its own axes."""
-    from optviz.engine import surface
-    from optviz.functions import FUNCTIONS
     from optviz.render.style import png_bytes
-    from optviz.render.trajectory import choose_view, panels_figure
+    from optviz.render.trajectory import panels_figure
     from optviz.result import PanelsResult
 
     items, results = [], []
     for panel, sub in zip(spec.panels, spec.panel_specs(), strict=True):
         result = run_trajectory_spec(sub)
-        view = choose_view(result)
-        items.append((panel.title, result, surface(FUNCTIONS.resolve(result.function), view),
-                      view))
+        grid, view = surface_for(result)
+        items.append((panel.title, result, grid, view))
         results.append(result)
     rows, cols = spec.grid()
     fig = panels_figure(items, rows, cols, spec.title)

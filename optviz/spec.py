@@ -135,6 +135,18 @@ class PanelSpec(_Spec):
 
     optimizers: list[OptimizerSpec] | None = None
     settings: dict[str, Any] | None = None
+    lookahead: LookaheadSpec | None = None
+    scheduler: SchedulerSpec | None = None
+    show_state: bool | None = None
+    interval: Literal["step", "epoch"] | None = None
+    model: Literal["linear"] | None = None
+    in_features: int | None = Field(None, ge=1, le=10_000)
+    out_features: int | None = Field(None, ge=1, le=1_000)
+    bias: bool | None = None
+    samples: int | None = Field(None, ge=1, le=10_000_000)
+    batch_size: int | None = Field(None, ge=0)
+    epochs: int | None = Field(None, ge=1, le=100_000)
+    noise: float | None = Field(None, ge=0)
     function: str | None = None
     start: list[FiniteFloat] | None = None
     steps: int | None = Field(None, ge=1, le=1_000_000)

@@ -279,3 +279,36 @@ def test_batch_size_on_a_test_function_is_refused():
 
     with pytest.raises(BadValueError, match="batch_size is a setting of the linear model"):
         run_trajectory_spec(parse_config("optimizers: ['sgd:batch_size=4']\n", "x.yaml"))
+
+
+def test_panels_take_the_model_scheduler_and_state(png_pixels):
+    """A panels figure of the linear model with a scheduler and --show-state: each panel is
+    the overlay spec of its keys, run alone; every cell has its LR and state strips."""
+    from matplotlib.colors import to_rgb
+
+    from optviz.render.style import colours_for
+
+    text = ("layout: panels\nmodel: linear\nin_features: 1\nsamples: 64\nepochs: 4\n"
+            "dtype: float64\noptimizers: ['sgd:lr=0.1']\nshow_state: true\n"
+            "scheduler: 'step:step_size=2,gamma=0.5'\ninterval: epoch\n"
+            "panels:\n  - {batch_size: 0}\n  - {batch_size: 8, optimizers: ['momentum:lr=0.05']}\n")
+    spec = parse_config(text, "p.yaml")
+    rendered = render_spec(spec)
+    for i, (size, name) in enumerate([(0, "sgd:lr=0.1"), (8, "momentum:lr=0.05")]):
+        alone = parse_config(
+            f"model: linear\nin_features: 1\nsamples: 64\nepochs: 4\ndtype: float64\n"
+            f"batch_size: {size}\noptimizers: ['{name}']\nshow_state: true\n"
+            "scheduler: 'step:step_size=2,gamma=0.5'\ninterval: epoch\n", "a.yaml")
+        want = run_trajectory_spec(alone).runs[0]
+        got = rendered.result.results[i].runs[0]
+        assert got.points == want.points and got.lr == want.lr and got.state == want.state
+        # StepLR per epoch: the LR halves every 2 epochs of 1 (full batch) or 8 steps
+        per_epoch, lr = {0: (1, 0.1), 8: (8, 0.05)}[size]
+        assert got.lr == pytest.approx(
+            [lr * 0.5 ** (k // per_epoch // 2) for k in range(4 * per_epoch)], rel=1e-12)
+    pixels = png_pixels(rendered.png)
+    height = pixels.shape[0]
+    momentum = np.array(to_rgb(colours_for(["momentum"])[0])) * 255
+    strips = pixels[int(height * 0.62):, pixels.shape[1] // 2:, :3].astype(float)
+    # the momentum run's LR and state curves are drawn in its colour below its contour
+    assert (np.abs(strips - momentum).max(axis=-1) < 10).sum() > 200

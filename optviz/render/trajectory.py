@@ -178,6 +178,7 @@ def draw_lr(ax: Axes, result: TrajectoryResult, colours: Sequence[str]) -> Axes:
         if run.lr is not None:
             lr = _array(run.lr)
             ax.plot(_x(result, run, np.arange(lr.size)), lr, "-", color=colour, lw=1.5,
+                    drawstyle="steps-post",
                     marker="o" if lr.size <= 60 else None, ms=3)
     ax.set_xlabel("epoch" if in_epochs(result) else "step")
     ax.set_ylabel("learning rate")
@@ -205,8 +206,9 @@ def draw_state(ax: Axes, result: TrajectoryResult, colours: Sequence[str]) -> Ax
         ax.set_yscale("log")
         ax.legend(fontsize=7, loc="best", ncols=2)
     else:
-        ax.text(0.5, 0.5, "no state: these optimizers keep none (e.g. SGD without momentum)",
-                ha="center", va="center", transform=ax.transAxes, fontsize=9)
+        ax.text(0.5, 0.5, "no state: the optimizer keeps none\n(SGD without momentum)",
+                ha="center", va="center", transform=ax.transAxes, fontsize=8)
+        ax.set_yticks([])
     ax.set_xlabel("epoch" if in_epochs(result) else "step")
     ax.set_title("optimizer state (state_dict) after each step")
     ax.grid(True, alpha=0.3)
@@ -285,6 +287,9 @@ def draw_panel(ax: Axes, result: TrajectoryResult, surface: Surface,
         draw_marks(ax, result)
         ax.set_xlim(*view[0])
         ax.set_ylim(*view[1])
+        if result.problem:
+            ax.set_xlabel(result.problem["axes"][0], fontsize=8)
+            ax.set_ylabel(result.problem["axes"][1], fontsize=8)
     if title is None and len(result.runs) == 1:
         title = run_label(result.runs[0])
     if title:
@@ -298,13 +303,45 @@ def draw_panel(ax: Axes, result: TrajectoryResult, surface: Surface,
 def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
                                          Sequence[tuple[float, float]]]],
                   rows: int, cols: int, title: str | None = None) -> Figure:
-    """A rows x cols grid of contour panels; empty cells are hidden."""
-    fig = Figure(figsize=(4 * cols, 3.6 * rows + (0.4 if title else 0)), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-    for ax, (panel_title, result, surface, view) in zip(axes, panels, strict=False):
-        draw_panel(ax, result, surface, view, panel_title)
-    for ax in axes[len(panels):]:
-        ax.set_visible(False)
+    """A rows x cols grid of contour panels; empty cells are hidden. When a panel's runs
+    recorded the LR (a scheduler) or the optimizer's state, every cell gains strips below its
+    contour for them, so the grid stays aligned."""
+    lr_strip = any(r.lr is not None for _, res, _, _ in panels for r in res.runs)
+    state_strip = any(r.state is not None for _, res, _, _ in panels for r in res.runs)
+    strips = int(lr_strip) + int(state_strip)
+    cell_h = 3.6 + 1.5 * strips
+    fig = Figure(figsize=(4 * cols, cell_h * rows + (0.4 if title else 0)),
+                 layout="constrained")
+    if not strips:
+        axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+        for ax, (panel_title, result, surface, view) in zip(axes, panels, strict=False):
+            draw_panel(ax, result, surface, view, panel_title)
+        for ax in axes[len(panels):]:
+            ax.set_visible(False)
+    else:
+        cells = np.atleast_1d(fig.subfigures(rows, cols, squeeze=False)).ravel()
+        for cell, (panel_title, result, surface, view) in zip(cells, panels, strict=False):
+            axes = cell.subplots(1 + strips, 1, height_ratios=[3.6] + [1.5] * strips,
+                                 squeeze=False)[:, 0]
+            draw_panel(axes[0], result, surface, view, panel_title)
+            colours = colours_for([run.optimizer for run in result.runs])
+            below = list(axes[1:])
+            if lr_strip:
+                _strip(draw_lr(below.pop(0), result, colours))
+            if state_strip:
+                _strip(draw_state(below.pop(0), result, colours))
     if title:
         fig.suptitle(title)
     return fig
+
+
+def _strip(ax: Axes) -> None:
+    """An LR or state panel shrunk to a strip under a grid cell's contour."""
+    ax.set_title(ax.get_title(), fontsize=8)
+    ax.xaxis.label.set_fontsize(8)
+    ax.yaxis.label.set_fontsize(8)
+    ax.tick_params(labelsize=7)
+    legend = ax.get_legend()
+    if legend is not None:
+        for text in legend.get_texts():
+            text.set_fontsize(6)
