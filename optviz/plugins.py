@@ -94,11 +94,16 @@ def _quirks(obj: Any, flags: set[str]) -> dict[str, Any]:
     return declared
 
 
-def _import(path: str, kind: str) -> Any:
+def _import(path: str, kind: str, registry: Registry[Any]) -> Any:
     try:
         return load_target(path)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise UnknownNameError(f"cannot import {kind} {path!r}: {exc}") from None
+        # torch.optim.Adamm: a misspelt path to a known class gets its suggestion too.
+        from optviz.names import did_you_mean
+
+        raise UnknownNameError(
+            f"cannot import {kind} {path!r}: {exc}{did_you_mean(path, registry.targets())}"
+        ) from None
     except Exception as exc:  # a plugin that breaks on import is still one clear line
         raise UnknownNameError(
             f"{kind} plugin {path!r} failed to import: {type(exc).__name__}: {exc}") from None
@@ -140,7 +145,7 @@ def record_for_path(path: str) -> OptimizerRecord | None:
     """An ad-hoc record for a dotted path to an optimizer class or factory."""
     if path.lower().startswith(PREFIX):
         return pytorch_optimizer_record(path[len(PREFIX):])
-    obj = _import(path, "optimizer")
+    obj = _import(path, "optimizer", OPTIMIZERS)
     if not callable(obj):
         raise UnknownNameError(f"{path!r} is not an optimizer class or factory")
     quirks = {"elementwise": False, **_quirks(obj, _FLAGS)}  # unknown updates are not batched
@@ -190,11 +195,11 @@ def _scheduler_quirks(obj: Any) -> dict[str, Any]:
 
 def scheduler_record_for_path(path: str) -> SchedulerRecord | None:
     """An ad-hoc record for a dotted path to a scheduler class or factory."""
-    from optviz.schedulers import SchedulerRecord
+    from optviz.schedulers import SCHEDULERS, SchedulerRecord
 
     if path.lower().startswith(PREFIX):
         return pytorch_optimizer_scheduler_record(path[len(PREFIX):])
-    obj = _import(path, "scheduler")
+    obj = _import(path, "scheduler", SCHEDULERS)
     if not callable(obj):
         raise UnknownNameError(f"{path!r} is not a scheduler class or factory")
     return SchedulerRecord(path, path, _describe(obj), display=getattr(obj, "__name__", path),

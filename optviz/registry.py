@@ -142,6 +142,10 @@ class Registry(Generic[R]):
         self._load_plugins()
         return sorted(self._records)
 
+    def targets(self) -> list[str]:
+        """The dotted paths of the records' factories, for suggestions on a misspelt path."""
+        return sorted({r.target.replace(":", ".") for r in self._records.values()})
+
     def builtin_names(self) -> list[str]:
         """The names registered in optviz itself, without plugins."""
         return sorted(n for n, r in self._records.items() if not getattr(r, "plugin", ""))

@@ -228,7 +228,7 @@ for _rec in (
                     display="cosine with hard restarts", family="transformers",
                     aliases=("cosine_hard_restarts_warmup", "cosine_with_restarts",
                              *_transformers("get_cosine_with_hard_restarts_schedule_with_warmup")),
-                    defaults={"num_cycles": 2}, derived=_WARM, step_args=_WARM_STEPS),
+                    derived=_WARM, step_args=_WARM_STEPS),
     SchedulerRecord("cosine_min_lr_warmup", _W + "get_cosine_with_min_lr_schedule_with_warmup",
                     "Linear warmup, then cosine decay to min_lr_rate times the LR (transformers)",
                     display="cosine with min lr", family="transformers",

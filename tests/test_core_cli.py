@@ -396,6 +396,18 @@ def test_list_without_matches():
     assert "no optimizers match 'zz*'" in res.stdout
 
 
+def test_list_without_a_kind_lists_all_three():
+    from optviz.functions import FUNCTIONS
+    from optviz.optimizers import OPTIMIZERS
+    from optviz.schedulers import SCHEDULERS
+
+    res = invoke("list")
+    assert res.exit_code == 0
+    rows = _table_rows(res.stdout)
+    want = {*OPTIMIZERS.builtin_names(), *FUNCTIONS.names(), *SCHEDULERS.builtin_names()}
+    assert want <= set(rows)
+
+
 def test_show_adam_prints_signature_defaults():
     res = invoke("show", "adam")
     assert res.exit_code == 0

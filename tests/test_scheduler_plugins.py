@@ -214,3 +214,15 @@ def test_show_names_a_plugin_scheduler(on_path):
         shown = cli("show", "pytorch_optimizer.rex")
         assert shown.returncode == 0, shown.stderr
         assert "from the run" in shown.stdout and "total_steps" in shown.stdout
+
+
+@pytest.mark.parametrize(("args", "suggestion"), [
+    (["trajectory", "torch.optim.Adamm"], "did you mean 'torch.optim.Adam'"),
+    (["schedule", "torch.optim.lr_scheduler.StepLRR"],
+     "did you mean 'torch.optim.lr_scheduler.StepLR'"),
+])
+def test_a_misspelt_dotted_path_gets_a_suggestion(args, suggestion, tmp_path):
+    proc = cli(*args, "-o", str(tmp_path / "x.png"))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert suggestion in proc.stderr and "Traceback" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -166,3 +166,14 @@ def test_exported_series_is_the_recorded_one():
     assert data["runs"][0]["lr"] == pytest.approx([0, 5, 10, 8.75, 7.5, 6.25, 5, 3.75, 2.5,
                                                    1.25])
     assert data["runs"][0]["parameters"]["num_training_steps"] == 10
+
+
+def test_the_transformers_names_take_the_transformers_defaults():
+    """No optviz preset on a transformers function: num_cycles defaults to 1, as there."""
+    from optviz.schedulers import SCHEDULERS
+
+    rec = SCHEDULERS.resolve("get_cosine_with_hard_restarts_schedule_with_warmup")
+    assert rec.defaults == {}
+    for r in SCHEDULERS:
+        if r.family == "transformers":
+            assert r.defaults.keys() <= {"min_lr_rate"}, r.name  # transformers requires one
