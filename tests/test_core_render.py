@@ -260,3 +260,27 @@ def test_rosenbrock_draws_with_log_levels(png_pixels):
     ratios = levels[1:] / levels[:-1]
     assert np.ptp(ratios) < 1e-9 * ratios.mean()
     assert ratios.mean() > 1.2
+
+
+def test_a_start_outside_the_domain_is_in_view(png_pixels):
+    """The user's start is always drawn: the view grows to take it in (rosenbrock's domain is
+    [-2, 2] x [-1, 3]); the path is still not allowed to drag it further than half again."""
+    from optviz.render.trajectory import choose_view
+
+    spec = TrajectorySpec.model_validate(
+        {"optimizers": ["adam:lr=5"], "function": "rosenbrock", "start": [100, 100],
+         "steps": 200})
+    result = run_trajectory_spec(spec)
+    (x0, x1), (y0, y1) = choose_view(result)
+    # x: the domain grown to the start (100 + 4 % of 4), then padded by 4 % of that width
+    assert x0 == -2 and x1 == pytest.approx(100 + 0.04 * (100.16 + 2))
+    # y: the path climbs past the start, but the view stops half a width above it at most
+    assert y0 == -1 and 100 < y1 <= 100.16 + (MAX_OVERSHOOT + 0.04) * (100.16 + 1) + 1e-9
+    fig = draw_trajectory(result)
+    ax = fig.axes[0]
+    pixels = png_pixels(png_bytes(fig))
+    # the start's white dot with a black edge sits inside the axes, right where (100, 100) is
+    px, py = ax.transData.transform((100, 100))
+    h = pixels.shape[0]
+    patch = pixels[int(h - py) - 3:int(h - py) + 4, int(px) - 3:int(px) + 4, :3]
+    assert (patch > 240).all(axis=-1).sum() >= 9

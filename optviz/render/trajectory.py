@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,10 +23,15 @@ def _array(rows: Sequence[Sequence[float | None]] | Sequence[float | None]) -> n
 
 
 def choose_view(result: TrajectoryResult) -> list[tuple[float, float]]:
-    """The domain, grown to keep every finite point in sight, but never by more than half the
-    domain's width on a side, so that a diverging path cannot drag the view away."""
+    """The domain, grown to take in the start (wherever the user put it) and to keep every
+    finite point in sight, but never by more than half that width on a side, so that a
+    diverging path cannot drag the view away."""
     view = []
     for axis, (lo, hi) in enumerate(result.domain):
+        if axis < len(result.start) and math.isfinite(result.start[axis]):
+            pad = 0.04 * (hi - lo)
+            lo = min(lo, result.start[axis] - pad)
+            hi = max(hi, result.start[axis] + pad)
         span = hi - lo
         vals = np.concatenate(
             [_array(run.points)[:, axis] for run in result.runs] or [np.array([])]
