@@ -186,6 +186,12 @@ def draw_lr(ax: Axes, result: TrajectoryResult, colours: Sequence[str]) -> Axes:
             ax.plot(_x(result, run, np.arange(lr.size)), lr, "-", color=colour, lw=1.5,
                     drawstyle="steps-post",
                     marker="o" if lr.size <= 60 else None, ms=3)
+    if all(run.lr is None for run in result.runs):  # a panel without a scheduler, in a grid
+        lrs = ", ".join(f"{run.hyperparameters['lr']:g}" for run in result.runs
+                        if isinstance(run.hyperparameters.get("lr"), (int, float)))
+        ax.text(0.5, 0.5, f"no scheduler: the LR stays at {lrs}" if lrs else "no scheduler",
+                ha="center", va="center", transform=ax.transAxes, fontsize=8)
+        ax.set_yticks([])
     ax.set_xlabel("epoch" if in_epochs(result) else "step")
     ax.set_ylabel("learning rate")
     ax.set_title("learning rate used by each step")
