@@ -38,7 +38,9 @@ class BatchResult:
     ``final_point`` is the last accepted point (the one before the divergence, if any);
     ``final_loss`` is f there, NaN for a diverged row; ``diverged`` the step at which a row
     left the domain's escape bounds or went non-finite (0: never); ``steps_to_tol`` the first
-    step whose loss was at or below the threshold (-1: never, or no threshold given).
+    step whose loss was at or below the threshold (-1: never, or no threshold given);
+    ``tail_loss`` the worst (largest) loss of the last ``tail`` losses, NaN for a diverged row
+    (with ``tail`` 1, the final loss).
     ``points`` (steps + 1, N, dim) and ``loss`` (steps + 1, N) are kept only on request, NaN
     from the step of divergence on, exactly as ``run_one`` stores them.
     """
@@ -48,6 +50,7 @@ class BatchResult:
     diverged: np.ndarray
     steps_to_tol: np.ndarray
     batched: bool
+    tail_loss: np.ndarray | None = None
     points: np.ndarray | None = None
     loss: np.ndarray | None = None
 
@@ -97,6 +100,7 @@ def run_batch(
     dtype: str = "float32",
     threshold: float | None = None,
     record_paths: bool = False,
+    tail: int = 1,
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> BatchResult:
@@ -104,7 +108,9 @@ def run_batch(
 
     ``plans`` is one plan for every row or one per row; rows may differ in any setting (lr,
     betas, ...) but not in the optimizer. ``threshold`` is the loss at or below which a row
-    counts as arrived (f* + tolerance). ``progress(done, total)`` is called as the work goes:
+    counts as arrived (f* + tolerance). ``tail`` is how many of the last losses (at steps
+    ``steps - tail + 1`` to ``steps``, at most all ``steps + 1``) ``tail_loss`` takes the worst
+    of. ``progress(done, total)`` is called as the work goes:
     steps of the batch, or trajectories when the optimizer falls back to a loop.
     """
     dev = resolve_device(device) if isinstance(device, str) else device
@@ -113,22 +119,36 @@ def run_batch(
     if x0.ndim != 2 or x0.shape[1] != len(domain):
         raise BadValueError(f"starts must be shaped (N, {len(domain)}), got {tuple(x0.shape)}")
     n = x0.shape[0]
+    if tail < 1:
+        raise BadValueError(f"tail must be at least 1, got {tail}")
+    tail = min(tail, steps + 1)
     plan_list = [plans] * n if isinstance(plans, OptimizerPlan) else list(plans)
     if len(plan_list) != n:
         raise BadValueError(f"{len(plan_list)} plans for {n} starts")
     if n == 0:
         empty = np.zeros(0)
         return BatchResult(np.zeros((0, len(domain))), empty, empty.astype(np.int64),
-                           empty.astype(np.int64), batched=True)
+                           empty.astype(np.int64), batched=True, tail_loss=empty)
     record = plan_list[0].record
     if any(p.record.target != record.target for p in plan_list):
         raise BadValueError("a batch runs one optimizer; got several")
     if not record.elementwise:
         say = notify or log.warning
-        say(f"optviz: note: {record.label} is not element-wise (its update mixes coordinates), "
-            f"so the {n} trajectories run one at a time")
-        return _run_loop(fn, plan_list, x0, steps, domain, threshold, record_paths, progress)
-    return _run_stacked(fn, plan_list, x0, steps, domain, threshold, record_paths, progress)
+        say(f"optviz: note: {record.label} {_not_elementwise(record)}, so the {n} trajectories "
+            "run one at a time")
+        return _run_loop(fn, plan_list, x0, steps, domain, threshold, record_paths, tail,
+                         progress)
+    return _run_stacked(fn, plan_list, x0, steps, domain, threshold, record_paths, tail,
+                        progress)
+
+
+def _not_elementwise(record: Any) -> str:
+    """Why a record falls back to lone runs. A plugin is not batched unless it says it may be,
+    so nothing is known about its update: the note must not claim it mixes coordinates."""
+    if record.plugin:
+        return ("is a plugin that does not declare itself element-wise "
+                "(optviz_quirks = {'elementwise': True})")
+    return "is not element-wise (its update mixes coordinates)"
 
 
 def _run_loop(
@@ -139,6 +159,7 @@ def _run_loop(
     domain: Sequence[Sequence[float]],
     threshold: float | None,
     record_paths: bool,
+    tail: int,
     progress: Progress | None,
 ) -> BatchResult:
     """The fallback: ``run_one`` per row, its results gathered into the batch's arrays."""
@@ -153,15 +174,17 @@ def _run_loop(
         diverged[i] = run.diverged or 0
         if progress is not None:
             progress(i + 1, n)
-    return _from_paths(points, loss, diverged, threshold, record_paths, batched=False)
+    return _from_paths(points, loss, diverged, threshold, record_paths, tail, batched=False)
 
 
 def _from_paths(points: np.ndarray, loss: np.ndarray, diverged: np.ndarray,
-                threshold: float | None, record_paths: bool, batched: bool) -> BatchResult:
+                threshold: float | None, record_paths: bool, tail: int,
+                batched: bool) -> BatchResult:
     steps = loss.shape[0] - 1
     rows = np.arange(loss.shape[1])
     last = np.where(diverged > 0, diverged - 1, steps)
     final_loss = np.where(diverged > 0, np.nan, loss[last, rows])
+    tail_loss = np.where(diverged > 0, np.nan, loss[steps + 1 - tail:].max(axis=0))
     reach = np.full(loss.shape[1], -1, dtype=np.int64)
     if threshold is not None:
         with np.errstate(invalid="ignore"):
@@ -170,7 +193,7 @@ def _from_paths(points: np.ndarray, loss: np.ndarray, diverged: np.ndarray,
         reach[any_hit] = hit.argmax(axis=0)[any_hit]
     return BatchResult(
         final_point=points[last, rows], final_loss=final_loss, diverged=diverged,
-        steps_to_tol=reach, batched=batched,
+        steps_to_tol=reach, batched=batched, tail_loss=tail_loss,
         points=points if record_paths else None, loss=loss if record_paths else None,
     )
 
@@ -183,6 +206,7 @@ def _run_stacked(
     domain: Sequence[Sequence[float]],
     threshold: float | None,
     record_paths: bool,
+    tail: int,
     progress: Progress | None,
 ) -> BatchResult:
     """All rows through one optimizer; see the module docstring for why this equals N runs.
@@ -245,6 +269,7 @@ def _run_stacked(
     last = x0[order].clone()
     current = last  # the rows' points as the parameters hold them now
     last_loss = torch.full((n,), math.nan, dtype=x0.dtype, device=x0.device)
+    worst = torch.full((n,), -math.inf, dtype=x0.dtype, device=x0.device)
     points = loss = None
     if record_paths:
         points = torch.full((steps + 1, n, dim), math.nan, dtype=x0.dtype, device=x0.device)
@@ -273,6 +298,8 @@ def _run_stacked(
                 points[k - 1] = torch.where(bad[:, None], nan, points[k - 1])
         last = torch.where(alive[:, None], current, last)
         last_loss = torch.where(alive, vals, last_loss)
+        if k - 1 > steps - tail:  # the loss at step k - 1 is one of the last ``tail``
+            worst = torch.where(alive, torch.maximum(worst, vals), worst)
         if threshold is not None:
             hit = alive & (arrived < 0) & (vals <= threshold)
             arrived = torch.where(hit, k - 1, arrived)
@@ -305,9 +332,10 @@ def _run_stacked(
         return t.double().numpy() if t.is_floating_point() else t.numpy()
 
     final_loss = torch.where(diverged > 0, nan, last_loss)
+    tail_loss = torch.where(diverged > 0, nan, worst)
     return BatchResult(
         final_point=host(last), final_loss=host(final_loss), diverged=host(diverged),
-        steps_to_tol=host(arrived), batched=True,
+        steps_to_tol=host(arrived), batched=True, tail_loss=host(tail_loss),
         points=host(points, 1) if points is not None else None,
         loss=host(loss, 1) if loss is not None else None,
     )

@@ -1,19 +1,23 @@
 """Learning-rate sweeps: one optimizer at many lrs in one batched run, the best one picked, and
 ``--lr auto`` for the other commands.
 
-The objective of ``auto`` (and of the sweep's "best"): the lowest final loss after the full
-number of steps the picture uses, where every run that ends within the tolerance of the known
-minimum counts as tied; ties go to the run that first came within the tolerance, then to the
-lower final loss, then to the earlier lr of the grid (the smaller, for LO:HI:N). Judging the
-end of the whole horizon, not the distance covered early on, keeps fast starters that stall or
-oscillate from winning.
+The objective of ``auto`` (and of the sweep's "best"): the lowest *tail loss*, the worst
+(largest) loss over the last 10% of the steps the picture uses (at least the last 2, see
+``tail_steps``), where every run whose tail stays within the tolerance of the known minimum
+counts as tied; ties go to the run that first came within the tolerance, then to the lower tail
+loss, then to the earlier lr of the grid (the smaller, for LO:HI:N). Judging the end of the
+whole horizon, not the distance covered early on, keeps fast starters that stall from winning;
+judging the worst of its last steps, not the very last one, keeps a run that oscillates (Lion's
+fixed-size steps hop across the minimum, high and low in turn) from winning on a low step.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -37,11 +41,34 @@ AUTO_GRID = "1e-5:10:61"
 DEFAULT_TOL = 1e-6
 MAX_LRS = 10_000
 
-OBJECTIVE = ("lowest final f − f* after all steps, every run ending within the tolerance tied; "
-             "ties to the fewest steps to the tolerance, then the lower final loss, then the "
-             "earlier lr of the grid")
+OBJECTIVE = ("lowest tail loss: the worst f − f* over the last 10% of the steps (at least 2), "
+             "every run whose tail stays within the tolerance tied; ties to the fewest steps to "
+             "the tolerance, then the lower tail loss, then the earlier lr of the grid")
+TAIL_FRACTION = 0.1
 
 Progress = Callable[[int, int], None]
+
+# What a command hands in to watch ``lr auto``'s sweeps (see ``auto_progress``).
+_AUTO_PROGRESS: ContextVar[Callable[[str], Progress] | None] = ContextVar(
+    "optviz_auto_progress", default=None)
+
+
+@contextmanager
+def auto_progress(start: Callable[[str], Progress]) -> Iterator[None]:
+    """Report every ``lr auto`` sweep run inside the block: ``start(description)`` is called
+    as each sweep begins and returns that sweep's ``progress(done, total)`` hook. A context,
+    not an argument, so the figure keeps the one code path every command and config uses."""
+    token = _AUTO_PROGRESS.set(start)
+    try:
+        yield
+    finally:
+        _AUTO_PROGRESS.reset(token)
+
+
+def tail_steps(steps: int) -> int:
+    """How many of a run's last losses the objective judges: 10% of the steps, at least 2
+    (so one low step cannot win alone), at most all ``steps + 1`` (the start's among them)."""
+    return min(steps + 1, max(2, math.ceil(TAIL_FRACTION * steps)))
 
 
 def parse_lr_grid(value: str | Sequence[float] | float) -> list[float]:
@@ -102,12 +129,13 @@ def threshold(function: FunctionRecord, tol: float | None = None) -> float | Non
     return function.f_min + tolerance(function, tol)
 
 
-def pick_best(final_loss: Sequence[float | None], steps_to_tol: Sequence[int | None],
+def pick_best(tail_loss: Sequence[float | None], steps_to_tol: Sequence[int | None],
               f_min: float | None, tol: float) -> int | None:
-    """The index of the best run under the objective in the module docstring; None when every
-    run diverged (a diverged run's final loss is None or NaN)."""
+    """The index of the best run under the objective in the module docstring, given each run's
+    tail loss (the worst of its last ``tail_steps`` losses); None when every run diverged (a
+    diverged run's tail loss is None or NaN)."""
     keys = []
-    for i, (loss, arrived) in enumerate(zip(final_loss, steps_to_tol, strict=True)):
+    for i, (loss, arrived) in enumerate(zip(tail_loss, steps_to_tol, strict=True)):
         if loss is None or not math.isfinite(loss):
             continue
         gap = loss - f_min if f_min is not None else loss
@@ -118,10 +146,11 @@ def pick_best(final_loss: Sequence[float | None], steps_to_tol: Sequence[int | N
 
 @dataclass
 class SweepResult:
-    """One optimizer's final loss at every lr of a grid, and the best lr's path.
+    """One optimizer's loss at every lr of a grid, and the best lr's path.
 
     ``final_loss[i]`` is f after the last step at ``lr[i]`` (None: diverged at
-    ``diverged[i]``); ``steps_to_tol[i]`` the first step within ``tol`` of f* (None: never).
+    ``diverged[i]``); ``tail_loss[i]`` the worst f of the last ``tail`` steps, which the
+    best is picked by; ``steps_to_tol[i]`` the first step within ``tol`` of f* (None: never).
     """
 
     function: str
@@ -141,6 +170,8 @@ class SweepResult:
     diverged: list[int | None]
     best: int | None
     batched: bool
+    tail: int
+    tail_loss: list[float | None]
     best_run: TrajectoryResult | None = field(default=None, repr=False)
 
     @property
@@ -151,14 +182,16 @@ class SweepResult:
         best = None
         if self.best is not None:
             best = {"lr": self.lr[self.best], "index": self.best,
+                    "tail_loss": self.tail_loss[self.best],
                     "final_loss": self.final_loss[self.best],
                     "steps_to_tol": self.steps_to_tol[self.best]}
         out: dict[str, Any] = {
             "kind": "sweep", "function": self.function, "optimizer": self.optimizer,
             "label": self.label, "hyperparameters": self.hyperparameters, "start": self.start,
             "steps": self.steps, "device": self.device, "dtype": self.dtype,
-            "f_min": self.f_min, "tol": self.tol, "objective": OBJECTIVE,
-            "lr": self.lr, "final_loss": self.final_loss, "steps_to_tol": self.steps_to_tol,
+            "f_min": self.f_min, "tol": self.tol, "objective": OBJECTIVE, "tail": self.tail,
+            "lr": self.lr, "tail_loss": self.tail_loss, "final_loss": self.final_loss,
+            "steps_to_tol": self.steps_to_tol,
             "diverged": self.diverged, "best": best,
         }
         if self.best_run is not None and self.best_run.runs:
@@ -166,9 +199,10 @@ class SweepResult:
         return out
 
     def to_csv(self) -> str:
-        rows = ["lr,final_loss,steps_to_tol,diverged,best"]
+        rows = ["lr,tail_loss,final_loss,steps_to_tol,diverged,best"]
         for i, lr in enumerate(self.lr):
-            cells = [repr(lr), _cell(self.final_loss[i]), _cell(self.steps_to_tol[i]),
+            cells = [repr(lr), _cell(self.tail_loss[i]), _cell(self.final_loss[i]),
+                     _cell(self.steps_to_tol[i]),
                      _cell(self.diverged[i]), "1" if i == self.best else ""]
             rows.append(",".join(cells))
         return "\n".join(rows) + "\n"
@@ -215,7 +249,8 @@ def run_sweep(
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> SweepResult:
-    """Run ``plan`` at every lr of ``lrs`` from one start, in one batch, and pick the best.
+    """Run ``plan`` at every lr of ``lrs`` from one start, in one batch, and pick the best
+    by its tail loss (the module docstring's objective).
 
     With ``with_path`` the best lr is run again alone (``run_trajectory``) for its path, which
     the tests check equals the batch's row.
@@ -226,12 +261,14 @@ def run_sweep(
     start_pt = _start(function, start)
     tol_ = tolerance(function, tol)
     plans = [with_lr(plan, lr) for lr in lrs]
+    tail = tail_steps(steps)
     batch = run_batch(function.load(), plans, [start_pt] * len(plans), steps, function.domain,
                       device=device, dtype=dtype, threshold=threshold(function, tol),
-                      progress=progress, notify=notify)
+                      tail=tail, progress=progress, notify=notify)
     final = _none_if_nan(batch.final_loss)
+    tail_loss = _none_if_nan(batch.tail_loss)
     arrived = [int(s) if s >= 0 else None for s in batch.steps_to_tol]
-    best = pick_best(final, arrived, function.f_min, tol_)
+    best = pick_best(tail_loss, arrived, function.f_min, tol_)
     settings = {k: json_safe(v) for k, v in plan.kwargs.items() if k != "lr"}
     label = sweep_label(plan)
     result = SweepResult(
@@ -240,7 +277,7 @@ def run_sweep(
         device=device, dtype=dtype, f_min=function.f_min, tol=tol_, lr=[float(v) for v in lrs],
         final_loss=final, steps_to_tol=arrived,
         diverged=[int(d) if d > 0 else None for d in batch.diverged], best=best,
-        batched=batch.batched,
+        batched=batch.batched, tail=tail, tail_loss=tail_loss,
     )
     if with_path:
         # No runs when every lr diverged: the panel still shows the contour and the start.
@@ -260,13 +297,18 @@ def auto_lr(
     dtype: str = "float32",
     lrs: Sequence[float] | None = None,
     tol: float | None = None,
+    progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> float:
     """The lr ``--lr auto`` picks for ``plan`` on ``function``: the best of a batched sweep
-    over ``lrs`` (default: 1e-5 to 10, ten a decade) under the module's objective."""
+    over ``lrs`` (default: 1e-5 to 10, ten a decade) under the module's objective.
+    ``progress`` defaults to a hook from the ``auto_progress`` block around the call, if any.
+    """
     grid = parse_lr_grid(AUTO_GRID) if lrs is None else list(lrs)
+    if progress is None and (start_task := _AUTO_PROGRESS.get()) is not None:
+        progress = start_task(f"lr auto: {sweep_label(plan)}")
     result = run_sweep(function, plan, grid, start=start, steps=steps, device=device,
-                       dtype=dtype, tol=tol, with_path=False, notify=notify)
+                       dtype=dtype, tol=tol, with_path=False, progress=progress, notify=notify)
     if result.best_lr is None:
         raise UnsupportedError(
             f"--lr auto: {plan.record.label} diverged on {function.name} at every lr from "
@@ -329,7 +371,8 @@ def plan_trajectory(spec: TrajectorySpec, function: FunctionRecord,
 
 
 class SweepSpec(_Spec):
-    """An lr sweep figure: final loss against lr, beside the best lr's path."""
+    """An lr sweep figure: the loss the best is picked by against lr, beside the best lr's
+    path."""
 
     kind: Literal["sweep"] = "sweep"
     title: str | None = None
@@ -365,10 +408,11 @@ class SweepSpec(_Spec):
 
 
 def spec_from_tokens(model: type[_Spec], command: str, tokens: list[str], flags: set[str],
-                     **fields: Any) -> Any:
+                     lookahead: dict[str, Any] | None = None, **fields: Any) -> Any:
     """One optimizer name (with inline settings) and ``--kebab`` settings from the command
-    line, with the other fields, into a validated sweep or basin spec."""
-    from optviz.settings import parse_cli_tokens
+    line, with the other fields, into a validated sweep or basin spec. ``lookahead``
+    (``--lookahead``) wraps the optimizer, as ``lookahead:`` on the config's optimizer does."""
+    from optviz.settings import parse_cli_tokens, parse_inline
     from optviz.spec import build
 
     names, common = parse_cli_tokens(tokens, flags)
@@ -378,7 +422,11 @@ def spec_from_tokens(model: type[_Spec], command: str, tokens: list[str], flags:
     if model is SweepSpec and OptimizerSpec.model_validate(names[0]).lr is not None:
         raise BadValueError(f"{names[0]}: the sweep sets the learning rate; drop lr= and give "
                             "the grid with --lr LO:HI:N")
-    return build(model, {"optimizer": names[0], "settings": common, **fields}, cli=True)
+    optimizer: Any = names[0]
+    if lookahead is not None:
+        name, settings = parse_inline(names[0])
+        optimizer = {"name": name, "settings": settings, "lookahead": lookahead}
+    return build(model, {"optimizer": optimizer, "settings": common, **fields}, cli=True)
 
 
 def default_path(kind: str, function: str, optimizer: str) -> Path:

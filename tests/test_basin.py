@@ -160,3 +160,20 @@ def test_basin_as_a_real_process(tmp_path):
     assert proc.stderr == ""
     assert proc.stdout.splitlines()[-2:] == ["wrote basin_rosenbrock_adam.png", "wrote b.json"]
     assert json.loads((tmp_path / "b.json").read_text())["grid"] == 8
+
+
+def test_basin_with_lookahead_equals_lone_lookahead_runs(out_dir):
+    js = out_dir / "look.json"
+    res = invoke("basin", "sgd:lr=2e-3", "-f", "rosenbrock", "--grid", "4", "--steps", "25",
+                 "--lookahead", "--lookahead-alpha", "0.3", "-o", str(out_dir / "look.png"),
+                 "--export", str(js))
+    assert res.exit_code == 0, res.output
+    data = json.loads(js.read_text())
+    assert data["label"].startswith("Lookahead(SGD, k=5, α=0.3)")
+    f = FUNCTIONS.resolve("rosenbrock")
+    plan = plan_optimizer(OptimizerSpec(name="sgd", lr=2e-3), lookahead=(5, 0.3))
+    for start, final, diverged in zip(data["starts"], data["final_loss"], data["diverged"],
+                                      strict=True):
+        run = run_one(f.load(), plan, torch.tensor(start, dtype=torch.float32), 25, f.domain)
+        assert diverged == run.diverged
+        assert final == (None if run.diverged else run.loss[-1])

@@ -209,6 +209,45 @@ def test_not_elementwise_falls_back_to_lone_runs_with_one_note(name):
     assert_batch_equals_lone(batch, fn, plans, starts, 12, f.domain)
 
 
+@pytest.mark.parametrize(("name", "lrs"), [("sgd", ELEMENTWISE["sgd"]),
+                                         ("lion", ELEMENTWISE["lion"]),
+                                         ("lbfgs", [0.01, 0.1, 0.5, 1.0, 1.0, 1.0])])
+@pytest.mark.parametrize("tail", [1, 7, 41, 100])
+def test_tail_loss_is_the_worst_of_the_last_losses(name, lrs, tail):
+    """The sweep's objective: the largest of the last ``tail`` losses (all of them when tail
+    exceeds steps + 1), NaN for a row that diverged; tail 1 is the final loss."""
+    f = FUNCTIONS.resolve("rosenbrock")
+    fn = f.load()
+    plans = [with_lr(plan_optimizer(OptimizerSpec(name=name)), lr) for lr in lrs]
+    batch = run_batch(fn, plans, STARTS, STEPS, f.domain, tail=tail)
+    for i, (plan, start) in enumerate(zip(plans, STARTS, strict=True)):
+        _, loss, diverged = lone(fn, plan, start, STEPS, f.domain)
+        if diverged:
+            assert np.isnan(batch.tail_loss[i])
+        else:
+            assert batch.tail_loss[i] == loss[-min(tail, STEPS + 1):].max(), (i, tail)
+    if name == "sgd":
+        assert np.isnan(batch.tail_loss).any() and not np.isnan(batch.tail_loss).all()
+    if tail == 1:
+        np.testing.assert_array_equal(batch.tail_loss, batch.final_loss)
+    with pytest.raises(BadValueError, match="tail must be at least 1, got 0"):
+        run_batch(fn, plans, STARTS, 3, f.domain, tail=0)
+
+
+def test_fallback_note_names_the_reason():
+    f = FUNCTIONS.resolve("quadratic")
+    notes: list[str] = []
+    for name in ("lbfgs", "torch.optim.sgd.SGD"):  # a dotted path is a plugin: not batched
+        run_batch(f.load(), plan_optimizer(OptimizerSpec(name=name)), [[1.0, 1.0]] * 2, 3,
+                  f.domain, notify=notes.append)
+    assert notes == [
+        "optviz: note: LBFGS is not element-wise (its update mixes coordinates), so the 2 "
+        "trajectories run one at a time",
+        "optviz: note: SGD is a plugin that does not declare itself element-wise "
+        "(optviz_quirks = {'elementwise': True}), so the 2 trajectories run one at a time",
+    ]
+
+
 def test_fallback_note_goes_to_the_optviz_logger_by_default(caplog):
     f = FUNCTIONS.resolve("quadratic")
     with caplog.at_level("WARNING", logger="optviz"):

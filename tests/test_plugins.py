@@ -143,6 +143,41 @@ def test_lookahead_state_dict_round_trips():
     assert torch.equal(o1.slow_weights()[0], o2.slow_weights()[0])
 
 
+def test_lookahead_state_dict_round_trip_keeps_a_scheduler_driving_the_inner_lr():
+    def make():
+        x = torch.tensor([4.0, 3.0], dtype=torch.float64, requires_grad=True)
+        opt = Lookahead(torch.optim.SGD([x], lr=0.04, momentum=0.5), k=3, alpha=0.5)
+        return x, opt, torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+
+    def steps(x, opt, sched, n):
+        points, inner_lrs = [], []
+        for _ in range(n):
+            opt.zero_grad()
+            (x[0] ** 2 + 10 * x[1] ** 2).backward()
+            inner_lrs.append(opt.optimizer.param_groups[0]["lr"])  # what the step will use
+            opt.step()
+            sched.step()
+            points.append(x.detach().clone())
+        return torch.stack(points), inner_lrs
+
+    x1, o1, s1 = make()
+    steps(x1, o1, s1, 5)
+    saved_x = x1.detach().clone()
+    saved_opt, saved_sched = copy.deepcopy(o1.state_dict()), copy.deepcopy(s1.state_dict())
+    want_points, want_lrs = steps(x1, o1, s1, 6)  # the uninterrupted run
+    x2, o2, s2 = make()
+    with torch.no_grad():
+        x2.copy_(saved_x)
+    o2.load_state_dict(saved_opt)
+    s2.load_state_dict(saved_sched)
+    got_points, got_lrs = steps(x2, o2, s2, 6)
+    # StepLR(step_size=2, gamma=0.5) from 0.04, steps 5..10 of the run
+    assert want_lrs == [0.04 * 0.5 ** (t // 2) for t in range(5, 11)]
+    assert got_lrs == want_lrs
+    assert o2.param_groups is o2.optimizer.param_groups
+    assert torch.equal(got_points, want_points)
+
+
 def test_lookahead_from_cli_and_yaml(tmp_path):
     from optviz.config import parse_config
     from optviz.pipeline import render_spec

@@ -24,6 +24,7 @@ from optviz.sweep import (
     parse_lr_grid,
     pick_best,
     run_sweep,
+    tail_steps,
     threshold,
     tolerance,
 )
@@ -80,14 +81,14 @@ def test_bad_grids_say_why(text, message):
 def test_pick_best_ties_within_tolerance_go_to_the_fastest():
     # 1e-9 and 1e-12 are both within 1e-6: tied; the one within tolerance first wins.
     assert pick_best([1e-9, 1e-12, 0.5], [30, 50, None], f_min=0.0, tol=1e-6) == 0
-    # Outside the tolerance the final loss alone decides.
+    # Outside the tolerance the tail loss alone decides.
     assert pick_best([1e-3, 1e-4, 1e-2], [None, None, None], 0.0, 1e-6) == 1
     # Diverged runs (None or NaN) never win; all diverged: no best.
     assert pick_best([None, math.nan, 2.0], [None, None, None], 0.0, 1e-6) == 2
     assert pick_best([None, None], [None, None], 0.0, 1e-6) is None
-    # Same steps: the lower final loss, then the earlier lr.
+    # Same steps: the lower tail loss, then the earlier lr.
     assert pick_best([1e-8, 1e-10, 1e-10], [7, 7, 7], 0.0, 1e-6) == 1
-    # No known minimum (saddle): the lowest final value.
+    # No known minimum (saddle): the lowest tail value.
     assert pick_best([-3.0, -7.0, 1.0], [None] * 3, None, 1e-6) == 1
 
 
@@ -101,19 +102,21 @@ def test_tolerance_scales_with_a_large_minimum():
 
 
 def brute_force(function, plan, lrs, start, steps):
-    """One run_one per lr: final loss, steps to the tolerance, diverged."""
+    """One run_one per lr: final loss, the worst of the last 10% of the losses (at least 2),
+    steps to the tolerance, diverged."""
     fn = function.load()
     thr = threshold(function)
-    final, arrived, diverged = [], [], []
+    final, tail, arrived, diverged = [], [], [], []
     for lr in lrs:
         p = plan_optimizer(OptimizerSpec(name=plan.record.name, lr=lr))
         run = run_one(fn, p, torch.tensor(start, dtype=torch.float32), steps, function.domain)
         loss = np.array(run.loss, dtype=float)
         final.append(None if run.diverged else run.loss[-1])
+        tail.append(None if run.diverged else max(run.loss[-max(2, math.ceil(steps / 10)):]))
         hit = np.flatnonzero(loss <= thr)
         arrived.append(int(hit[0]) if hit.size else None)
         diverged.append(run.diverged)
-    return final, arrived, diverged
+    return final, tail, arrived, diverged
 
 
 @pytest.mark.parametrize("name, function, grid, steps", [
@@ -126,14 +129,15 @@ def test_sweep_best_equals_a_brute_force_loop(name, function, grid, steps):
     plan = plan_optimizer(OptimizerSpec(name=name))
     lrs = parse_lr_grid(grid)
     result = run_sweep(f, plan, lrs, steps=steps, with_path=False)
-    final, arrived, diverged = brute_force(f, plan, lrs, list(f.start), steps)
+    final, tail, arrived, diverged = brute_force(f, plan, lrs, list(f.start), steps)
     assert result.final_loss == final  # bit for bit: see test_batched.py
+    assert result.tail_loss == tail
     assert result.steps_to_tol == arrived
     assert result.diverged == diverged
-    # The brute force's own best, by the objective spelled out here.
+    # The brute force's own best, by the objective spelled out here: the tail loss.
     tol = tolerance(f)
     keys = [(max(v - f.f_min, tol), math.inf if a is None else a, v - f.f_min, i)
-            for i, (v, a) in enumerate(zip(final, arrived, strict=True)) if v is not None]
+            for i, (v, a) in enumerate(zip(tail, arrived, strict=True)) if v is not None]
     assert result.best == min(keys)[3]
     assert result.best_lr == lrs[result.best]
 
@@ -142,11 +146,52 @@ def test_sgd_on_the_bowl_picks_the_fastest_of_the_converged():
     f = FUNCTIONS.resolve("quadratic")
     result = run_sweep(f, plan_optimizer(OptimizerSpec(name="sgd")), parse_lr_grid(
         "0.01:0.2:40"), steps=100, with_path=False)
-    within = [i for i, v in enumerate(result.final_loss) if v is not None and v <= result.tol]
+    within = [i for i, v in enumerate(result.tail_loss) if v is not None and v <= result.tol]
     assert len(within) >= 2
     assert result.best in within
     assert result.steps_to_tol[result.best] == min(result.steps_to_tol[i] for i in within)
     assert any(d is not None for d in result.diverged)  # lr 0.2 > 2/20 diverges in y
+
+
+def lion_losses(lr: float, steps: int) -> list[float]:
+    """Lion (betas 0.9, 0.99) by its definition on x² + 10y² from (4, 3): the loss per step."""
+    x = torch.tensor([4.0, 3.0], dtype=torch.float64)
+    m = torch.zeros(2, dtype=torch.float64)
+    scale = torch.tensor([1.0, 10.0], dtype=torch.float64)
+    losses = [float((scale * x**2).sum())]
+    for _ in range(steps):
+        g = 2 * scale * x
+        x = x - lr * torch.sign(0.9 * m + 0.1 * g)
+        m = 0.99 * m + 0.01 * g
+        losses.append(float((scale * x**2).sum()))
+    return losses
+
+
+def test_tail_steps_is_a_tenth_and_at_least_two():
+    assert [tail_steps(n) for n in (1, 5, 20, 98, 100, 101, 1000)] == [2, 2, 2, 10, 10, 11, 100]
+
+
+def test_an_oscillating_run_that_ends_low_does_not_win():
+    # Lion's steps have a fixed size: at lr 1/2 it hops between 2.75 and exactly 0 (the
+    # positions are multiples of 1/2), landing on 0 at the last of 98 steps; at lr 1/32 it is
+    # still on its way down. The final loss alone would pick 1/2; the worst of the last
+    # 10 losses picks 1/32.
+    slow, hop = lion_losses(1 / 32, 98), lion_losses(1 / 2, 98)
+    assert hop[-10:] == [2.75, 0.0] * 5
+    assert all(a > b for a, b in zip(slow[-10:-1], slow[-9:], strict=True))  # falling
+    assert (slow[-1], max(slow[-10:])) == (0.91796875, 1.9638671875)
+    f = FUNCTIONS.resolve("quadratic")
+    result = run_sweep(f, plan_optimizer(OptimizerSpec(name="lion")), [1 / 32, 1 / 2],
+                       steps=98, dtype="float64", with_path=False)
+    assert result.tail == 10
+    assert result.final_loss == [slow[-1], hop[-1]] == [0.91796875, 0.0]
+    assert result.tail_loss == [max(slow[-10:]), max(hop[-10:])] == [1.9638671875, 2.75]
+    # The old objective, the final loss, would have picked the hopping lr ...
+    assert pick_best(result.final_loss, result.steps_to_tol, f.f_min, result.tol) == 1
+    # ... the tail loss does not.
+    assert result.best == 0 and result.best_lr == 1 / 32
+    assert auto_lr(f, plan_optimizer(OptimizerSpec(name="lion")), steps=98, dtype="float64",
+                   lrs=[1 / 32, 1 / 2]) == 1 / 32
 
 
 def test_auto_lr_returns_the_sweeps_best_and_refuses_when_all_diverge():
@@ -222,6 +267,8 @@ def test_sweep_cli_writes_the_export(sgd_sweep):
     result = run_sweep(f, plan_optimizer(OptimizerSpec(name="sgd")), data["lr"], steps=60,
                        with_path=False)
     assert data["final_loss"] == result.final_loss
+    assert data["tail"] == 6 and data["tail_loss"] == result.tail_loss
+    assert data["best"]["tail_loss"] == result.tail_loss[result.best]
     assert data["best"]["lr"] == result.best_lr and data["best"]["index"] == result.best
     assert len(data["best_path"]) == 61
 
@@ -243,7 +290,7 @@ def test_sweep_csv_and_fallback_note_once(out_dir):
     assert res.exit_code == 0, res.output
     assert res.stderr.count("not element-wise") == 1
     rows = csv.read_text().splitlines()
-    assert rows[0] == "lr,final_loss,steps_to_tol,diverged,best" and len(rows) == 3
+    assert rows[0] == "lr,tail_loss,final_loss,steps_to_tol,diverged,best" and len(rows) == 3
 
 
 @pytest.mark.parametrize("args, message", [
@@ -258,3 +305,52 @@ def test_sweep_errors_are_one_line(args, message, out_dir):
     assert res.stderr.startswith("optviz: error: ") and res.stderr.count("\n") == 1
     assert message in res.stderr
     assert list(out_dir.iterdir()) == []
+
+
+def test_sweep_with_lookahead_equals_lone_lookahead_runs(out_dir):
+    js = out_dir / "look.json"
+    res = invoke("sweep", "adam", "-f", "quadratic", "--lr", "0.05:0.5:4", "-n", "30",
+                 "--lookahead", "--lookahead-k", "3", "-o", str(out_dir / "look.png"),
+                 "--export", str(js))
+    assert res.exit_code == 0, res.output
+    data = json.loads(js.read_text())
+    assert data["label"] == "Lookahead(Adam, k=3, α=0.5)"
+    f = FUNCTIONS.resolve("quadratic")
+    for lr, final in zip(data["lr"], data["final_loss"], strict=True):
+        plan = plan_optimizer(OptimizerSpec(name="adam", lr=lr), lookahead=(3, 0.5))
+        run = run_one(f.load(), plan, torch.tensor(f.start, dtype=torch.float32), 30, f.domain)
+        assert final == run.loss[-1]
+    # Without the wrapper the numbers differ: the flag is not dropped on the way.
+    plain = run_sweep(f, plan_optimizer(OptimizerSpec(name="adam")), data["lr"], steps=30,
+                      with_path=False)
+    assert plain.final_loss != data["final_loss"]
+
+
+@pytest.mark.parametrize("command", ["sweep", "basin", "trajectory"])
+@pytest.mark.parametrize("flag, value", [("--lookahead-k", "3"), ("--lookahead-alpha", "0.3")])
+def test_lookahead_settings_without_lookahead_are_refused(command, flag, value, out_dir):
+    res = invoke(command, "adam", flag, value, "-o", str(out_dir / "x.png"))
+    assert res.exit_code == 2, res.output
+    assert res.stderr == f"optviz: error: {flag} needs --lookahead\n"
+    assert list(out_dir.iterdir()) == []
+
+
+def test_lr_auto_reports_each_sweep_to_the_progress_hook():
+    from optviz.pipeline import render_spec
+    from optviz.sweep import auto_progress
+
+    seen: dict[str, list[tuple[int, int]]] = {}
+
+    def start(description: str):
+        seen[description] = []
+        return lambda done, total: seen[description].append((done, total))
+
+    spec = build(TrajectorySpec, {"optimizers": ["adam", "sgd"], "lr": "auto", "steps": 20})
+    with auto_progress(start):
+        render_spec(spec)
+    assert list(seen) == ["lr auto: Adam", "lr auto: SGD"]
+    for ticks in seen.values():
+        assert ticks[-1] == (20, 20)  # one batch of 20 steps, every lr at once
+    seen.clear()
+    render_spec(spec)  # outside the block nothing is reported
+    assert seen == {}

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from optviz.cli.common import LOOKAHEAD, LOOKAHEAD_ALPHA, LOOKAHEAD_K
+
 EPILOG = (
     "Every start runs in one batched optimizer (element-wise optimizers; others loop, which is "
     "slow on big grids). Settings go as --kebab-name VALUE or inline: adam:betas=[0.9,0.99]."
@@ -32,9 +34,13 @@ def basin_cmd(
                                 help="PNG to write (default: basin_FUNCTION_OPT.png)."),
     export: Path = typer.Option(None, "--export",
                                 help="Also write starts and final losses as .json or .csv."),
+    lookahead: bool = LOOKAHEAD,
+    lookahead_k: int = LOOKAHEAD_K,
+    lookahead_alpha: float = LOOKAHEAD_ALPHA,
 ) -> None:
     """Final loss (or steps to converge) from every start on a grid: a basin map."""
     from optviz.basin import BasinSpec, write_basin
+    from optviz.cli.common import lookahead_from_cli
     from optviz.cli.progress import note, progress_bar
     from optviz.cli.trajectory import report
     from optviz.optimizers import boolean_settings
@@ -42,6 +48,7 @@ def basin_cmd(
 
     spec = spec_from_tokens(
         BasinSpec, "basin", [*(optimizer or []), *ctx.args], boolean_settings(),
+        lookahead=lookahead_from_cli(lookahead, lookahead_k, lookahead_alpha),
         function=function, grid=grid, steps=steps, lr=lr, metric=metric, tol=tol,
         device=device, dtype=dtype, output=str(output) if output else None,
         export=str(export) if export else None)

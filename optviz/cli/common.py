@@ -5,7 +5,32 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import typer
+
 from optviz.errors import BadValueError
+
+# --lookahead and its two settings, declared once for every command that runs an optimizer on
+# a function (trajectory, sweep, basin). k and alpha default to None, so that giving one
+# without --lookahead can be told apart from not giving it; LookaheadSpec fills in 5 and 0.5.
+LOOKAHEAD_PANEL = "Lookahead"
+LOOKAHEAD = typer.Option(False, "--lookahead", rich_help_panel=LOOKAHEAD_PANEL,
+                         help="Wrap the optimizer in Lookahead (Zhang et al. 2019).")
+LOOKAHEAD_K = typer.Option(None, "--lookahead-k", rich_help_panel=LOOKAHEAD_PANEL,
+                           help="Lookahead: sync every k steps (default 5).")
+LOOKAHEAD_ALPHA = typer.Option(None, "--lookahead-alpha", rich_help_panel=LOOKAHEAD_PANEL,
+                               help="Lookahead: slow weights' step towards fast (default 0.5).")
+
+
+def lookahead_from_cli(lookahead: bool, k: int | None, alpha: float | None
+                       ) -> dict[str, Any] | None:
+    """The Lookahead settings for a spec (``{"k": 3}``; the spec fills in the rest), or None
+    without ``--lookahead``. A setting given without it is an error, not silently dropped."""
+    given = {key: value for key, value in (("k", k), ("alpha", alpha)) if value is not None}
+    if not lookahead:
+        if given:
+            raise BadValueError(f"--lookahead-{next(iter(given))} needs --lookahead")
+        return None
+    return given
 
 
 def parse_floats(option: str, text: str | None) -> list[float] | None:

@@ -1,18 +1,32 @@
-"""A rich progress bar and one-line notes on stderr for the batched commands (basin, sweep)."""
+"""Rich progress bars and one-line notes on stderr for the commands that run batches (basin,
+sweep, and trajectory's ``--lr auto``)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+
+Tick = Callable[[int, int], None]
+
+
+def _ignore(done: int, total: int) -> None:
+    pass
 
 
 @contextmanager
-def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    """Yields ``tick(done, total)`` for the engine's ``progress`` hook. Off a terminal (pipes,
-    CI logs, tests) the bar is skipped, so captured output holds only the report; on one it is
-    cleared when done."""
+def progress_tasks() -> Iterator[Callable[[str], Tick]]:
+    """Yields ``start(description)``, which adds a bar and returns its ``tick(done, total)`` for
+    the engine's ``progress`` hook. The display starts with the first bar, so a command that
+    may have nothing to show (a trajectory without ``--lr auto``) shows nothing. Off a terminal
+    (pipes, CI logs, tests) the bars are skipped, so captured output holds only the report; on
+    one they are cleared when done."""
     from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda description: _ignore
+        return
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -22,19 +36,31 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
         TimeRemainingColumn,
     )
 
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        yield lambda done, total: None
-        return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(description, total=None)
+    with ExitStack() as stack:
+        bars: list[Progress] = []
 
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def start(description: str) -> Tick:
+            if not bars:
+                bars.append(stack.enter_context(
+                    Progress(*columns, console=console, transient=True)))
+            bar = bars[0]
+            task = bar.add_task(description, total=None)
 
-        yield tick
+            def tick(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return tick
+
+        yield start
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Tick]:
+    """One bar from the start: yields its ``tick(done, total)`` (see ``progress_tasks``)."""
+    with progress_tasks() as start:
+        yield start(description)
 
 
 def note(message: str) -> None:

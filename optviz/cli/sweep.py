@@ -1,4 +1,4 @@
-"""``optviz sweep OPT --lr LO:HI:N``: final loss against learning rate, and the best lr's path."""
+"""``optviz sweep OPT --lr LO:HI:N``: loss against learning rate, and the best lr's path."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ from pathlib import Path
 
 import typer
 
+from optviz.cli.common import LOOKAHEAD, LOOKAHEAD_ALPHA, LOOKAHEAD_K
+
 EPILOG = (
-    "The best lr has the lowest final f − f* after all steps; runs ending within --tol of f* "
-    "tie, and the one that got there in the fewest steps wins. Other settings go as "
-    "--kebab-name VALUE (e.g. --momentum 0.9) or inline: sgd:momentum=0.9."
+    "The best lr has the lowest tail loss: the worst f − f* over the last 10% of the steps "
+    "(at least 2), so a run that oscillates cannot win on one low step; runs whose tail stays "
+    "within --tol of f* tie, and the one that got there in the fewest steps wins. Other "
+    "settings go as --kebab-name VALUE (e.g. --momentum 0.9) or inline: sgd:momentum=0.9."
 )
 
 
@@ -30,13 +33,16 @@ def sweep_cmd(
     output: Path = typer.Option(None, "--output", "-o",
                                 help="PNG to write (default: sweep_FUNCTION_OPT.png)."),
     export: Path = typer.Option(None, "--export",
-                                help="Also write lr, final loss and best as .json or .csv."),
+                                help="Also write lr, losses and best as .json or .csv."),
+    lookahead: bool = LOOKAHEAD,
+    lookahead_k: int = LOOKAHEAD_K,
+    lookahead_alpha: float = LOOKAHEAD_ALPHA,
 ) -> None:
     """Final loss against learning rate for one optimizer, beside the best lr's path.
 
     Every lr runs at once in one batched optimizer; the best is marked on the curve.
     """
-    from optviz.cli.common import parse_floats
+    from optviz.cli.common import lookahead_from_cli, parse_floats
     from optviz.cli.progress import note, progress_bar
     from optviz.cli.trajectory import report
     from optviz.optimizers import boolean_settings
@@ -44,6 +50,7 @@ def sweep_cmd(
 
     spec = spec_from_tokens(
         SweepSpec, "sweep", [*(optimizer or []), *ctx.args], boolean_settings(),
+        lookahead=lookahead_from_cli(lookahead, lookahead_k, lookahead_alpha),
         function=function, lr=lr, start=parse_floats("--start", start), steps=steps, tol=tol,
         device=device, dtype=dtype, output=str(output) if output else None,
         export=str(export) if export else None)
@@ -54,12 +61,13 @@ def sweep_cmd(
         print(f"every lr diverged ({result.lr[0]:g} to {result.lr[-1]:g})")
     else:
         b = result.best
-        final = result.final_loss[b]
         what = "f" if result.f_min is None else "f − f*"
-        gap = final - (result.f_min or 0.0)
+        tail = result.tail_loss[b] - (result.f_min or 0.0)
+        gap = result.final_loss[b] - (result.f_min or 0.0)
         reached = result.steps_to_tol[b]
         when = f", within {result.tol:g} at step {reached}" if reached is not None else ""
-        print(f"best lr {result.lr[b]:.4g}: final {what} {gap:.3g}{when}")
+        print(f"best lr {result.lr[b]:.4g}: worst {what} of the last {result.tail} steps "
+              f"{tail:.3g} (final {gap:.3g}){when}")
     report(written)
 
 

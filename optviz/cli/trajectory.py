@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from optviz.cli.common import parse_floats, print_config, spec_from_cli
+from optviz.cli.common import (
+    LOOKAHEAD,
+    LOOKAHEAD_ALPHA,
+    LOOKAHEAD_K,
+    lookahead_from_cli,
+    parse_floats,
+    print_config,
+    spec_from_cli,
+)
 
 EPILOG = (
     "Settings: --lr sets every optimizer's learning rate; any other keyword of the optimizers' "
@@ -16,7 +24,7 @@ EPILOG = (
 )
 
 
-SCHED, LOOK, MODEL = "Scheduler and state", "Lookahead", "Linear model (--model linear)"
+SCHED, MODEL = "Scheduler and state", "Linear model (--model linear)"
 
 
 def trajectory_cmd(
@@ -42,12 +50,9 @@ def trajectory_cmd(
                                  help="Step the scheduler per step, or per epoch (model)."),
     show_state: bool = typer.Option(False, "--show-state", rich_help_panel=SCHED,
                                     help="Add a panel tracing the optimizer's state."),
-    lookahead: bool = typer.Option(False, "--lookahead", rich_help_panel=LOOK,
-                                   help="Wrap every optimizer in Lookahead (Zhang et al. 2019)."),
-    lookahead_k: int = typer.Option(5, "--lookahead-k", rich_help_panel=LOOK,
-                                    help="Lookahead: sync every k steps."),
-    lookahead_alpha: float = typer.Option(0.5, "--lookahead-alpha", rich_help_panel=LOOK,
-                                          help="Lookahead: slow weights' step towards fast."),
+    lookahead: bool = LOOKAHEAD,
+    lookahead_k: int = LOOKAHEAD_K,
+    lookahead_alpha: float = LOOKAHEAD_ALPHA,
     model: str = typer.Option(None, "--model", rich_help_panel=MODEL,
                               help="Train a model instead of a function: linear."),
     in_features: int = typer.Option(10, "--in-features", rich_help_panel=MODEL),
@@ -63,15 +68,17 @@ def trajectory_cmd(
                                      help="Print the call as a YAML config and exit."),
 ) -> None:
     """Draw optimizer paths on a contour of a test function, with a loss-vs-step panel."""
+    from optviz.cli.progress import progress_tasks
     from optviz.optimizers import boolean_settings
     from optviz.pipeline import write_figure
+    from optviz.sweep import auto_progress
 
     spec = spec_from_cli(
         [*(optimizers or []), *ctx.args], boolean_settings(),
         function=function, start=parse_floats("--start", start), steps=steps, lr=lr,
         device=device, dtype=dtype, seed=seed,
         output=str(output) if output else None, export=str(export) if export else None,
-        lookahead={"k": lookahead_k, "alpha": lookahead_alpha} if lookahead else None,
+        lookahead=lookahead_from_cli(lookahead, lookahead_k, lookahead_alpha),
         scheduler=scheduler, interval=interval, show_state=show_state, model=model,
         in_features=in_features, out_features=out_features, bias=bias, samples=samples,
         batch_size=batch_size, epochs=epochs, noise=noise,
@@ -79,7 +86,10 @@ def trajectory_cmd(
     if dump_config:
         print_config(spec)
         return
-    report(write_figure(spec))
+    # --lr auto runs a sweep per optimizer before drawing: a bar for each, on a terminal only.
+    with progress_tasks() as start, auto_progress(start):
+        written = write_figure(spec)
+    report(written)
 
 
 def report(written) -> None:

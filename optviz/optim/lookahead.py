@@ -61,6 +61,9 @@ class Lookahead(Optimizer):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.optimizer.load_state_dict(state_dict["inner"])
+        # torch's load_state_dict puts new group dicts in the inner optimizer; share them again,
+        # or a scheduler attached to the wrapper would set an lr the inner optimizer never reads.
+        self.param_groups = self.optimizer.param_groups
         for i, p in enumerate(p for g in self.param_groups for p in g["params"]):
             self.state[p]["slow"] = state_dict["slow"][i].to(p.device, p.dtype).clone()
         self.steps_taken = int(state_dict["steps_taken"])
