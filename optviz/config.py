@@ -43,8 +43,9 @@ def dump_yaml(spec: Any) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None)
 
 
-def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the deepest node of ``loc`` found in the YAML text."""
+def line_of(text: str, loc: tuple[Any, ...], exact: bool = False) -> int | None:
+    """The 1-based line of the deepest node of ``loc`` found in the YAML text; with ``exact``,
+    None unless the whole of ``loc`` is found."""
     import yaml
 
     try:
@@ -56,39 +57,50 @@ def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
         if isinstance(node, yaml.MappingNode):
             match = [v for k, v in node.value if getattr(k, "value", None) == str(part)]
             if not match:
-                break
+                return None if exact else line
             node = match[0]
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             if part >= len(node.value):
-                break
+                return None if exact else line
             node = node.value[part]
         else:
-            break
+            return None if exact else line
         line = node.start_mark.line + 1
     return line
 
 
-def _names(spec: Any, loc: tuple[Any, ...] = ()) -> list[tuple[str, tuple[Any, ...]]]:
-    """Every optimizer and scheduler name a validated spec holds, wherever it sits (a list,
-    a panel, a figure's ``scheduler`` or ``optimizer``, a SequentialLR's children), with where
-    it sits in the config."""
+def _named(spec: Any, loc: tuple[Any, ...] = ()) -> list[tuple[str, Any, tuple[Any, ...]]]:
+    """Every optimizer, scheduler and test function a validated spec names, wherever it sits
+    (a list, a panel, a figure's ``scheduler`` or ``optimizer``, a SequentialLR's children),
+    as (kind, spec or function name, where it sits in the config)."""
     from pydantic import BaseModel
 
     from optviz.spec import OptimizerSpec, SchedulerSpec
 
-    found: list[tuple[str, tuple[Any, ...]]] = []
-    if isinstance(spec, (OptimizerSpec, SchedulerSpec)):
-        found.append((spec.name, loc))
+    found: list[tuple[str, Any, tuple[Any, ...]]] = []
+    if isinstance(spec, OptimizerSpec):
+        found.append(("optimizer", spec, loc))
+    elif isinstance(spec, SchedulerSpec):
+        found.append(("scheduler", spec, loc))
     if isinstance(spec, BaseModel):
         for key in type(spec).model_fields:
-            found.extend(_names(getattr(spec, key), (*loc, key)))
+            value = getattr(spec, key)
+            if key == "function" and isinstance(value, str):
+                found.append(("function", value, (*loc, key)))
+            else:
+                found.extend(_named(value, (*loc, key)))
     elif isinstance(spec, (list, tuple)):
         for i, item in enumerate(spec):
-            found.extend(_names(item, (*loc, i)))
+            found.extend(_named(item, (*loc, i)))
     elif isinstance(spec, dict):
         for key, item in spec.items():
-            found.extend(_names(item, (*loc, key)))
+            found.extend(_named(item, (*loc, key)))
     return found
+
+
+def _names(spec: Any, loc: tuple[Any, ...] = ()) -> list[tuple[str, tuple[Any, ...]]]:
+    """Every optimizer and scheduler name a validated spec holds, with where it sits."""
+    return [(node.name, where) for kind, node, where in _named(spec, loc) if kind != "function"]
 
 
 def _built_in(name: str) -> bool:
@@ -118,6 +130,76 @@ def check_imports(spec: Any, text: str, source: str, allow_imports: bool) -> Non
             )
 
 
+# Scheduler keywords optviz sets itself: plan_scheduler refuses them with its own message.
+_SET_BY_OPTVIZ = ("optimizer", "last_epoch")
+
+
+def _setting_line(text: str, loc: tuple[Any, ...], key: str) -> int | None:
+    """The line of setting ``key`` of the factory at ``loc``: under ``settings`` or
+    ``init_args``, among the mapping's own keys, or else the factory's own line (inline)."""
+    for where in ((*loc, "settings", key), (*loc, "init_args", key), (*loc, key)):
+        line = line_of(text, where, exact=True)
+        if line is not None:
+            return line
+    return line_of(text, loc)
+
+
+def _check_named(kind: str, node: Any) -> tuple[Any, dict[str, Any]] | None:
+    """Resolve one name as the pipeline will; for optviz's own optimizers and schedulers the
+    factory's label and valid keywords (the factory is imported, nothing is constructed).
+    None where settings are not checked here: a test function has none, and a plugin's
+    factory (an import path, an entry point) is imported only when the figure is run."""
+    from optviz.functions import FUNCTIONS
+    from optviz.optimizers import OPTIMIZERS
+    from optviz.plugins import refine, refine_scheduler
+    from optviz.schedulers import SCHEDULERS, valid_settings
+    from optviz.settings import signature_params
+
+    if kind == "function":
+        FUNCTIONS.resolve(node)
+        return None
+    registry: Any = OPTIMIZERS if kind == "optimizer" else SCHEDULERS
+    name = node.name
+    if "." in name and name not in registry and not name.startswith(SAFE_PREFIXES):
+        return None  # resolving would import the user's module (allowed, but not yet)
+    record = registry.resolve(name)
+    if getattr(record, "plugin", ""):
+        return None
+    factory = record.load_checked(kind, name)
+    if kind == "optimizer":
+        return refine(record, factory).label, signature_params(factory)
+    return refine_scheduler(record, factory).label, valid_settings(factory)
+
+
+def check_names(spec: Any, text: str, source: str) -> None:
+    """Resolve every optimizer, scheduler and function name of a validated spec and check
+    each one's settings against its factory (the pipeline's own check), so that an unknown
+    name or setting is one line naming the file and line, before anything is run."""
+    from optviz.settings import check_settings
+
+    for kind, node, loc in _named(spec):
+        try:
+            checked = _check_named(kind, node)
+        except OptvizError as exc:
+            raise _located(exc, source, line_of(text, loc)) from None
+        if checked is None:
+            continue
+        label, valid = checked
+        for key, value in node.settings.items():
+            if kind == "scheduler" and key in _SET_BY_OPTVIZ:
+                continue
+            try:
+                check_settings(label, {key: value}, valid)
+            except OptvizError as exc:
+                raise _located(exc, source, _setting_line(text, loc, key)) from None
+
+
+def _located(exc: OptvizError, source: str, line: int | None) -> BadValueError:
+    """A resolution error as one line that starts with ``source:line``."""
+    where = f"{source}:{line}" if line else source
+    return BadValueError(f"{where}: {exc}")
+
+
 def parse_config(text: str, source: str, allow_imports: bool = False) -> Any:
     """Validate YAML text into its spec; errors name ``source:line key``."""
     import yaml
@@ -142,18 +224,22 @@ def parse_config(text: str, source: str, allow_imports: bool = False) -> Any:
             raise
         raise BadValueError(str(exc).replace(f"{source} ", f"{source}:{line} ", 1)) from None
     check_imports(spec, text, source, allow_imports)
+    check_names(spec, text, source)
     return spec
 
 
 def load_config(path: Path | str, allow_imports: bool = False) -> Any:
-    """Read and validate one config file into its spec."""
+    """Read and validate one config file into its spec; a relative trace file it names as a
+    metric is read beside it."""
+    from optviz.pipeline import anchor_traces
+
     try:
         text = Path(path).read_text()
     except OSError as exc:
         raise OptvizError(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise OutputError(f"cannot read {path}: not UTF-8 text") from None
-    return parse_config(text, str(path), allow_imports)
+    return anchor_traces(parse_config(text, str(path), allow_imports), Path(path).parent)
 
 
 def json_schema() -> dict[str, Any]:

@@ -10,7 +10,8 @@ Layout of the output folder (``out_dir``):
 - ``README.md`` (renders on GitHub) and ``index.html`` (a thumbnail grid) list every figure.
 
 A figure is skipped when its sidecar's content hash matches: the hash covers the config file's
-bytes, the optviz version and source, and the torch, matplotlib and numpy versions.
+bytes, the trace files it reads, the optviz version and source, and the torch, matplotlib and
+numpy versions.
 """
 
 from __future__ import annotations
@@ -189,11 +190,13 @@ def code_hash() -> str:
     return digest.hexdigest()
 
 
-def content_hash(config_bytes: bytes, code: str, vers: dict[str, str]) -> str:
-    """What decides a figure: the config, the code, and the libraries that draw it. Python's
-    version is recorded in the sidecar but left out here, as it does not change pictures."""
+def content_hash(config_bytes: bytes, code: str, vers: dict[str, str],
+                 data: Iterable[bytes] = ()) -> str:
+    """What decides a figure: the config, the code, the libraries that draw it, and the data
+    files the config reads (``data``: a metric's trace file). Python's version is recorded in
+    the sidecar but left out here, as it does not change pictures."""
     digest = hashlib.sha256()
-    for part in (config_bytes, code.encode(),
+    for part in (config_bytes, code.encode(), *data,
                  *(f"{k}={vers[k]}".encode() for k in ("optviz", "torch", "matplotlib", "numpy"))):
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()
@@ -400,6 +403,7 @@ def build_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gal
     with ``jobs`` > 1 needs the usual ``if __name__ == "__main__":`` guard.
     """
     from optviz.outputs import atomic_write
+    from optviz.pipeline import trace_files
 
     config_dir, out_dir = Path(config_dir), Path(out_dir)
     if jobs is not None and jobs < 1:
@@ -439,7 +443,11 @@ def build_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gal
             continue
         claimed[png] = str(path)
         entry.png = png
-        digest = content_hash(raw, code, vers)
+        try:
+            data = [p.read_bytes() for p in trace_files(spec)]
+        except OSError:
+            data = [b"missing"]  # the render names the missing file; never skipped as unchanged
+        digest = content_hash(raw, code, vers, data)
         target = out_dir / png
         if (not force and target.is_file()
                 and _stored_hash(target.with_suffix(".json")) == digest):

@@ -218,7 +218,7 @@ def schedule_metric(text: str | None, run: Any, seed: int = 0
     if text in METRIC_SOURCES:
         return METRIC_SOURCES[text](n, seed), text
     path = Path(text)
-    if path.suffix.lower() in (".csv", ".tsv", ".txt") or path.is_file():
+    if is_trace(text):
         values = read_trace(path)
         if len(values) < n:
             raise BadValueError(f"--metric {path}: {len(values)} value(s), but the run steps "
@@ -232,6 +232,47 @@ def schedule_metric(text: str | None, run: Any, seed: int = 0
 
 
 TRACE_COLUMNS = ("metric", "loss", "val_loss", "value")
+TRACE_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def is_trace(text: str, folder: Path | None = None) -> bool:
+    """Whether a metric names a trace file: a .csv/.tsv/.txt name, or a file that exists
+    (looked up in ``folder`` when given)."""
+    path = Path(text)
+    if path.suffix.lower() in TRACE_SUFFIXES:
+        return True
+    return ((folder / path) if folder is not None else path).is_file()
+
+
+def _metric_holders(spec: Any) -> list[Any]:
+    """The parts of a schedule spec that may name a metric: the figure and its panels."""
+    from optviz.spec import ScheduleSpec
+
+    return [spec, *spec.panels] if isinstance(spec, ScheduleSpec) else []
+
+
+def anchor_traces(spec: Any, folder: Path) -> Any:
+    """The spec with every relative trace-file metric joined to ``folder``, the config's own:
+    a config names its trace beside itself, wherever it is rendered from."""
+    from optviz.spec import ScheduleSpec
+
+    if not isinstance(spec, ScheduleSpec):
+        return spec
+
+    def anchored(metric: str | None) -> str | None:
+        if metric is None or Path(metric).is_absolute() or not is_trace(metric, folder):
+            return metric
+        return str(folder / metric)
+
+    panels = [p.model_copy(update={"metric": anchored(p.metric)}) for p in spec.panels]
+    return spec.model_copy(update={"metric": anchored(spec.metric), "panels": panels})
+
+
+def trace_files(spec: Any) -> list[Path]:
+    """The trace files a spec reads, in order, each once: what a cached figure depends on
+    besides its config."""
+    paths = [Path(h.metric) for h in _metric_holders(spec) if h.metric and is_trace(h.metric)]
+    return list(dict.fromkeys(paths))
 
 
 def read_trace(path: Path) -> list[float]:

@@ -121,6 +121,70 @@ def test_every_field_that_names_a_factory_needs_allow_imports(
     assert not (tmp_path / "imported").exists()
 
 
+def _sgd_valid() -> str:
+    import torch
+
+    from optviz.settings import signature_params
+
+    return ", ".join(signature_params(torch.optim.SGD))
+
+
+_MOMENTUMM = "SGD has no setting 'momentumm'; did you mean 'momentum'? (valid: {valid})"
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("kind: trajectory\noptimizers:\n  - adam\n  - sgd\nfunction: rosenbrok\n", 5,
+     "unknown function 'rosenbrok'; did you mean 'rosenbrock'?"),
+    ("kind: trajectory\noptimizers:\n  - sgd\n  - adamm\nfunction: rosenbrock\n", 4,
+     "unknown optimizer 'adamm'; did you mean 'adam' or 'radam' or 'nadam'?"),
+    ("optimizers:\n  - adam\n  - sgd:lr=0.1,momentumm=0.9\n", 3, _MOMENTUMM),
+    ("optimizers:\n  - adam\n  - name: sgd\n    settings:\n      lr: 0.1\n"
+     "      momentumm: 0.9\n", 6, _MOMENTUMM),
+    ("optimizers:\n  - adam\n  - name: sgd\n    lr: 0.1\n    momentumm: 0.9\n", 5,
+     _MOMENTUMM),
+    ("optimizers:\n  - class_path: torch.optim.SGD\n    init_args:\n      lr: 0.1\n"
+     "      momentumm: 0.9\n", 5, _MOMENTUMM),
+    ("kind: schedule\nlr: 0.1\nschedulers:\n  - step\n  - cosinee\n", 5,
+     "unknown scheduler 'cosinee'; did you mean 'cosine' or 'cosine_annealing' or "
+     "'cosine_warmup'?"),
+    ("kind: schedule\nschedulers:\n  - cosine\n  - name: step\n    step_sise: 3\n", 5,
+     "StepLR has no setting 'step_sise'; did you mean 'step_size'? (valid: step_size, gamma)"),
+    ("kind: schedule\nschedulers:\n  - 'sequential:schedulers=[step:step_sise=3,cosine]'\n",
+     3, "StepLR has no setting 'step_sise'; did you mean 'step_size'? "
+        "(valid: step_size, gamma)"),
+    ("optimizers: [adam]\nsteps: 10\nscheduler: 'step:step_sise=3'\n", 3,
+     "StepLR has no setting 'step_sise'; did you mean 'step_size'? (valid: step_size, gamma)"),
+    ("optimizers: [adam]\npanels:\n  - {title: a}\n  - title: b\n    function: beal\n", 5,
+     "unknown function 'beal'; did you mean 'beale'?"),
+    ("optimizers: [adam]\npanels:\n  - {title: a}\n  - title: b\n"
+     "    optimizers: [sgd, adamm]\n", 5,
+     "unknown optimizer 'adamm'; did you mean 'adam' or 'radam' or 'nadam'?"),
+    ("kind: schedule\nschedulers: [step]\npanels:\n  - {}\n  - schedulers:\n"
+     "      - cosine\n      - cosinee\n", 7,
+     "unknown scheduler 'cosinee'; did you mean 'cosine' or 'cosine_annealing' or "
+     "'cosine_warmup'?"),
+], ids=["function", "optimizer", "inline-setting", "settings-mapping", "flat-setting",
+        "init-args-setting", "scheduler", "scheduler-setting", "nested-scheduler-setting",
+        "figure-scheduler-setting", "panel-function", "panel-optimizer", "panel-scheduler"])
+def test_unknown_names_and_settings_name_the_file_and_line(
+        text: str, line: int, message: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.yaml").write_text(text)
+    result = runner.invoke(app, ["render", "x.yaml"])
+    assert result.exit_code == 2, result.output
+    expected = message.format(valid=_sgd_valid()) if "{valid}" in message else message
+    assert result.stderr.strip() == f"optviz: error: x.yaml:{line}: {expected}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.yaml"]
+
+
+def test_parse_config_raises_the_located_error() -> None:
+    text = ("kind: trajectory\noptimizers:\n  - adamm\n  - sgd:lr=0.1,momentumm=0.9\n"
+            "function: rosenbrok\n")
+    with pytest.raises(BadValueError, match=r"^bad\.yaml:3: unknown optimizer 'adamm'"):
+        parse_config(text, "bad.yaml")
+
+
 def test_class_path_init_args_equals_the_short_form() -> None:
     short = parse_config("optimizers: ['adamw:lr=0.05,weight_decay=0.1']\n"
                          "scheduler: 'step:step_size=3'\n", "a.yaml")

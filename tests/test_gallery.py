@@ -254,3 +254,53 @@ def test_subprocess_exit_code_and_stderr(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert (tmp_path / "gallery" / "adam.png").is_file()
     assert "adam.png" in (tmp_path / "gallery" / "README.md").read_text()
+
+
+def plateau_by_hand(metric: list[float], lr: float = 1e-3) -> list[float]:
+    """torch's ReduceLROnPlateau (the plateau preset: factor 0.5, patience 3) stepped by hand
+    after every optimizer step: the LR each step used."""
+    import torch
+
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=lr)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=3)
+    lrs = []
+    for value in metric:
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step(value)
+    return lrs
+
+
+def test_a_trace_metric_is_read_beside_its_config_and_its_bytes_are_hashed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("optviz.gallery.code_hash", lambda: "code-1")
+    configs = write_configs(tmp_path / "configs", {
+        "sub/plateau.yaml": "kind: schedule\nschedulers: [plateau]\nmetric: trace.csv\n",
+        "adam.yaml": GOOD["adam.yaml"],
+    })
+    trace = configs / "sub" / "trace.csv"
+    first = [1.0] * 2 + [0.5] * 30
+    trace.write_text("loss\n" + "".join(f"{v}\n" for v in first))
+    out = tmp_path / "gallery"
+    monkeypatch.chdir(tmp_path)  # not the config's folder: the trace is found beside it
+    summary = build_gallery(configs, out, jobs=1, progress=False)
+    assert statuses(summary) == {"adam.yaml": "rendered", "sub/plateau.yaml": "rendered"}
+    data = json.loads((out / "sub" / "plateau.json").read_text())["data"]
+    assert data["runs"][0]["lr"] == plateau_by_hand(first)
+    assert build_gallery(configs, out, jobs=1, progress=False).entries[0].status == "skipped"
+
+    # A new trace, same config: only that figure renders again, from the new numbers.
+    second = [1.0 / (i + 1) for i in range(32)]
+    trace.write_text("loss\n" + "".join(f"{v}\n" for v in second))
+    again = build_gallery(configs, out, jobs=1, progress=False)
+    assert statuses(again) == {"adam.yaml": "skipped", "sub/plateau.yaml": "rendered"}
+    data = json.loads((out / "sub" / "plateau.json").read_text())["data"]
+    assert data["runs"][0]["lr"] == plateau_by_hand(second)
+    assert data["runs"][0]["lr"] != plateau_by_hand(first)
+
+    # The trace gone: that figure fails with the file named, and is not skipped as unchanged.
+    trace.unlink()
+    gone = build_gallery(configs, out, jobs=1, progress=False)
+    entry = next(e for e in gone.entries if e.name == "sub/plateau.yaml")
+    assert entry.status == "failed" and "trace.csv" in entry.reason
