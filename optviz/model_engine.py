@@ -130,10 +130,17 @@ def pca_plane(paths: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.n
     every finite point of every path."""
     pts = np.concatenate([p[np.isfinite(p).all(axis=1)] for p in paths])
     origin = pts.mean(axis=0)
-    _, sv, vt = np.linalg.svd(pts - origin, full_matrices=False)
-    var = sv**2
+    centred = pts - origin
+    # The eigenvectors of the small (d, d) scatter matrix, not an SVD of the (N, d) points:
+    # a threaded BLAS sums the big products in an order that varies from call to call, so the
+    # same config gave PNGs and exports differing in the last bits. einsum without
+    # ``optimize`` does not call BLAS, and LAPACK on a d x d matrix is deterministic.
+    scatter = np.einsum("ni,nj->ij", centred, centred)
+    var, vecs = np.linalg.eigh(scatter)
+    keep = np.argsort(var)[::-1][: min(len(var), max(len(pts) - 1, 1))]
+    var = np.clip(var[keep], 0.0, None)
     ratio = var / var.sum() if var.sum() > 0 else np.zeros_like(var)
-    dirs = vt[:2]
+    dirs = vecs[:, keep[:2]].T.copy()
     # A sign convention so that pictures do not flip between runs: the largest entry positive.
     for i in range(dirs.shape[0]):
         if dirs[i, np.argmax(np.abs(dirs[i]))] < 0:

@@ -312,3 +312,30 @@ def test_panels_take_the_model_scheduler_and_state(png_pixels):
     strips = pixels[int(height * 0.62):, pixels.shape[1] // 2:, :3].astype(float)
     # the momentum run's LR and state curves are drawn in its colour below its contour
     assert (np.abs(strips - momentum).max(axis=-1) < 10).sum() > 200
+
+
+def test_pca_plane_is_the_svd_plane_and_repeats_bit_for_bit():
+    """The plane equals numpy's SVD of the centred points (up to sign, which is fixed: the
+    largest entry positive), and the same points give the same bits every call (the scatter
+    matrix is summed without a threaded BLAS)."""
+    from optviz.model_engine import pca_plane
+
+    rng = np.random.default_rng(3)
+    paths = [rng.normal(size=(3000, 11)) * np.arange(1, 12) for _ in range(3)]
+    origin, dirs, ratio = pca_plane(paths)
+    pts = np.concatenate(paths)
+    _, sv, vt = np.linalg.svd(pts - pts.mean(axis=0), full_matrices=False)
+    signs = np.sign(vt[:2][np.arange(2), np.abs(vt[:2]).argmax(axis=1)])
+    np.testing.assert_allclose(dirs, vt[:2] * signs[:, None], atol=1e-12)
+    np.testing.assert_allclose(ratio, (sv**2 / (sv**2).sum())[:2], rtol=1e-12)
+    np.testing.assert_array_equal(origin, pts.mean(axis=0))
+    for _ in range(5):
+        again = pca_plane(paths)
+        assert all(np.array_equal(a, b) for a, b in zip((origin, dirs, ratio), again,
+                                                          strict=True))
+    # A path along a line still gets a unit second direction, orthogonal to the first.
+    line = [np.outer(np.linspace(0, 1, 20), [1.0, 2.0, 2.0])]
+    _, dirs, ratio = pca_plane(line)
+    np.testing.assert_allclose(dirs @ dirs.T, np.eye(2), atol=1e-12)
+    np.testing.assert_allclose(np.abs(dirs[0]), [1 / 3, 2 / 3, 2 / 3], atol=1e-12)
+    assert ratio[0] == pytest.approx(1.0) and ratio[1] == pytest.approx(0.0, abs=1e-12)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 
@@ -51,10 +52,17 @@ def flat_params(model: torch.nn.Linear) -> torch.Tensor:
 
 def least_squares(data: LinearData, bias: bool) -> torch.Tensor:
     """The exact minimiser of the MSE, in the same flat layout as ``flat_params``."""
-    x = data.x.double()
+    x = data.x.double().cpu().numpy()
     if bias:
-        x = torch.cat([x, torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device)], dim=1)
-    sol = torch.linalg.lstsq(x.cpu(), data.y.double().cpu()).solution  # (in[+1]) x out
+        x = np.concatenate([x, np.ones((x.shape[0], 1))], axis=1)
+    y = data.y.double().cpu().numpy()
+    # The normal equations, summed by einsum (no BLAS) and solved at (in+1) x (in+1): the
+    # same bits every call. torch.linalg.lstsq's threaded QR differed in the last bits from
+    # call to call, and with it the PCA plane and every exported point.
+    gram, rhs = np.einsum("ni,nj->ij", x, x), np.einsum("ni,nk->ik", x, y)
+    # lstsq, not solve: with fewer samples than weights the gram matrix is singular, and its
+    # minimum-norm solution is the minimum-norm least-squares one.
+    sol = torch.from_numpy(np.linalg.lstsq(gram, rhs, rcond=None)[0])  # (in[+1]) x out
     weight = sol[: data.x.shape[1]].T.reshape(-1)
     parts = [weight]
     if bias:
