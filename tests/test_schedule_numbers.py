@@ -130,9 +130,10 @@ def _wsd(s: int) -> float:
     return 0.5 * (1 + math.cos(math.pi * (s - W - 23) / 6)) if s < N else 0.0
 
 
-def _restarts(s: int) -> float:
+def _restarts(s: int, cycles: int = 1) -> float:
+    """transformers' hard restarts; its default num_cycles is 1 (one decay, no restart)."""
     p = _p(s)
-    return 0.0 if p >= 1 else 0.5 * (1 + math.cos(math.pi * ((2 * p) % 1.0)))
+    return 0.0 if p >= 1 else 0.5 * (1 + math.cos(math.pi * ((cycles * p) % 1.0)))
 
 
 HAND: dict[str, Callable[[torch.optim.Optimizer], Any]] = {
