@@ -354,3 +354,24 @@ def test_lr_auto_reports_each_sweep_to_the_progress_hook():
     seen.clear()
     render_spec(spec)  # outside the block nothing is reported
     assert seen == {}
+
+
+def test_sweep_panel_draws_the_final_and_the_tail_loss():
+    from matplotlib.figure import Figure
+
+    from optviz.render.sweep import draw_sweep
+
+    f = FUNCTIONS.resolve("quadratic")
+    result = run_sweep(f, plan_optimizer(OptimizerSpec(name="lion")), [1 / 32, 1 / 8, 1 / 2],
+                       steps=98, dtype="float64", with_path=False)
+    ax = Figure().subplots()
+    draw_sweep(ax, result, "#ff7f0e")
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    final = lines["Lion: final f(x)"]
+    tail = lines["worst f(x) of the last 10 steps (picks the best)"]
+    floor = 1e-16  # losses of exactly 0 sit on the log axis's floor (LOSS_FLOOR)
+    assert list(final.get_xdata()) == result.lr
+    assert list(final.get_ydata()) == [max(v, floor) for v in result.final_loss]
+    assert list(tail.get_ydata()) == [max(v, floor) for v in result.tail_loss]
+    star = lines[f"best lr = {result.best_lr:.3g}"]
+    assert list(star.get_ydata()) == [result.tail_loss[result.best]]

@@ -1,5 +1,6 @@
-"""Sweep pictures: the loss the best lr is picked by (the worst of the last steps) against
-learning rate, with the best marked, beside the best lr's path on the contour."""
+"""Sweep pictures: the final loss against learning rate, with the loss the best lr is picked
+by (the worst of the last steps) beside it and the best marked, next to the best lr's path
+on the contour."""
 
 from __future__ import annotations
 
@@ -28,31 +29,34 @@ def _values(values: Sequence[float | int | None]) -> np.ndarray:
 
 
 def draw_sweep(ax: Axes, result: SweepResult, colour: str) -> Axes:
-    """The tail loss, the worst of the last ``result.tail`` losses (minus f*, when known), which
-    the best is picked by, against lr on log axes; diverged lrs as red crosses along the top,
-    the tolerance as a dotted line, the best lr as a star on a dashed line, and the steps to
-    the tolerance, where reached, as grey dots on a right-hand axis."""
+    """The final loss (minus f*, when known) against lr on log axes, solid with dots, and the
+    tail loss, the worst of the last ``result.tail`` losses that the best is picked by, dashed;
+    diverged lrs as red crosses along the top, the tolerance as a dotted line, the best lr as
+    a star on the tail curve and a dashed vertical line, and the steps to the tolerance, where
+    reached, as grey dots on a right-hand axis."""
     lrs = np.asarray(result.lr, dtype=float)
-    tail = _values(result.tail_loss)
-    worst = f"worst f(x) of the last {result.tail} steps"
+    final, tail = _values(result.final_loss), _values(result.tail_loss)
     if not np.isfinite(tail).any():
         # Nothing but crosses: fix the empty axis's range before anything autoscales it.
         ax.set_ylim(*((result.tol / 100, 1.0) if result.f_min is not None else (-1.0, 1.0)))
         ax.set_autoscaley_on(False)
         ax.text(0.5, 0.5, "every lr diverged", transform=ax.transAxes, ha="center",
                 color=DIVERGED)
+    f = "f(x)" if not result.f_min else "f(x) − f*"
     if result.f_min is not None:
+        y_final = np.maximum(final - result.f_min, LOSS_FLOOR)
         y = np.maximum(tail - result.f_min, LOSS_FLOOR)
         ax.set_yscale("log")
-        ax.set_ylabel(worst.replace("f(x)", "f(x) − f*") if result.f_min != 0 else worst)
         ax.axhline(result.tol, ls=":", color=ARRIVED, lw=1.2,
                    label=f"tolerance {result.tol:.3g}")
     else:
-        y = tail
+        y_final, y = final, tail
         ax.set_yscale("symlog", linthresh=1e-2)
-        ax.set_ylabel(worst)
-    ax.plot(lrs, y, "-o", color=colour, lw=1.5, ms=3.5 if lrs.size <= 80 else 2,
-            label=f"{result.label}, {result.steps} steps")
+    ax.set_ylabel(f"{f} after {result.steps} steps")
+    ax.plot(lrs, y_final, "-o", color=colour, lw=1.5, ms=3.5 if lrs.size <= 80 else 2,
+            label=f"{result.label}: final {f}")
+    ax.plot(lrs, y, "--", color=colour, lw=1.2, alpha=0.8,
+            label=f"worst {f} of the last {result.tail} steps (picks the best)")
     diverged = np.array([d is not None for d in result.diverged])
     if diverged.any():
         top = blended_transform_factory(ax.transData, ax.transAxes)
@@ -76,7 +80,7 @@ def draw_sweep(ax: Axes, result: SweepResult, colour: str) -> Axes:
         ax.set_zorder(twin.get_zorder() + 1)  # the loss curve and the star stay on top
         ax.patch.set_visible(False)
     ax.legend(loc="best", fontsize=8, framealpha=0.85)
-    ax.set_title(f"worst loss of the last {result.tail} steps against lr ({len(lrs)} values)")
+    ax.set_title(f"loss against lr ({len(lrs)} values, {result.steps} steps each)")
     return ax
 
 
