@@ -130,6 +130,40 @@ def panel_grid(n: int, rows: int | None, cols: int | None, widest: int = 4) -> t
     return -(-n // cols), cols
 
 
+# Keys that only the linear model reads (its data, its shape, its mini-batches and epochs), and
+# keys that only a test function reads. A key the figure would ignore is refused, not dropped.
+MODEL_KEYS = ("in_features", "out_features", "bias", "samples", "batch_size", "epochs", "noise")
+FUNCTION_KEYS = ("function", "start", "steps")
+
+
+def _ignored(given: set[str], model: str | None, interval: str | None) -> list[str]:
+    """Of the keys ``given``, those a figure with this ``model`` (None: a test function) does
+    not read; ``interval`` counts when it is ``epoch`` on a test function (no epochs)."""
+    if model is not None:
+        return [k for k in FUNCTION_KEYS if k in given]
+    keys = [k for k in MODEL_KEYS if k in given]
+    return [*keys, "interval"] if interval == "epoch" and "interval" in given else keys
+
+
+class KeyedError(ValueError):
+    """A model validator's error about one key: ``build`` names ``loc`` (``--in-features``
+    on the command line, ``panels[0].epochs`` and its line in a config) as for a field's."""
+
+    def __init__(self, loc: tuple[Any, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def _ignored_error(loc: tuple[Any, ...], key: str) -> KeyedError:
+    if key in FUNCTION_KEYS:
+        what = ("the linear model trains for epochs (epochs, --epochs), not steps"
+                if key == "steps" else "the linear model has no test function")
+        return KeyedError((*loc, key), f"{what}; drop it, or drop model: linear")
+    what = ("epoch needs the linear model (a test function has no epochs)" if key == "interval"
+            else "only the linear model reads it")
+    return KeyedError((*loc, key), f"{what}; add model: linear (--model linear), or drop it")
+
+
 class PanelSpec(_Spec):
     """One panel of a ``panels`` figure: any of the figure's keys, overriding the shared ones."""
 
@@ -193,6 +227,26 @@ class TrajectorySpec(_Spec):
     export: str | None = None
 
     @model_validator(mode="after")
+    def _model_keys(self) -> TrajectorySpec:
+        """A key the figure would ignore (the linear model's on a test function, a function's
+        on the model) is refused, naming where it sits; a figure's key counts as read when
+        any of its panels reads it."""
+        models = [p.model or self.model for p in self.panels] or [self.model]
+        for key in _ignored(self.model_fields_set, self.model, self.interval):
+            if all(key in _ignored({key}, m, self.interval) for m in models):
+                raise _ignored_error((), key)
+        for i, panel in enumerate(self.panels):
+            for key in _ignored(panel.model_fields_set, panel.model or self.model,
+                                panel.interval):
+                raise _ignored_error(("panels", i), key)
+        weights = self.in_features * self.out_features + (self.out_features if self.bias else 0)
+        if self.model == "linear" and not self.panels and weights < 2:
+            raise KeyedError(("model",), "Linear(1→1) without a bias has one weight, and "
+                             "optviz draws paths in two or more: keep the bias, or "
+                             "in_features >= 2")
+        return self
+
+    @model_validator(mode="after")
     def _layout(self) -> TrajectorySpec:
         if self.panels and "layout" not in self.model_fields_set:
             object.__setattr__(self, "layout", "panels")
@@ -218,13 +272,17 @@ class TrajectorySpec(_Spec):
 
     def panel_specs(self) -> list[TrajectorySpec]:
         """Each panel as an overlay spec of its own: the figure's keys with its overrides."""
-        base = self.model_dump(exclude={"layout", "rows", "cols", "panels", "title", "output",
-                                        "export"})
+        # Only the keys the figure sets: a panel's spec must not count defaults as given.
+        base = self.model_dump(exclude_unset=True, exclude={
+            "layout", "rows", "cols", "panels", "title", "output", "export"})
         out = []
-        for panel in self.panels:
+        for i, panel in enumerate(self.panels):
             data = dict(base)
+            # The figure's keys that this panel does not read are there for other panels.
+            for key in _ignored(set(base), panel.model or self.model, base.get("interval")):
+                data.pop(key)
             data.update(panel.model_dump(exclude_none=True))
-            out.append(TrajectorySpec.model_validate(data))
+            out.append(build(TrajectorySpec, data, source=f"panels[{i}]"))
         return out
 
 
@@ -266,6 +324,9 @@ def build(model: type[_Spec], data: dict[str, Any], source: str = "", cli: bool 
         return model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
+        keyed = err.get("ctx", {}).get("error")
+        if isinstance(keyed, KeyedError):
+            err = {**err, "loc": (*err["loc"], *keyed.loc), "ctx": {}}
         template = _PLAIN.get(err["type"])
         msg = template.format(**err.get("ctx", {})) if template else err["msg"]
         msg = msg.removeprefix("Value error, ")
@@ -419,10 +480,10 @@ class ScheduleSpec(_Spec):
         base = self.model_dump(exclude={"layout", "rows", "cols", "panels", "title", "output",
                                         "export"})
         out = []
-        for panel in self.panels:
+        for i, panel in enumerate(self.panels):
             data = dict(base)
             data.update(panel.model_dump(exclude_none=True, exclude={"title"}))
-            out.append(ScheduleSpec.model_validate(data))
+            out.append(build(ScheduleSpec, data, source=f"panels[{i}]"))
         return out
 
 TrajectorySpec.model_rebuild()

@@ -339,3 +339,54 @@ def test_pca_plane_is_the_svd_plane_and_repeats_bit_for_bit():
     np.testing.assert_allclose(dirs @ dirs.T, np.eye(2), atol=1e-12)
     np.testing.assert_allclose(np.abs(dirs[0]), [1 / 3, 2 / 3, 2 / 3], atol=1e-12)
     assert ratio[0] == pytest.approx(1.0) and ratio[1] == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--in-features", "3"], "--in-features: only the linear model reads it; add model: linear "
+                             "(--model linear), or drop it"),
+    (["--no-bias"], "--bias: only the linear model reads it"),
+    (["--scheduler", "step", "--interval", "epoch"],
+     "--interval: epoch needs the linear model (a test function has no epochs)"),
+    (["--model", "linear", "-f", "rosenbrock"],
+     "--function: the linear model has no test function; drop it, or drop model: linear"),
+    (["--model", "linear", "--steps", "50"],
+     "--steps: the linear model trains for epochs (epochs, --epochs), not steps"),
+    (["--model", "linear", "--start", "1,2"], "--start: the linear model has no test function"),
+])
+def test_a_key_the_figure_would_ignore_is_refused(args, message, tmp_path):
+    from typer.testing import CliRunner
+
+    from optviz.cli import app
+
+    res = CliRunner().invoke(app, ["trajectory", "adam", *args, "-o", str(tmp_path / "x.png")])
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith(f"optviz: error: {message}") and res.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ignored_keys_in_configs_name_the_line_and_panels_take_what_they_read():
+    with pytest.raises(Exception, match=r"^c.yaml:3 epochs: only the linear model reads it"):
+        parse_config("optimizers: [adam]\nsteps: 5\nepochs: 3\n", "c.yaml")
+    with pytest.raises(Exception, match=r"^c.yaml:4 panels\[0\].steps: the linear model trains"):
+        parse_config("optimizers: [adam]\nmodel: linear\npanels:\n  - {steps: 4}\n", "c.yaml")
+    # A figure's key that some panel reads is fine; each panel gets only what it reads.
+    spec = parse_config("optimizers: [adam]\nfunction: rosenbrock\nsteps: 7\nepochs: 3\n"
+                        "panels:\n  - {}\n  - {model: linear}\n", "c.yaml")
+    function_panel, model_panel = spec.panel_specs()
+    assert (function_panel.function, function_panel.steps) == ("rosenbrock", 7)
+    assert "epochs" not in function_panel.model_fields_set
+    assert (model_panel.model, model_panel.epochs) == ("linear", 3)
+    assert not {"function", "steps"} & model_panel.model_fields_set
+    with pytest.raises(Exception, match=r"^c.yaml:2 epochs: only the linear model"):
+        parse_config("optimizers: [adam]\nepochs: 3\npanels:\n  - {}\n  - {}\n", "c.yaml")
+
+
+def test_a_one_weight_model_is_refused_and_two_weights_draw():
+    with pytest.raises(Exception, match=r"^c.yaml:2 model: Linear\(1→1\) without a bias has "
+                                        r"one weight"):
+        parse_config("optimizers: [adam]\nmodel: linear\nin_features: 1\nbias: false\n",
+                     "c.yaml")
+    spec = parse_config("optimizers: ['adam:lr=0.1']\nmodel: linear\nin_features: 1\n"
+                        "out_features: 2\nbias: false\nepochs: 2\n", "c.yaml")
+    result = run_trajectory_spec(spec)
+    assert result.problem["points_are"] == "weights" and result.dim == 2

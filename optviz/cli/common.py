@@ -55,7 +55,8 @@ def spec_from_cli(tokens: list[str], flags: set[str], **fields: Any) -> Any:
     names, common = parse_cli_tokens(tokens, flags)
     if not names:
         raise BadValueError("name at least one optimizer, e.g. 'optviz trajectory adam --lr 0.1'")
-    return build(TrajectorySpec, {"optimizers": names, "settings": common, **fields}, cli=True)
+    given = {key: value for key, value in fields.items() if value is not None}  # None: unset
+    return build(TrajectorySpec, {"optimizers": names, "settings": common, **given}, cli=True)
 
 
 def print_config(spec: Any) -> None:

@@ -32,10 +32,11 @@ def trajectory_cmd(
     optimizers: list[str] = typer.Argument(
         None, metavar="OPT[:key=value,...] ...", help="Optimizer names, with inline settings."
     ),
-    function: str = typer.Option("quadratic", "--function", "-f",
-                                 help="Test function (see 'optviz list functions')."),
+    function: str = typer.Option(None, "--function", "-f",
+                                 help="Test function (default quadratic; see 'optviz list "
+                                      "functions')."),
     start: str = typer.Option(None, "--start", help="Start point X,Y (default: the function's)."),
-    steps: int = typer.Option(100, "--steps", "-n", help="Optimizer steps."),
+    steps: int = typer.Option(None, "--steps", "-n", help="Optimizer steps (default 100)."),
     lr: str = typer.Option(None, "--lr", help="Learning rate for every optimizer, or 'auto': "
                            "picked per optimizer by a batched lr sweep (see 'optviz sweep')."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N, mps or auto."),
@@ -46,8 +47,9 @@ def trajectory_cmd(
     export: Path = typer.Option(None, "--export", help="Also write the paths as .json or .csv."),
     scheduler: str = typer.Option(None, "--scheduler", rich_help_panel=SCHED,
                                   help="LR scheduler on every run, e.g. StepLR:step_size=10."),
-    interval: str = typer.Option("step", "--interval", rich_help_panel=SCHED,
-                                 help="Step the scheduler per step, or per epoch (model)."),
+    interval: str = typer.Option(None, "--interval", rich_help_panel=SCHED,
+                                 help="Step the scheduler per step (default), or per epoch "
+                                      "(--model linear)."),
     show_state: bool = typer.Option(False, "--show-state", rich_help_panel=SCHED,
                                     help="Add a panel tracing the optimizer's state."),
     lookahead: bool = LOOKAHEAD,
@@ -55,15 +57,23 @@ def trajectory_cmd(
     lookahead_alpha: float = LOOKAHEAD_ALPHA,
     model: str = typer.Option(None, "--model", rich_help_panel=MODEL,
                               help="Train a model instead of a function: linear."),
-    in_features: int = typer.Option(10, "--in-features", rich_help_panel=MODEL),
-    out_features: int = typer.Option(1, "--out-features", rich_help_panel=MODEL),
-    bias: bool = typer.Option(True, "--bias/--no-bias", rich_help_panel=MODEL),
-    samples: int = typer.Option(256, "--samples", rich_help_panel=MODEL),
-    batch_size: int = typer.Option(32, "--batch-size", rich_help_panel=MODEL,
-                                   help="Mini-batch size; 0 (or >= samples): full batch."),
-    epochs: int = typer.Option(20, "--epochs", rich_help_panel=MODEL),
-    noise: float = typer.Option(0.1, "--noise", rich_help_panel=MODEL,
-                                help="Std of the noise added to the targets."),
+    # Model options default to None, so that one given without --model is refused rather
+    # than ignored; the spec fills in the defaults shown.
+    in_features: int = typer.Option(None, "--in-features", rich_help_panel=MODEL,
+                                    help="Inputs of Linear (default 10)."),
+    out_features: int = typer.Option(None, "--out-features", rich_help_panel=MODEL,
+                                     help="Outputs of Linear (default 1)."),
+    bias: bool = typer.Option(None, "--bias/--no-bias", rich_help_panel=MODEL,
+                              help="Linear with a bias (default: yes)."),
+    samples: int = typer.Option(None, "--samples", rich_help_panel=MODEL,
+                                help="Data points (default 256)."),
+    batch_size: int = typer.Option(None, "--batch-size", rich_help_panel=MODEL,
+                                   help="Mini-batch size (default 32); 0 (or >= samples): full "
+                                        "batch."),
+    epochs: int = typer.Option(None, "--epochs", rich_help_panel=MODEL,
+                               help="Passes over the data (default 20)."),
+    noise: float = typer.Option(None, "--noise", rich_help_panel=MODEL,
+                                help="Std of the noise added to the targets (default 0.1)."),
     dump_config: bool = typer.Option(False, "--dump-config",
                                      help="Print the call as a YAML config and exit."),
 ) -> None:
