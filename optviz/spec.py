@@ -5,7 +5,7 @@ Everything a run needs is checked here, before any torch work starts.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -317,6 +317,36 @@ def _where(loc: tuple[Any, ...], cli: bool) -> str:
     return "".join(parts).lstrip(".") or "config"
 
 
+def _spec_in(annotation: Any) -> type[_Spec] | None:
+    """The spec class an annotation holds (``list[OptimizerSpec] | None`` -> OptimizerSpec)."""
+    if isinstance(annotation, type) and issubclass(annotation, _Spec):
+        return annotation
+    for arg in get_args(annotation):
+        found = _spec_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _unknown_key(model: type[_Spec], loc: tuple[Any, ...], cli: bool) -> str:
+    """An unknown key's message, with the closest keys of the mapping it sits in."""
+    from optviz.names import suggest
+
+    spec: type[_Spec] | None = model
+    for part in loc[:-1]:
+        if spec is None:
+            break
+        if isinstance(part, str):
+            field = spec.model_fields.get(part)
+            spec = _spec_in(field.annotation) if field is not None else None
+    keys = [k for k in spec.model_fields if k != "kind"] if spec is not None else []
+    close = suggest(str(loc[-1]), keys, n=1)
+    if not close:
+        return f"unknown key; valid: {', '.join(keys)}" if keys else "unknown key"
+    hint = "--" + close[0].replace("_", "-") if cli and len(loc) == 1 else close[0]
+    return f"unknown key; did you mean {hint}?"
+
+
 def build(model: type[_Spec], data: dict[str, Any], source: str = "", cli: bool = False) -> Any:
     """Validate ``data`` into ``model``; a failure becomes one BadValueError line that names
     the key (``optimizers[1].lr``) or, from the command line, the option (``--lr``)."""
@@ -327,6 +357,8 @@ def build(model: type[_Spec], data: dict[str, Any], source: str = "", cli: bool 
         keyed = err.get("ctx", {}).get("error")
         if isinstance(keyed, KeyedError):
             err = {**err, "loc": (*err["loc"], *keyed.loc), "ctx": {}}
+        if err["type"] == "extra_forbidden":
+            err = {**err, "msg": _unknown_key(model, tuple(err["loc"]), cli)}
         template = _PLAIN.get(err["type"])
         msg = template.format(**err.get("ctx", {})) if template else err["msg"]
         msg = msg.removeprefix("Value error, ")

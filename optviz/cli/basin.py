@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from optviz.cli.common import LOOKAHEAD, LOOKAHEAD_ALPHA, LOOKAHEAD_K
+from optviz.cli.common import LOOKAHEAD, LOOKAHEAD_ALPHA, LOOKAHEAD_K, check_option_typos
 
 EPILOG = (
     "Every start runs in one batched optimizer (element-wise optimizers; others loop, which is "
@@ -46,6 +46,7 @@ def basin_cmd(
     from optviz.optimizers import boolean_settings
     from optviz.sweep import spec_from_tokens
 
+    check_option_typos(ctx, [*(optimizer or []), *ctx.args])
     spec = spec_from_tokens(
         BasinSpec, "basin", [*(optimizer or []), *ctx.args], boolean_settings(),
         lookahead=lookahead_from_cli(lookahead, lookahead_k, lookahead_alpha),

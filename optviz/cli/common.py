@@ -33,6 +33,42 @@ def lookahead_from_cli(lookahead: bool, k: int | None, alpha: float | None
     return given
 
 
+def check_option_typos(ctx: typer.Context, tokens: list[str]) -> None:
+    """A ``--kebab`` token that is no optimizer's setting but is close to one of the command's
+    own options is a misspelt option (``--stpes 10``): say so, rather than pass it on as an
+    optimizer setting that does not apply. Settings of the registered optimizers, and of any
+    plugin the call names, are never mistaken for typos."""
+    from optviz.errors import OptvizError
+    from optviz.names import did_you_mean, suggest
+    from optviz.optimizers import OPTIMIZERS
+    from optviz.settings import parse_inline, signature_params
+
+    flags = [t for t in tokens if t.startswith("--") and t != "--"]
+    own = [o for p in ctx.command.params for o in (*p.opts, *p.secondary_opts)
+           if o.startswith("--")]
+    suspects = [f for f in flags if did_you_mean(f.partition("=")[0], own)]
+    if not suspects:
+        return
+    known: set[str] = set()
+    for record in OPTIMIZERS:
+        if not record.plugin:
+            known.update(signature_params(record.load()))
+    for token in tokens:
+        if "." in token and not token.startswith("-"):  # a plugin the call names
+            try:
+                name = parse_inline(token)[0]
+                known.update(signature_params(OPTIMIZERS.resolve(name).load_checked(
+                    "optimizer", name)))
+            except OptvizError:
+                pass  # not an optimizer after all; the spec will say what is wrong
+    for flag in suspects:
+        key = flag[2:].partition("=")[0].replace("-", "_")
+        if key not in known and key.removeprefix("no_") not in known:
+            option = flag.partition("=")[0]
+            (best,) = suggest(option, own, n=1)
+            raise BadValueError(f"no such option: {option}; did you mean {best}?")
+
+
 def parse_floats(option: str, text: str | None) -> list[float] | None:
     """``"4,3"`` -> ``[4.0, 3.0]``; a bad number is one clear error naming the option."""
     if text is None:

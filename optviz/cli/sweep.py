@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from optviz.cli.common import LOOKAHEAD, LOOKAHEAD_ALPHA, LOOKAHEAD_K
+from optviz.cli.common import LOOKAHEAD, LOOKAHEAD_ALPHA, LOOKAHEAD_K, check_option_typos
 
 EPILOG = (
     "The best lr has the lowest tail loss: the worst f − f* over the last 10% of the steps "
@@ -48,6 +48,7 @@ def sweep_cmd(
     from optviz.optimizers import boolean_settings
     from optviz.sweep import SweepSpec, spec_from_tokens, write_sweep
 
+    check_option_typos(ctx, [*(optimizer or []), *ctx.args])
     spec = spec_from_tokens(
         SweepSpec, "sweep", [*(optimizer or []), *ctx.args], boolean_settings(),
         lookahead=lookahead_from_cli(lookahead, lookahead_k, lookahead_alpha),

@@ -10,6 +10,7 @@ from optviz.cli.common import (
     LOOKAHEAD,
     LOOKAHEAD_ALPHA,
     LOOKAHEAD_K,
+    check_option_typos,
     lookahead_from_cli,
     parse_floats,
     print_config,
@@ -83,6 +84,7 @@ def trajectory_cmd(
     from optviz.pipeline import write_figure
     from optviz.sweep import auto_progress
 
+    check_option_typos(ctx, [*(optimizers or []), *ctx.args])
     spec = spec_from_cli(
         [*(optimizers or []), *ctx.args], boolean_settings(),
         function=function, start=parse_floats("--start", start), steps=steps, lr=lr,
