@@ -13,6 +13,7 @@ fixed-size steps hop across the minimum, high and low in turn) from winning on a
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -279,6 +280,11 @@ def run_sweep(
         diverged=[int(d) if d > 0 else None for d in batch.diverged], best=best,
         batched=batch.batched, tail=tail, tail_loss=tail_loss,
     )
+    if best is not None and len(set(lrs)) >= 3 and lrs[best] in (min(lrs), max(lrs)):
+        end = "smallest" if lrs[best] == min(lrs) else "largest"
+        say = notify or logging.getLogger("optviz").warning
+        say(f"optviz: note: the best lr for {label}, {lrs[best]:.3g}, is the {end} of the grid "
+            f"({min(lrs):g} to {max(lrs):g}); a better one may lie beyond it")
     if with_path:
         # No runs when every lr diverged: the panel still shows the contour and the start.
         best_plans = [] if best is None else [replace(

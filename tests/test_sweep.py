@@ -375,3 +375,19 @@ def test_sweep_panel_draws_the_final_and_the_tail_loss():
     assert list(tail.get_ydata()) == [max(v, floor) for v in result.tail_loss]
     star = lines[f"best lr = {result.best_lr:.3g}"]
     assert list(star.get_ydata()) == [result.tail_loss[result.best]]
+
+
+def test_a_best_lr_at_the_end_of_the_grid_is_noted():
+    f = FUNCTIONS.resolve("quadratic")
+    plan = plan_optimizer(OptimizerSpec(name="sgd"))
+    notes: list[str] = []
+    edge = run_sweep(f, plan, [1e-4, 1e-3, 1e-2], steps=20, with_path=False,
+                     notify=notes.append)
+    assert edge.best_lr == 1e-2  # every lr is stable on x² + 10y²; the largest gets furthest
+    assert notes == ["optviz: note: the best lr for SGD, 0.01, is the largest of the grid "
+                     "(0.0001 to 0.01); a better one may lie beyond it"]
+    notes.clear()
+    inside = run_sweep(f, plan, [1e-3, 0.05, 0.2], steps=20, with_path=False,
+                       notify=notes.append)
+    assert inside.best_lr == 0.05 and inside.diverged[2] is not None  # 0.2 > 2/20 diverges
+    assert notes == []
