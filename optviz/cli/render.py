@@ -13,7 +13,8 @@ def render_cmd(
     export: Path = typer.Option(None, "--export", "-e",
                                 help="Also write the numbers (.json or .csv; overrides config)."),
     allow_imports: bool = typer.Option(False, "--allow-imports",
-                                       help="Let the config name import paths outside torch."),
+                                       help="Let the config name import paths outside "
+                                            "torch.optim and optviz (runs their code)."),
 ) -> None:
     """Render one YAML config to a PNG. A config's own output and export paths must stay in
     the current folder; -o and --export write anywhere."""
