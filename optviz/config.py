@@ -1,7 +1,8 @@
 """YAML configs: one file describes one figure with the same keys as the CLI's flags.
 
-Read with ``yaml.safe_load`` only, so a config can never construct Python objects. Errors name
-the file, the line and the key: ``configs/x.yaml:7 optimizers[1].lr: must be > 0``.
+Read with a ``yaml.SafeLoader`` only (``settings.load_yaml``), so a config can never construct
+Python objects. Errors name the file, the line and the key:
+``configs/x.yaml:7 optimizers[1].lr: must be > 0``.
 """
 
 from __future__ import annotations
@@ -144,9 +145,10 @@ def _setting_line(text: str, loc: tuple[Any, ...], key: str) -> int | None:
     return line_of(text, loc)
 
 
-def _check_named(kind: str, node: Any) -> tuple[Any, dict[str, Any]] | None:
+def _check_named(kind: str, node: Any) -> tuple[Any, dict[str, Any], Any] | None:
     """Resolve one name as the pipeline will; for optviz's own optimizers and schedulers the
-    factory's label and valid keywords (the factory is imported, nothing is constructed).
+    factory's label and valid keywords (the factory is imported, nothing is constructed), and
+    for a scheduler its record, whose ``step_args`` say which values count scheduler steps.
     None where settings are not checked here: a test function has none, and a plugin's
     factory (an import path, an entry point) is imported only when the figure is run."""
     from optviz.functions import FUNCTIONS
@@ -167,14 +169,18 @@ def _check_named(kind: str, node: Any) -> tuple[Any, dict[str, Any]] | None:
         return None
     factory = record.load_checked(kind, name)
     if kind == "optimizer":
-        return refine(record, factory).label, signature_params(factory)
-    return refine_scheduler(record, factory).label, valid_settings(factory)
+        return refine(record, factory).label, signature_params(factory), None
+    refined = refine_scheduler(record, factory)
+    return refined.label, valid_settings(factory), refined
 
 
 def check_names(spec: Any, text: str, source: str) -> None:
     """Resolve every optimizer, scheduler and function name of a validated spec and check
-    each one's settings against its factory (the pipeline's own check), so that an unknown
-    name or setting is one line naming the file and line, before anything is run."""
+    each one's settings against its factory, and a scheduler's step counts (step_size,
+    milestones, total_iters) as whole numbers (the pipeline's own checks), so that an unknown
+    name or setting, or a bad step count, is one line naming the file and line, before
+    anything is run."""
+    from optviz.schedulers import check_step_counts
     from optviz.settings import check_settings
 
     for kind, node, loc in _named(spec):
@@ -184,12 +190,14 @@ def check_names(spec: Any, text: str, source: str) -> None:
             raise _located(exc, source, line_of(text, loc)) from None
         if checked is None:
             continue
-        label, valid = checked
+        label, valid, record = checked
         for key, value in node.settings.items():
             if kind == "scheduler" and key in _SET_BY_OPTVIZ:
                 continue
             try:
-                check_settings(label, {key: value}, valid)
+                setting = check_settings(label, {key: value}, valid)
+                if record is not None:
+                    check_step_counts(record, setting)
             except OptvizError as exc:
                 raise _located(exc, source, _setting_line(text, loc, key)) from None
 
@@ -204,8 +212,10 @@ def parse_config(text: str, source: str, allow_imports: bool = False) -> Any:
     """Validate YAML text into its spec; errors name ``source:line key``."""
     import yaml
 
+    from optviz.settings import load_yaml
+
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)  # yaml.safe_load, reading 1e-8 as a number
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source

@@ -99,23 +99,24 @@ def _no_loss() -> torch.Tensor:
     return torch.zeros(())
 
 
-def take_step(optimizer: Any, record: Any, objective: LinearObjective | None,
+def take_step(optimizer: Any, plan: OptimizerPlan, objective: LinearObjective | None,
               step: int) -> float | None:
     """One optimizer step: on the linear model's loss (returned) or, without an objective, on
-    nothing at all, so that only the LR moves (closure optimizers get a zero loss)."""
+    nothing at all, so that only the LR moves (closure optimizers get a zero loss). What the
+    optimizer raises is one error naming it and the step (``engine.checked_step``)."""
+    from optviz.engine import checked_step
+
     if objective is None:
-        if record.needs_closure:
-            optimizer.step(_no_loss)
-        else:
-            optimizer.step()
+        checked_step(plan, step + 1, optimizer, _no_loss if plan.record.needs_closure else None)
         return None
     closure = objective.closure(step)
-    if record.needs_closure:
-        value = optimizer.step(closure)
+    if plan.record.needs_closure:
+        value = checked_step(plan, step + 1, optimizer, closure)
     else:
         value = closure()
-        optimizer.step()
+        checked_step(plan, step + 1, optimizer)
     return float(value)
+
 
 # torch's scheduler warnings, in plain words (matched on the start of the message).
 _PLAIN_WARNINGS = (
@@ -173,26 +174,63 @@ def _largest(value: Any) -> float | None:
     return None
 
 
+def _unreached(plan: SchedulerPlan) -> tuple[int | None, tuple[SchedulerPlan, ...]]:
+    """SequentialLR switches to its next scheduler when stepped ``milestone`` times: the first
+    milestone at or after its last scheduler step (the run's, or its own part of it), and the
+    nested schedulers that therefore never run."""
+    milestones = plan.kwargs.get("milestones")
+    if not plan.record.composite or not isinstance(milestones, (list, tuple)):
+        return None, ()
+    for i, milestone in enumerate(milestones):
+        if isinstance(milestone, int) and milestone >= plan.span and plan.children[i + 1:]:
+            return milestone, plan.children[i + 1:]
+    return None, ()
+
+
+def _reached(plan: SchedulerPlan) -> list[SchedulerPlan]:
+    """``plan.walk()`` less the nested schedulers that never run (nothing of them to lint)."""
+    _, unrun = _unreached(plan)
+    out = [plan]
+    for child in plan.children:
+        if not any(child is u for u in unrun):
+            out.extend(_reached(child))
+    return out
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
+
+
 def lint(plan: SchedulerPlan, optimizer: Any, run: RunShape, metric_given: bool) -> list[str]:
     """Warnings about one scheduler on this run, each a plain sentence."""
     out: list[str] = []
-    for p in plan.walk():
+    for p in _reached(plan):
         name = p.record.label
+        milestone, unrun = _unreached(p)
+        if unrun:
+            names = " and ".join(c.record.name for c in unrun)
+            per_epoch = (f" (stepped once per epoch with --interval epoch: this looks like a "
+                         f"per-step value; use --interval step, or divide by "
+                         f"{run.steps_per_epoch} steps per epoch)"
+                         if run.interval == "epoch" else "")
+            out.append(f"{name}: milestone {milestone} is at or after the run's last scheduler "
+                       f"step ({p.span}); {names} never run{'s' if len(unrun) == 1 else ''}"
+                       f"{per_epoch}")
         if p.record.step_limit:
             total = _planned_total(p.kwargs)
             if total is not None and total < p.span:
                 out.append(
-                    f"{name} is planned for {total} steps but is stepped {p.span} times: torch "
+                    f"{name} is planned for {total} steps but is stepped {_times(p.span)}: torch "
                     f"raises 'Tried to step {total + 1} times. The specified number of total "
                     f"steps is {total}' there, so the LR after step {total} is not drawn")
             elif total is not None and total > p.span:
                 out.append(
-                    f"{name} is planned for {total} steps but is stepped only {p.span} times: "
+                    f"{name} is planned for {total} steps but is stepped only {_times(p.span)}: "
                     f"the cycle stops {100 * p.span / total:.0f}% of the way through")
         if run.interval == "epoch":
             for key, kind in p.record.step_args.items():
-                if key in p.derived:
-                    continue
+                if key in p.derived or (unrun and key == "milestones"):
+                    continue  # from the run, or said above
                 value = _largest(p.kwargs.get(key))
                 if value is None or value <= 0:
                     continue
@@ -202,7 +240,7 @@ def lint(plan: SchedulerPlan, optimizer: Any, run: RunShape, metric_given: bool)
                     shown = list(shown) if isinstance(shown, tuple) else shown
                     out.append(
                         f"{name} {key}={shown} counts scheduler steps, but with --interval epoch "
-                        f"it is stepped only {p.span} times (once per epoch): this looks like a "
+                        f"it is stepped only {_times(p.span)} (once per epoch): this looks like a "
                         f"per-step value (use --interval step, or divide by "
                         f"{run.steps_per_epoch} steps per epoch)")
         if p.record.cycles_momentum and p.kwargs.get("cycle_momentum", True):
@@ -283,14 +321,14 @@ def simulate(
             raise
         except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError) as exc:
             raise BadValueError(f"{plan.label}: {exc}") from None
-        step = functools.partial(take_step, optimizer, optimizer_plan.record, objective)
+        step = functools.partial(take_step, optimizer, optimizer_plan, objective)
         series = _loop(plan, optimizer, scheduler, run, metric, metric_source, step)
         caught = [plain_warning(str(w.message)) for w in seen if _from_the_run(w)]
-    lrs, momentum, momentum_name, trace, error = series
+    lrs, momentum, momentum_name, trace, error, reason = series
     for text in dict.fromkeys(caught):  # each torch warning once, however often it came
         notes.append(f"torch: {text}")
-    if error:
-        notes.append(error)
+    if error and not any(reason and reason in note for note in notes):
+        notes.append(error)  # unless a lint foresaw it, quoting torch's own words
     groups_differ = any(g != lrs[0] for g in lrs[1:])
     return ScheduleRun(
         label=plan.label,
@@ -310,7 +348,10 @@ def simulate(
 def _loop(
     plan: SchedulerPlan, optimizer: Any, scheduler: Any, run: RunShape,
     metric: Sequence[float] | None, metric_source: str, step: Callable[[int], float | None],
-) -> tuple[list[list[float | None]], list[float | None], str, PlateauTrace | None, str | None]:
+) -> tuple[list[list[float | None]], list[float | None], str, PlateauTrace | None, str | None,
+           str | None]:
+    """The recorded series; on torch's refusal mid-run, also the error (what stopped where)
+    and its reason (torch's own message)."""
     groups = optimizer.param_groups
     lrs: list[list[float | None]] = [[] for _ in groups]
     momentum: list[float | None] = []
@@ -323,6 +364,7 @@ def _loop(
         source=metric_source,
     ) if needs_metric else None
     error: str | None = None
+    reason: str | None = None
     k = 0  # scheduler steps taken
     seen: list[float] = []  # the model's losses since the scheduler last stepped
     for i in range(run.steps):
@@ -363,9 +405,10 @@ def _loop(
         except (ValueError, ZeroDivisionError, OverflowError, IndexError, KeyError) as exc:
             # torch's own refusal mid-run (OneCycleLR stepped past its total): the run stops
             # here, as a training loop would.
-            error = f"{plan.record.label}: torch raised after step {i}: {exc}"
+            reason = str(exc)
+            error = f"{plan.record.label}: torch raised after step {i}: {reason}"
         k += 1
-    return lrs, momentum, momentum_name, trace, error
+    return lrs, momentum, momentum_name, trace, error, reason
 
 
 def run_schedules(

@@ -9,6 +9,7 @@ name.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -499,7 +500,7 @@ def plan_scheduler(
         if key not in given and not blocked:
             derived[key] = run.quantity(what, span)
     merged = {**derived, **given}
-    _check_step_counts(record, given)
+    check_step_counts(record, given)
     # The signature's order, so that labels and exports read like the call would.
     kwargs = {k: merged[k] for k in valid if k in merged}
     missing = [k for k, d in valid.items() if d is inspect.Parameter.empty and k not in kwargs
@@ -514,10 +515,11 @@ def plan_scheduler(
                          label=label, span=span, children=children)
 
 
-def _check_step_counts(record: SchedulerRecord, given: dict[str, Any]) -> None:
+def check_step_counts(record: SchedulerRecord, given: dict[str, Any]) -> None:
     """Arguments counted in scheduler steps are whole numbers: an event's step (step_size) at
     least 1, a phase's length or a milestone at least 0. torch checks few of them and fails
-    mid-run, or draws nonsense, on the rest."""
+    mid-run, or draws nonsense, on the rest. A config reader runs it per setting, to name the
+    setting's line."""
     for key, kind in record.step_args.items():
         value = given.get(key)
         if value is None:
@@ -612,6 +614,10 @@ def parse_scheduler_token(token: str) -> dict[str, Any]:
     name = name.strip()
     if not name:
         raise BadValueError(f"missing scheduler name in {token!r}")
+    if _SETTING_ITEM.match(token):
+        raise BadValueError(
+            f"{token.strip()!r} is a setting, not a scheduler: it goes after the scheduler's "
+            f"name, as NAME:{token.strip()} (or NAME({token.strip()}) inside a list)")
     settings: dict[str, Any] = {}
     schedulers: list[Any] | None = None
     for item in split_top_level(rest):
@@ -620,7 +626,7 @@ def parse_scheduler_token(token: str) -> dict[str, Any]:
         if not eq or not key:
             raise BadValueError(f"setting {item!r} in {token!r} is not key=value")
         if key == "schedulers":
-            schedulers = [parse_scheduler_token(t) for t in _raw_list(value)]
+            schedulers = [parse_scheduler_token(t) for t in _nested_tokens(value)]
         elif key in RAW_KEYS:
             items = _raw_list(value)
             settings[key] = items if value.strip().startswith("[") else items[0]
@@ -630,6 +636,46 @@ def parse_scheduler_token(token: str) -> dict[str, Any]:
     if schedulers is not None:
         out["schedulers"] = schedulers
     return out
+
+
+# ``key=value``: a setting. No scheduler name holds '=', so a list item of this shape is
+# a setting that came loose from its scheduler (``[linear:a=1,b=2, cosine]``).
+_SETTING_ITEM = re.compile(r"\s*[A-Za-z_]\w*\s*=")
+
+
+def _nested_tokens(value: str) -> list[str]:
+    """The scheduler tokens of ``schedulers=[...]``. Commas there separate schedulers, so
+    ``linear:start_factor=0.1,total_iters=4`` inside the list falls apart; the settings that
+    came loose are refused with the form that works, ``linear(start_factor=0.1,...)``."""
+    items = _raw_list(value)
+    for i, item in enumerate(items):
+        if not _SETTING_ITEM.match(item):
+            continue
+        stray = [item]
+        for later in items[i + 1:]:
+            if not _SETTING_ITEM.match(later):
+                break
+            stray.append(later)
+        if i == 0:
+            raise BadValueError(
+                f"{item!r} in schedulers=[...] is a setting, not a scheduler: inside a list "
+                f"write NAME({','.join(stray)})")
+        owner = items[i - 1]
+        name, own = _nested_parts(owner)
+        good = f"{name}({','.join([*([own] if own else []), *stray])})"
+        raise BadValueError(
+            f"inside a list write {good}, not {owner},{','.join(stray)} "
+            f"(commas in the list separate schedulers)")
+    return items
+
+
+def _nested_parts(item: str) -> tuple[str, str]:
+    """``linear:a=1`` or ``linear(a=1)`` -> ``("linear", "a=1")``."""
+    name, colon, rest = item.partition(":")
+    if "(" in name and not colon:
+        name, _, rest = item.partition("(")
+        rest = rest.rstrip().removesuffix(")")
+    return name.strip(), rest.strip()
 
 
 def _raw_list(text: str) -> list[str]:

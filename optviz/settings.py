@@ -8,10 +8,36 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 from optviz.errors import BadValueError, UnknownSettingError
 from optviz.names import did_you_mean
+
+
+@cache
+def _number_loader() -> Any:
+    """SafeLoader with YAML 1.2's floats (``1e-8``, ``5E3``): still constructs no objects."""
+    import re
+
+    import yaml
+
+    class NumberLoader(yaml.SafeLoader):
+        pass
+
+    NumberLoader.add_implicit_resolver(  # copies SafeLoader's table; SafeLoader is untouched
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+        list("-+0123456789."))
+    return NumberLoader
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` that reads ``1e-8`` as a number, as YAML 1.2 does: PyYAML follows
+    YAML 1.1, whose floats need a dot (``1.0e-8``), and would hand torch the text '1e-8'."""
+    import yaml
+
+    return yaml.load(text, Loader=_number_loader())
 
 
 def parse_value(text: str) -> Any:
@@ -22,7 +48,7 @@ def parse_value(text: str) -> Any:
     if "," in text and not text.startswith(("[", "{", "'", '"')):
         text = f"[{text}]"
     try:
-        value = yaml.safe_load(text) if text else None
+        value = load_yaml(text) if text else None
     except yaml.YAMLError as exc:
         raise BadValueError(f"cannot read value {text!r}: {exc.problem}") from None
     return _numbers(value)
@@ -141,7 +167,31 @@ def check_settings(owner: str, settings: dict[str, Any], valid: dict[str, Any]) 
         default = valid[key]
         if isinstance(default, tuple) and isinstance(value, list):
             value = tuple(value)
-        if isinstance(default, bool) and not isinstance(value, bool):
-            raise BadValueError(f"{owner} setting {key!r} must be true or false, got {value!r}")
+        check_like_default(owner, key, value, default)
         out[key] = value
     return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_like_default(owner: str, key: str, value: Any, default: Any) -> None:
+    """Refuse a value of another shape than the factory's default, where the default says
+    plainly what it takes: true/false for a bool, a number for a number, so many numbers for
+    a tuple of numbers (betas). Torch would fail later, at the first step, with a message
+    about its own code ('float' object is not subscriptable). A None or missing default says
+    nothing, so anything goes there."""
+    where = f"{owner} setting {key!r}"
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise BadValueError(f"{where} must be true or false, got {value!r}")
+    elif _is_number(default):
+        if not _is_number(value):
+            raise BadValueError(f"{where} must be a number, got {value!r}")
+    elif (isinstance(default, tuple) and default and all(_is_number(v) for v in default)
+          and not (isinstance(value, tuple) and len(value) == len(default)
+                   and all(_is_number(v) for v in value))):
+        shown = list(value) if isinstance(value, tuple) else value
+        raise BadValueError(f"{where} must be {len(default)} numbers like "
+                            f"{list(default)}, got {shown!r}")

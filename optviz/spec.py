@@ -496,7 +496,7 @@ class ScheduleSpec(_Spec):
                 raise ValueError(f"{len(self.panels)} panels do not fit in {rows} x {cols}")
         for value in self.lr:
             if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"lr must be > 0, got {value:g}")
+                raise KeyedError(("lr",), f"must be > 0, got {value:g}")
         if self.epochs * self.steps_per_epoch > MAX_SCHEDULE_STEPS:
             raise ValueError(f"epochs x steps_per_epoch must be at most {MAX_SCHEDULE_STEPS}")
         if self.optimizer.lr is not None:

@@ -60,7 +60,8 @@ def test_errors_name_the_file_the_line_and_the_key() -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("kind: trajectory\noptimizers: [adam]\nstepz: 5\n", "x.yaml:3 stepz: Extra inputs"),
+    ("kind: trajectory\noptimizers: [adam]\nstepz: 5\n",
+     "x.yaml:3 stepz: unknown key; did you mean steps?"),
     ("kind: nope\n", "unknown kind 'nope'"),
     ("kind: schedule\nschedulers: [step]\nepochs: 0\n", "x.yaml:3 epochs: must be >= 1"),
     ("- a list\n", "a config is a YAML mapping"),
@@ -176,6 +177,58 @@ def test_unknown_names_and_settings_name_the_file_and_line(
     expected = message.format(valid=_sgd_valid()) if "{valid}" in message else message
     assert result.stderr.strip() == f"optviz: error: x.yaml:{line}: {expected}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.yaml"]
+
+
+_COUNTS = ("{label} setting {key!r} counts scheduler steps: it must be a whole number >= "
+           "{least}, got {got}")
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("kind: schedule\nschedulers: [{name: step, step_size: 0}]\n", 2,
+     _COUNTS.format(label="StepLR", key="step_size", least=1, got=0)),
+    ("kind: schedule\nschedulers:\n  - cosine\n  - name: step\n    gamma: 0.5\n"
+     "    step_size: 2.5\n", 6, _COUNTS.format(label="StepLR", key="step_size", least=1,
+                                              got=2.5)),
+    ("kind: schedule\nschedulers:\n  - class_path: torch.optim.lr_scheduler.LinearLR\n"
+     "    init_args:\n      start_factor: 0.1\n      total_iters: -1\n", 6,
+     _COUNTS.format(label="LinearLR", key="total_iters", least=0, got=-1)),
+    ("kind: schedule\nschedulers:\n  - name: sequential\n    schedulers: [linear, cosine]\n"
+     "    milestones: [x]\n", 5,
+     _COUNTS.format(label="SequentialLR", key="milestones", least=0, got="[x]")),
+    ("kind: schedule\nschedulers:\n  - name: sequential\n    schedulers:\n      - linear\n"
+     "      - name: multistep\n        milestones: [2, -4]\n", 7,
+     _COUNTS.format(label="MultiStepLR", key="milestones", least=0, got="[2, -4]")),
+    ("optimizers: [adam]\nscheduler: {name: StepLR, step_size: -2}\n", 2,
+     _COUNTS.format(label="StepLR", key="step_size", least=1, got=-2)),
+    ("optimizers: [adam]\nsteps: 10\nscheduler:\n  name: onecycle\n  total_steps: 0.5\n", 5,
+     _COUNTS.format(label="OneCycleLR", key="total_steps", least=0, got=0.5)),
+    ("optimizers: [adam]\npanels:\n  - scheduler: step\n"
+     "  - scheduler: {name: StepLR, step_size: -2}\n", 4,
+     _COUNTS.format(label="StepLR", key="step_size", least=1, got=-2)),
+], ids=["schedule-flow", "schedule-block", "init-args", "sequential-milestones",
+        "nested-setting", "trajectory-scheduler", "trajectory-block", "panel-scheduler"])
+def test_step_counts_name_the_file_and_line(
+        text: str, line: int, message: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.yaml").write_text(text)
+    result = runner.invoke(app, ["render", "x.yaml"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"optviz: error: x.yaml:{line}: {message}\n"
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.yaml"]
+
+
+def test_good_step_counts_still_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.yaml").write_text(
+        "kind: schedule\nlr: 0.1\nschedulers:\n  - {name: step, step_size: 3, gamma: 0.5}\n"
+        "  - name: sequential\n    schedulers: [linear, cosine]\n    milestones: [4]\n"
+        "export: x.json\n")
+    result = runner.invoke(app, ["render", "x.yaml", "-o", "x.png"])
+    assert result.exit_code == 0, result.output
+    step = json.loads((tmp_path / "x.json").read_text())["runs"][0]["lr"]
+    assert step == pytest.approx([0.1 * 0.5 ** (i // 3) for i in range(32)], rel=1e-12)
 
 
 def test_parse_config_raises_the_located_error() -> None:

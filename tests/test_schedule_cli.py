@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -125,7 +126,7 @@ def test_interval_epoch_lint_on_stderr(out_dir: Path):
     # Were it run, it would leave a file behind, which the test would see.
     (["lambda:lr_lambda=__import__('os').system('touch pwned')"], "is not allowed"),
     (["lambda", "--lr-lambda", "(lambda: open('pwned', 'w'))()"], "only calls of the listed"),
-    (["step", "--lr", "-1"], "lr must be > 0"),
+    (["step", "--lr", "-1"], "must be > 0, got -1"),
     (["step", "--lr", "x"], "--lr: expected numbers"),
     (["step", "--interval", "batch"], "--interval"),
     (["step", "--epochs", "0"], "--epochs: must be >= 1"),
@@ -147,6 +148,100 @@ def test_bad_input_is_one_line_and_writes_nothing(args, message, tmp_path, monke
     assert res.exit_code == 2
     assert message in one_line_error(res.stderr, res.stdout)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_lr_names_the_option_as_trajectory_does(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = invoke("step", "--lr", "-1")
+    assert res.exit_code == 2
+    assert one_line_error(res.stderr, res.stdout) == "optviz: error: --lr: must be > 0, got -1\n"
+
+
+def lr_by_hand(make: Any, lr: float = 1e-3, steps: int = 32, per_epoch: int = 1) -> list[float]:
+    """The LR each optimizer step used, with torch stepped by hand in the article's loop:
+    optimizer.step(), record, then scheduler.step() (every ``per_epoch`` steps)."""
+    import torch
+
+    param = torch.nn.Parameter(torch.zeros(1, 2))
+    optimizer = torch.optim.SGD([param], lr=lr)
+    scheduler = make(optimizer)
+    out = []
+    for i in range(steps):
+        optimizer.step()
+        out.append(optimizer.param_groups[0]["lr"])
+        if (i + 1) % per_epoch == 0:
+            scheduler.step()
+    return out
+
+
+def test_nested_colon_form_says_how_to_write_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = invoke("sequential:schedulers=[linear:start_factor=0.1,total_iters=4, cosine],"
+                 "milestones=[4]")
+    assert res.exit_code == 2
+    assert one_line_error(res.stderr, res.stdout) == (
+        "optviz: error: inside a list write linear(start_factor=0.1,total_iters=4), not "
+        "linear:start_factor=0.1,total_iters=4 (commas in the list separate schedulers)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_nested_call_as_the_error_suggests_equals_torch(out_dir: Path):
+    from torch.optim import lr_scheduler as L
+
+    data = out_dir / "s.json"
+    res = invoke("sequential:schedulers=[linear(start_factor=0.1,total_iters=4), cosine],"
+                 "milestones=[4]", "-o", str(out_dir / "s.png"), "--export", str(data))
+    assert res.exit_code == 0, res.stderr
+    assert res.stderr == ""
+    expected = lr_by_hand(lambda opt: L.SequentialLR(opt, [
+        L.LinearLR(opt, start_factor=0.1, total_iters=4),
+        L.CosineAnnealingLR(opt, T_max=28, eta_min=1e-4)], milestones=[4]))
+    assert json.loads(data.read_text())["runs"][0]["lr"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_sequential_milestone_past_the_run_is_one_warning(out_dir: Path):
+    from torch.optim import lr_scheduler as L
+
+    data = out_dir / "s.json"
+    res = invoke("sequential:schedulers=[linear,cosine],milestones=[40]",
+                 "-o", str(out_dir / "s.png"), "--export", str(data))
+    assert res.exit_code == 0, res.stderr
+    assert res.stderr == ("optviz: warning: SequentialLR: milestone 40 is at or after the run's "
+                          "last scheduler step (32); cosine never runs\n")
+    # The picture is what torch does: LinearLR all the way.
+    expected = lr_by_hand(lambda opt: L.SequentialLR(opt, [
+        L.LinearLR(opt, start_factor=0.5, total_iters=8),
+        L.CosineAnnealingLR(opt, T_max=1, eta_min=1e-4)], milestones=[40]))
+    assert json.loads(data.read_text())["runs"][0]["lr"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_sequential_milestone_per_epoch_counts_epochs(out_dir: Path):
+    res = invoke("sequential:schedulers=[linear,cosine,step],milestones=[8,20]",
+                 "--interval", "epoch", "-o", str(out_dir / "s.png"))
+    assert res.exit_code == 0, res.stderr
+    # Said once: not again as a per-step value, nor for the nested schedulers that never run.
+    assert res.stderr == (
+        "optviz: warning: SequentialLR: milestone 8 is at or after the run's last scheduler "
+        "step (4); cosine and step never run (stepped once per epoch with --interval epoch: "
+        "this looks like a per-step value; use --interval step, or divide by 8 steps per "
+        "epoch)\n")
+    quiet = invoke("sequential:schedulers=[linear(total_iters=2),cosine],milestones=[2]",
+                   "--interval", "epoch", "-o", str(out_dir / "q.png"))
+    assert quiet.exit_code == 0, quiet.stderr
+    assert quiet.stderr == ""
+
+
+def test_onecycle_stepped_past_its_total_is_said_once(out_dir: Path):
+    data = out_dir / "s.json"
+    res = invoke("onecycle:total_steps=20", "--optimizer", "sgd:momentum=0.9",
+                 "-o", str(out_dir / "s.png"), "--export", str(data))
+    assert res.exit_code == 0, res.stderr
+    assert res.stderr == (
+        "optviz: warning: OneCycleLR is planned for 20 steps but is stepped 32 times: torch "
+        "raises 'Tried to step 21 times. The specified number of total steps is 20' there, so "
+        "the LR after step 20 is not drawn\n")
+    run = json.loads(data.read_text())["runs"][0]
+    assert run["lr"][20] is not None and run["lr"][21:] == [None] * 11
 
 
 def test_dump_config_renders_the_same_picture(out_dir: Path, png_pixels, monkeypatch):

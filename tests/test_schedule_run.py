@@ -109,6 +109,41 @@ def test_bad_inline_setting():
         SchedulerSpec.model_validate("step:gamma")
 
 
+@pytest.mark.parametrize(("token", "message"), [
+    ("sequential:schedulers=[linear:start_factor=0.1,total_iters=4, cosine],milestones=[4]",
+     "inside a list write linear(start_factor=0.1,total_iters=4), not "
+     "linear:start_factor=0.1,total_iters=4 (commas in the list separate schedulers)"),
+    ("sequential:schedulers=[cosine, linear(start_factor=0.1),total_iters=4]",
+     "inside a list write linear(start_factor=0.1,total_iters=4), not "
+     "linear(start_factor=0.1),total_iters=4 (commas in the list separate schedulers)"),
+    ("chained:schedulers=[constant:factor=0.5,total_iters=2,gamma=0.9]",
+     "inside a list write constant(factor=0.5,total_iters=2,gamma=0.9), not "
+     "constant:factor=0.5,total_iters=2,gamma=0.9 (commas in the list separate schedulers)"),
+    ("sequential:schedulers=[total_iters=4, cosine]",
+     "'total_iters=4' in schedulers=[...] is a setting, not a scheduler: inside a list write "
+     "NAME(total_iters=4)"),
+    ("total_iters=4",
+     "'total_iters=4' is a setting, not a scheduler: it goes after the scheduler's name, as "
+     "NAME:total_iters=4 (or NAME(total_iters=4) inside a list)"),
+])
+def test_settings_loose_in_a_nested_list(token, message):
+    with pytest.raises(BadValueError) as err:
+        parse_scheduler_token(token)
+    assert str(err.value) == message
+
+
+def test_nested_forms_that_stay_unambiguous():
+    # One setting after a colon, or a quoted colon form, still reads as one scheduler each.
+    for token in ("sequential:schedulers=[linear:start_factor=0.1, cosine],milestones=[4]",
+                  "sequential:schedulers=['linear:start_factor=0.1,total_iters=4', cosine],"
+                  "milestones=[4]"):
+        parsed = parse_scheduler_token(token)
+        assert [s["name"] for s in parsed["schedulers"]] == ["linear", "cosine"]
+    quoted = parse_scheduler_token("sequential:schedulers=['linear:start_factor=0.1,"
+                                   "total_iters=4', cosine]")
+    assert quoted["schedulers"][0]["settings"] == {"start_factor": 0.1, "total_iters": 4}
+
+
 # -- values from the run ---------------------------------------------------------------------
 
 def test_onecycle_takes_lr_epochs_and_steps_from_the_run():
@@ -205,6 +240,62 @@ def test_onecycle_too_short_stops_where_torch_stops():
     assert all(v is not None for v in lr[:21]) and all(v is None for v in lr[21:])
     assert any("Tried to step 21 times" in w and "planned for 20" in w for w in result.warnings)
     assert "torch raised after step 20" in result.runs[0].error
+    # The lint quoted torch's refusal: the refusal itself is not said a second time.
+    assert [w for w in result.warnings if "Tried to step" in w] == [
+        "OneCycleLR is planned for 20 steps but is stepped 32 times: torch raises 'Tried to "
+        "step 21 times. The specified number of total steps is 20' there, so the LR after "
+        "step 20 is not drawn"]
+
+
+def test_nested_onecycle_too_short_is_said_once():
+    result = run("sequential:schedulers=[onecycle(total_steps=5),cosine],milestones=[10]",
+                 optimizer="sgd:momentum=0.9")
+    assert result.warnings == [
+        "OneCycleLR is planned for 5 steps but is stepped 10 times: torch raises 'Tried to "
+        "step 6 times. The specified number of total steps is 5' there, so the LR after step 5 "
+        "is not drawn"]
+    assert "SequentialLR: torch raised after step 5" in result.runs[0].error
+
+
+def test_torch_refusal_no_lint_foresaw_is_a_note(monkeypatch: pytest.MonkeyPatch):
+    from torch.optim import lr_scheduler
+
+    real_step = lr_scheduler.StepLR.step
+
+    def refuse(self, *args, **kwargs):
+        if self.last_epoch >= 3:  # the constructor's own step, and three more, go through
+            raise ValueError("refused")
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(lr_scheduler.StepLR, "step", refuse)
+    result = run("step")
+    assert result.warnings == ["StepLR: torch raised after step 3: refused"]
+
+
+@pytest.mark.parametrize(("token", "fields", "message"), [
+    ("sequential:schedulers=[linear,cosine],milestones=[40]", {},
+     "SequentialLR: milestone 40 is at or after the run's last scheduler step (32); "
+     "cosine never runs"),
+    ("sequential:schedulers=[linear,cosine],milestones=[32]", {},
+     "SequentialLR: milestone 32 is at or after the run's last scheduler step (32); "
+     "cosine never runs"),
+    ("sequential:schedulers=[linear,cosine,step],milestones=[8,32]", {},
+     "SequentialLR: milestone 32 is at or after the run's last scheduler step (32); "
+     "step never runs"),
+    ("sequential:schedulers=[constant(total_iters=2),cosine],milestones=[4]",
+     {"interval": "epoch", "epochs": 4},
+     "SequentialLR: milestone 4 is at or after the run's last scheduler step (4); cosine "
+     "never runs (stepped once per epoch with --interval epoch: this looks like a per-step "
+     "value; use --interval step, or divide by 8 steps per epoch)"),
+])
+def test_sequential_milestone_past_the_run(token, fields, message):
+    assert run(token, **fields).warnings == [message]
+
+
+def test_sequential_milestone_inside_the_run_is_quiet():
+    assert run("sequential:schedulers=[linear,cosine],milestones=[31]").warnings == []
+    assert run("sequential:schedulers=[linear(total_iters=2),cosine],milestones=[3]",
+               interval="epoch").warnings == []
 
 
 def test_onecycle_too_long_is_a_warning():
@@ -285,8 +376,8 @@ def test_formula_error_while_running():
 # -- spec validation --------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"lr": -1}, "lr must be > 0"),
-    ({"lr": [1e-3, 0]}, "lr must be > 0"),
+    ({"lr": -1}, "must be > 0, got -1"),  # "--lr: ..." once spec.py names the key
+    ({"lr": [1e-3, 0]}, "must be > 0, got 0"),
     ({"epochs": 0}, "--epochs: must be >= 1"),
     ({"interval": "batch"}, "--interval"),
     ({"epochs": 1000, "steps_per_epoch": 1000}, "at most"),
