@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from optviz.devices import resolve_device
-from optviz.engine import _DTYPES, ESCAPE_FACTOR, _escape_bounds, run_one
-from optviz.errors import BadValueError
+from optviz.engine import _DTYPES, ESCAPE_FACTOR, _escape_bounds, checked_step, run_one
+from optviz.errors import BadValueError, OptvizError
 from optviz.optimizers import OptimizerPlan
 
 log = logging.getLogger("optviz")
@@ -68,7 +68,10 @@ def _check_factory(plan: OptimizerPlan, kwargs: dict[str, Any], dtype: torch.dty
     # each distinct group is tried once on a throwaway tensor: bad input fails as run_one's does.
     shape = (1, 1) if plan.record.matrix_param else (1,)
     try:
-        plan.factory([torch.zeros(shape, dtype=dtype, requires_grad=True)], **kwargs)
+        dataclasses.replace(plan, kwargs=kwargs, lookahead=None).build(
+            [torch.zeros(shape, dtype=dtype, requires_grad=True)])
+    except OptvizError:
+        raise  # a plugin's own line (not an optimizer, could not be built)
     except Exception as exc:
         raise BadValueError(f"{plan.label}: {type(exc).__name__}: {exc}") from None
 
@@ -232,6 +235,9 @@ def _run_stacked(
     # build() adds Lookahead when the plan asks for it; it is element-wise too.
     opt = dataclasses.replace(plan, kwargs=groups[0][0]).build(
         [{"params": [p], **kw} for p, (kw, _) in zip(params, groups, strict=True)])
+    # A failing step names the settings every row shares: which group failed is not known.
+    shared = {k: v for k, v in groups[0][0].items() if all(kw.get(k) == v for kw, _ in groups)}
+    stepper = dataclasses.replace(plan, kwargs=shared)
 
     def value() -> torch.Tensor:
         # One call of the function for every group: cat is differentiable and hands each
@@ -283,7 +289,7 @@ def _run_stacked(
         values.clear()
         if k <= steps:
             if record.needs_closure:
-                opt.step(closure)
+                checked_step(stepper, k, opt, closure)
             else:
                 closure()
             vals = values[0]
@@ -308,7 +314,7 @@ def _run_stacked(
         if k > steps:
             break
         if not record.needs_closure:
-            opt.step()
+            checked_step(stepper, k, opt)
         with torch.no_grad():
             moved = params[0] if len(params) == 1 else torch.cat(params)
             # |p - c| <= r is false for inf and NaN too: one test covers run_one's three.

@@ -11,9 +11,9 @@ import numpy as np
 import torch
 
 from optviz.devices import resolve_device
-from optviz.errors import BadValueError
+from optviz.errors import BadValueError, OptvizError
 from optviz.functions import FunctionRecord
-from optviz.optimizers import OptimizerPlan
+from optviz.optimizers import OptimizerPlan, distinct_labels
 from optviz.result import Run, Surface, TrajectoryResult, finite_or_none
 from optviz.tracking import Extras
 
@@ -46,6 +46,19 @@ def _rows(points: torch.Tensor) -> list[list[float | None]]:
     return [[finite_or_none(v) for v in row] for row in points.cpu().double().tolist()]
 
 
+def checked_step(plan: OptimizerPlan, k: int, opt: Any,
+                 closure: Callable[[], torch.Tensor] | None = None) -> Any:
+    """``opt.step(closure)`` for step ``k``; what the optimizer raises (torch checks some
+    settings only at the first step) becomes one BadValueError naming it, from the cause.
+    optviz's own errors and KeyboardInterrupt pass through."""
+    try:
+        return opt.step() if closure is None else opt.step(closure)
+    except OptvizError:
+        raise
+    except Exception as exc:
+        raise plan.step_failed(k, exc) from exc
+
+
 def run_one(
     fn: Callable[[torch.Tensor], torch.Tensor],
     plan: OptimizerPlan,
@@ -62,6 +75,8 @@ def run_one(
     x = start.detach().clone().reshape(shape).requires_grad_(True)
     try:
         opt = plan.build([x])
+    except OptvizError:
+        raise
     except Exception as exc:  # torch validates its own arguments; any failure here is input
         raise BadValueError(f"{plan.label}: {type(exc).__name__}: {exc}") from None
 
@@ -97,10 +112,10 @@ def run_one(
     for k in range(1, steps + 1):
         extras.before_step()
         if record.needs_closure:
-            opt.step(closure)
+            checked_step(plan, k, opt, closure)
         else:
             closure()
-            opt.step()
+            checked_step(plan, k, opt)
         with torch.no_grad():
             flat = x.reshape(-1)
             value = fn(x).sum()
@@ -163,7 +178,8 @@ def run_trajectory(
         dtype=dtype,
         seed=seed,
     )
-    for i, plan in enumerate(plans):
+    # Two optimizers that would read the same in the legend: the plugin names its path.
+    for i, plan in enumerate(distinct_labels(plans)):
         torch.manual_seed(seed)
         sched = schedulers[i] if schedulers else None
         result.runs.append(run_one(fn, plan, start_t, steps, function.domain, sched, show_state))

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 
 from optviz.devices import resolve_device
-from optviz.engine import _DTYPES, _rows, json_safe
-from optviz.errors import BadValueError, UnsupportedError
+from optviz.engine import _DTYPES, _rows, checked_step, json_safe
+from optviz.errors import BadValueError, OptvizError, UnsupportedError
 from optviz.optimizers import OptimizerPlan
 from optviz.problems.linear import flat_params, least_squares, make_data, make_model, mse_at
 from optviz.result import Run, Surface, TrajectoryResult, finite_or_none
@@ -57,6 +57,8 @@ def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: i
                                "use --no-bias")
     try:
         opt = plan.build(params)
+    except OptvizError:
+        raise
     except Exception as exc:
         raise BadValueError(f"{plan.label}: {type(exc).__name__}: {exc}") from None
     samples = data.x.shape[0]
@@ -91,11 +93,12 @@ def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: i
                 return loss
 
             extras.before_step()
+            step = len(batch_loss) + 1
             if record.needs_closure:
-                value = opt.step(closure)
+                value = checked_step(plan, step, opt, closure)
             else:
                 value = closure()
-                opt.step()
+                checked_step(plan, step, opt)
             value = float(value.detach())
             theta = flat_params(model)
             with torch.no_grad():

@@ -6,10 +6,11 @@ Quirks are data on the record (``needs_closure``, ``sparse_grad``, ``matrix_para
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from optviz.errors import UnknownSettingError
+from optviz.errors import BadValueError, OptvizError, UnknownSettingError
 from optviz.names import did_you_mean
 from optviz.registry import Record, Registry
 from optviz.settings import check_settings, signature_params
@@ -97,22 +98,74 @@ for _rec in (
 @dataclass(frozen=True)
 class OptimizerPlan:
     """A resolved optimizer: record, factory, checked keyword arguments and legend label;
-    ``lookahead`` is (k, alpha) when the optimizer is wrapped in Lookahead."""
+    ``lookahead`` is (k, alpha) when the optimizer is wrapped in Lookahead; ``auto_label``
+    says the label was made from the record's name (not given by the user), so
+    ``distinct_labels`` may qualify it."""
 
     record: OptimizerRecord
     factory: Any
     kwargs: dict[str, Any]
     label: str
     lookahead: tuple[int, float] | None = None
+    auto_label: bool = False
+
+    @property
+    def is_plugin(self) -> bool:
+        """An optimizer from outside optviz and torch: a dotted path or an entry point."""
+        return self.record.plugin in ("path", "entry point")
 
     def build(self, params: list[Any]) -> Any:
-        """The torch optimizer over ``params`` (wrapped in Lookahead if asked)."""
-        opt = self.factory(params, **self.kwargs)
+        """The torch optimizer over ``params`` (wrapped in Lookahead if asked). A built-in's
+        constructor errors propagate as they are (the callers name the settings); a plugin's
+        become one BadValueError, as does a plugin that returns something else than an
+        optimizer."""
+        if not self.is_plugin:
+            opt = self.factory(params, **self.kwargs)
+        else:
+            from torch.optim import Optimizer
+
+            try:
+                opt = self.factory(params, **self.kwargs)
+            except OptvizError:
+                raise
+            except Exception as exc:
+                raise BadValueError(f"plugin {self.record.name} could not be built: "
+                                    f"{type(exc).__name__}: {exc}") from exc
+            if not isinstance(opt, Optimizer):
+                raise BadValueError(f"plugin {self.record.name} is not a torch.optim.Optimizer "
+                                    f"(got {type(opt).__name__})")
         if self.lookahead is not None:
             from optviz.optim import Lookahead
 
             opt = Lookahead(opt, k=self.lookahead[0], alpha=self.lookahead[1])
         return opt
+
+    def step_failed(self, step: int, exc: Exception) -> BadValueError:
+        """The error for an optimizer whose ``step()`` raised at run time (torch checks some
+        settings only then, e.g. the length of ``betas``); raise it ``from exc``."""
+        reason = str(exc) or type(exc).__name__
+        if self.is_plugin:
+            return BadValueError(f"plugin {self.record.name} failed at step {step}: {reason}")
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        hint = f"; check its settings ({settings})" if settings else ""
+        return BadValueError(f"{self.record.label} failed at step {step}: {reason}{hint}")
+
+
+def distinct_labels(plans: Sequence[OptimizerPlan]) -> list[OptimizerPlan]:
+    """The plans of one figure, a plugin's made-up label naming its dotted path
+    (``handwritten_optim.Adam (lr=0.1)``) where it would read the same as another
+    optimizer's (torch's ``Adam (lr=0.1)``). The same optimizer twice keeps its label."""
+    targets: dict[str, set[str]] = {}
+    for plan in plans:
+        targets.setdefault(plan.label, set()).add(plan.record.name)
+    out = []
+    for plan in plans:
+        record = plan.record
+        if (len(targets[plan.label]) > 1 and plan.auto_label and record.plugin
+                and record.label != record.name):
+            plan = replace(plan, label=plan.label.replace(record.label, record.name, 1))
+        out.append(plan)
+    return out
 
 
 def format_value(value: Any) -> str:
@@ -142,6 +195,12 @@ def plan_optimizer(
     record = OPTIMIZERS.resolve(spec.name)
     factory = record.load_checked("optimizer", spec.name)
     record = refine(record, factory)
+    if record.plugin in ("path", "entry point") and isinstance(factory, type):
+        from torch.optim import Optimizer
+
+        if not issubclass(factory, Optimizer):
+            raise BadValueError(f"plugin {record.name} is not a torch.optim.Optimizer "
+                                f"(class {factory.__name__} does not subclass it)")
     valid = signature_params(factory)
     if common:
         for key in common:
@@ -171,7 +230,7 @@ def plan_optimizer(
         name = f"Lookahead({record.label}, k={lookahead[0]}, α={lookahead[1]:g})"
     label = spec.label or (f"{name} ({inner})" if inner else name)
     return OptimizerPlan(record=record, factory=factory, kwargs=kwargs, label=label,
-                         lookahead=lookahead)
+                         lookahead=lookahead, auto_label=not spec.label)
 
 
 def boolean_settings() -> set[str]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
+import sys
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +96,23 @@ def _quirks(obj: Any, flags: set[str]) -> dict[str, Any]:
     return declared
 
 
+def _cwd_searched() -> bool:
+    """Whether imports look in the current folder: ``python -m optviz`` puts it first on
+    sys.path, the ``optviz`` console script puts its own bin folder there instead."""
+    cwd = os.path.realpath(os.getcwd())
+    return any(os.path.realpath(entry or os.curdir) == cwd for entry in sys.path)
+
+
+def _module_hint(path: str, exc: Exception) -> str:
+    """Where to look when the plugin's own top-level module is not found (not a module that
+    the plugin itself imports)."""
+    if not isinstance(exc, ModuleNotFoundError) or exc.name != path.split(".", 1)[0]:
+        return ""
+    if _cwd_searched():
+        return " (is its folder on PYTHONPATH?)"
+    return " (is its folder on PYTHONPATH? the current folder is not searched)"
+
+
 def _import(path: str, kind: str, registry: Registry[Any]) -> Any:
     try:
         return load_target(path)
@@ -102,7 +121,8 @@ def _import(path: str, kind: str, registry: Registry[Any]) -> Any:
         from optviz.names import did_you_mean
 
         raise UnknownNameError(
-            f"cannot import {kind} {path!r}: {exc}{did_you_mean(path, registry.targets())}"
+            f"cannot import {kind} {path!r}: {exc}{_module_hint(path, exc)}"
+            f"{did_you_mean(path, registry.targets())}"
         ) from None
     except Exception as exc:  # a plugin that breaks on import is still one clear line
         raise UnknownNameError(

@@ -37,14 +37,22 @@ class Record:
         return self.target.replace(":", ".").rsplit(".", 1)[-1]
 
     def load(self) -> Any:
-        """Import and return the factory this record points at."""
+        """Import and return the factory this record points at. A plugin's record (one with a
+        ``plugin`` origin) loads checked, so every caller gets load_checked's one line."""
+        if getattr(self, "plugin", ""):
+            return self.load_checked(self.kind, self.name)
         return load_target(self.target)
+
+    @property
+    def kind(self) -> str:
+        """What the record names, for messages: OptimizerRecord -> ``optimizer``."""
+        return type(self).__name__.removesuffix("Record").lower() or "record"
 
     def load_checked(self, kind: str, asked: str) -> Any:
         """``load()``, with whatever a broken plugin raises on import turned into one clear
         line naming what was ``asked`` for."""
         try:
-            return self.load()
+            return load_target(self.target)
         except Exception as exc:
             raise UnknownNameError(f"cannot load {kind} {asked!r} ({self.target}): "
                                    f"{type(exc).__name__}: {exc}") from None

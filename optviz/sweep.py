@@ -369,8 +369,12 @@ def plan_trajectory(spec: TrajectorySpec, function: FunctionRecord,
         if spec.scheduler is not None:
             raise UnsupportedError("lr auto sweeps without a scheduler, so it cannot pick an "
                                    "lr for a scheduled run; give a number")
-    return [plan_with_auto(o, spec.lr, spec.settings, function, spec.start, spec.steps,
-                           spec.device, spec.dtype, lookahead) for o in spec.optimizers]
+    from optviz.optimizers import distinct_labels
+
+    # Distinct legend labels here, so that the model's runs get them as the function's do.
+    return distinct_labels([plan_with_auto(o, spec.lr, spec.settings, function, spec.start,
+                                           spec.steps, spec.device, spec.dtype, lookahead)
+                            for o in spec.optimizers])
 
 
 # ---------------------------------------------------------------- spec, picture, files

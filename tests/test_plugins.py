@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -313,3 +314,224 @@ def test_config_needs_allow_imports_for_plugins(on_path):
     assert parse_config(text, "c.yaml", allow_imports=True).optimizers[0].name == "myopt.HalfStep"
     # torch.optim and optviz paths need no permission
     parse_config("optimizers: [torch.optim.AdamW, optviz.optim.Lion]\n", "c.yaml")
+
+
+# --- bad plugins and bad settings at run time: one line, exit code 2, nothing written ----------
+
+BAD_PLUGINS = '''
+import torch
+from torch.optim import Optimizer
+
+
+class StepFails(Optimizer):
+    optviz_quirks = {"elementwise": True}
+
+    def __init__(self, params, lr=0.1):
+        super().__init__(params, {"lr": lr})
+
+    def step(self, closure=None):
+        raise ValueError("kaput")
+
+
+class FailsAtThree(Optimizer):
+    def __init__(self, params, lr=0.1):
+        super().__init__(params, {"lr": lr})
+        self.count = 0
+
+    def step(self, closure=None):
+        self.count += 1
+        if self.count == 3:
+            raise RuntimeError("third time")
+
+
+class NotOpt:
+    pass
+
+
+def returns_int(params, lr=0.1):
+    return 42
+
+
+returns_int.optviz_quirks = {"elementwise": True}
+
+
+def raises_on_build(params, lr=0.1):
+    raise RuntimeError("no GPU here")
+'''
+
+
+@pytest.fixture(scope="module")
+def bad_plugin_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bad_plugins")
+    (root / "optviz_t_badopt.py").write_text(BAD_PLUGINS)
+    (root / "optviz_t_needsdep.py").write_text("import optviz_t_nosuchdep\n")
+    return root
+
+
+@pytest.fixture
+def bad_plugins(bad_plugin_dir, monkeypatch, on_path):
+    monkeypatch.syspath_prepend(str(bad_plugin_dir))
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from optviz.cli import app
+
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+@pytest.mark.parametrize(("name", "line"), [
+    ("lbfgs:line_search_fn=foo",  # torch checks line_search_fn only in step()
+     "LBFGS failed at step 1: only 'strong_wolfe' is supported; "
+     "check its settings (line_search_fn='foo')"),
+    ("optviz_t_badopt.StepFails", "plugin optviz_t_badopt.StepFails failed at step 1: kaput"),
+    ("optviz_t_badopt.FailsAtThree",
+     "plugin optviz_t_badopt.FailsAtThree failed at step 3: third time"),
+    ("optviz_t_badopt.NotOpt",
+     "plugin optviz_t_badopt.NotOpt is not a torch.optim.Optimizer "
+     "(class NotOpt does not subclass it)"),
+    ("optviz_t_badopt.returns_int",
+     "plugin optviz_t_badopt.returns_int is not a torch.optim.Optimizer (got int)"),
+    ("optviz_t_badopt.raises_on_build",
+     "plugin optviz_t_badopt.raises_on_build could not be built: RuntimeError: no GPU here"),
+])
+def test_an_optimizer_failing_at_run_time_is_one_line_and_writes_nothing(
+        name, line, bad_plugins, out_dir):
+    res = _cli("trajectory", name, "--steps", "5", "-o", str(out_dir / "t.png"),
+               "--export", str(out_dir / "t.json"))
+    assert res.exit_code == 2, res.output
+    assert res.stderr == f"optviz: error: {line}\n"
+    assert list(out_dir.iterdir()) == []
+
+
+def test_a_step_failure_keeps_its_cause(bad_plugins):
+    from optviz.engine import run_one
+    from optviz.errors import BadValueError
+
+    plan = plan_optimizer(OptimizerSpec(name="optviz_t_badopt.StepFails"))
+    with pytest.raises(BadValueError, match="failed at step 1: kaput") as info:
+        run_one(QUAD.load(), plan, torch.tensor([4.0, 3.0]), 5, QUAD.domain)
+    assert isinstance(info.value.__cause__, ValueError)  # what OPTVIZ_DEBUG=1 shows
+
+
+def test_a_step_failure_in_a_batch_is_one_line(bad_plugins):
+    from dataclasses import replace
+
+    from optviz.batched import run_batch, with_lr
+    from optviz.errors import BadValueError
+
+    fn, starts = QUAD.load(), [[4.0, 3.0], [1.0, 1.0]]
+    # stacked (the plugin declares itself element-wise) and the fallback loop alike
+    for name in ("optviz_t_badopt.StepFails", "optviz_t_badopt.FailsAtThree"):
+        plan = plan_optimizer(OptimizerSpec(name=name))
+        step = 1 if name.endswith("StepFails") else 3
+        with pytest.raises(BadValueError, match=rf"^plugin {name} failed at step {step}: "):
+            run_batch(fn, plan, starts, 5, QUAD.domain, notify=lambda _: None)
+    with pytest.raises(BadValueError, match=r"^plugin optviz_t_badopt.returns_int is not a "
+                                            r"torch.optim.Optimizer \(got int\)$"):
+        run_batch(fn, plan_optimizer(OptimizerSpec(name="optviz_t_badopt.returns_int")), starts,
+                  5, QUAD.domain)
+    # Bad betas that torch only unpacks in step(), with rows at two lrs: the line names the
+    # settings the rows share, not one row's lr.
+    adam = replace(plan_optimizer(OptimizerSpec(name="adam")), kwargs={"betas": (0.9, 0.99, 3)})
+    with pytest.raises(BadValueError) as info:
+        run_batch(fn, [adam, with_lr(adam, 0.5)], starts, 5, QUAD.domain)
+    assert str(info.value) == ("Adam failed at step 1: too many values to unpack (expected 2); "
+                               "check its settings (betas=(0.9, 0.99, 3))")
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_show_and_trajectory_name_a_broken_entry_point_alike(tmp_path):
+    from test_scheduler_plugins import _install_fake_package, cli
+
+    _install_fake_package(tmp_path)
+    with (next(tmp_path.glob("*.dist-info")) / "entry_points.txt").open("a") as f:
+        f.write("\n[optviz.optimizers]\nghost = nosuchmod:Ghost\n")
+    path = os.pathsep.join([str(tmp_path), str(DATA)])
+    line = ("optviz: error: cannot load optimizer 'ghost' (nosuchmod.Ghost): "
+            "ModuleNotFoundError: No module named 'nosuchmod'\n")
+    for args in (["show", "ghost"], ["trajectory", "ghost", "-o", str(tmp_path / "g.png")]):
+        proc = cli(*args, pythonpath=path)
+        assert (proc.returncode, proc.stderr) == (2, line), args
+    assert not (tmp_path / "g.png").exists()
+    shown = cli("show", "half_step", pythonpath=path)  # the package's good entry point still shows
+    assert shown.returncode == 0, shown.stderr
+    assert "myopt.HalfStep" in shown.stdout
+
+
+def test_a_missing_plugin_module_says_where_it_is_looked_for(bad_plugins, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cwd = os.path.realpath(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path
+                                      if os.path.realpath(p or os.curdir) != cwd])
+    # the optviz console script: sys.path[0] is its bin folder, not the current folder
+    res = _cli("trajectory", "optviz_t_mymodule.Opt")
+    assert res.exit_code == 2
+    assert res.stderr == ("optviz: error: cannot import optimizer 'optviz_t_mymodule.Opt': "
+                          "No module named 'optviz_t_mymodule' (is its folder on PYTHONPATH? "
+                          "the current folder is not searched)\n")
+    # python -m optviz: the current folder is sys.path[0], so it is not said to be skipped
+    monkeypatch.syspath_prepend("")
+    res = _cli("trajectory", "optviz_t_mymodule.Opt")
+    assert res.stderr.endswith("No module named 'optviz_t_mymodule' "
+                               "(is its folder on PYTHONPATH?)\n")
+    # a module the plugin imports is missing: PYTHONPATH is not the answer
+    res = _cli("trajectory", "optviz_t_needsdep.Opt")
+    assert res.stderr == ("optviz: error: cannot import optimizer 'optviz_t_needsdep.Opt': "
+                          "No module named 'optviz_t_nosuchdep'\n")
+
+
+def test_a_plugin_named_like_a_builtin_gets_its_path_in_the_legend(on_path, out_dir):
+    out = out_dir / "t.json"
+    res = _cli("trajectory", "handwritten_optim.Adam:lr=0.1", "adam:lr=0.1", "adam:lr=0.1",
+               "--steps", "3",
+               "-o", str(out_dir / "t.png"), "--export", str(out))
+    assert res.exit_code == 0, res.output
+    labels = [r["label"] for r in json.loads(out.read_text())["runs"]]
+    # the same optimizer twice with the same settings is the user's business
+    assert labels == ["handwritten_optim.Adam (lr=0.1)", "Adam (lr=0.1)", "Adam (lr=0.1)"]
+
+
+def test_distinct_labels_leaves_given_labels_and_lone_plugins_alone(on_path):
+    from optviz.optimizers import distinct_labels
+
+    def plans(*names):
+        return [plan_optimizer(OptimizerSpec.model_validate(n)) for n in names]
+
+    assert [p.label for p in distinct_labels(plans("handwritten_optim.Adam:lr=0.1",
+                                                   "sgd:lr=0.1"))] == \
+        ["Adam (lr=0.1)", "SGD (lr=0.1)"]
+    given = plans({"name": "handwritten_optim.Adam", "lr": 0.1, "label": "Adam (lr=0.1)"},
+                  "adam:lr=0.1")
+    assert [p.label for p in distinct_labels(given)] == ["Adam (lr=0.1)"] * 2
+    wrapped = [plan_optimizer(OptimizerSpec.model_validate(n), lookahead=(5, 0.5))
+               for n in ("handwritten_optim.Adam:lr=0.1", "adam:lr=0.1")]
+    assert [p.label for p in distinct_labels(wrapped)] == [
+        "Lookahead(handwritten_optim.Adam, k=5, α=0.5) (lr=0.1)",
+        "Lookahead(Adam, k=5, α=0.5) (lr=0.1)"]
+
+
+@pytest.mark.parametrize("args", [
+    ["trajectory", "optviz_t_badopt.FailsAtThree", "--model", "linear", "--epochs", "1"],
+    ["schedule", "step", "--optimizer", "optviz_t_badopt.FailsAtThree"],
+    ["schedule", "plateau", "--optimizer", "optviz_t_badopt.FailsAtThree"],  # trains the model
+])
+def test_a_step_failure_on_the_model_and_in_schedules_is_one_line(args, bad_plugins, out_dir):
+    res = _cli(*args, "-o", str(out_dir / "t.png"))
+    assert res.exit_code == 2, res.output
+    assert res.stderr.endswith("optviz: error: plugin optviz_t_badopt.FailsAtThree failed at "
+                               "step 3: third time\n")
+    assert list(out_dir.iterdir()) == []
+
+
+def test_a_plugin_named_like_a_builtin_is_told_apart_on_the_model_too(on_path, out_dir):
+    js = out_dir / "m.json"
+    res = _cli("trajectory", "handwritten_optim.Adam:lr=0.1", "adam:lr=0.1", "--model",
+               "linear", "--in-features", "3", "--epochs", "1", "-o", str(out_dir / "m.png"),
+               "--export", str(js))
+    assert res.exit_code == 0, res.output
+    import json
+
+    labels = [r["label"] for r in json.loads(js.read_text())["runs"]]
+    assert labels == ["handwritten_optim.Adam (lr=0.1)", "Adam (lr=0.1)"]
