@@ -411,6 +411,19 @@ def _loop(
     return lrs, momentum, momentum_name, trace, error, reason
 
 
+def _without_lr(plan: OptimizerPlan) -> str:
+    """The optimizer as the figure names it: its settings but not its lr, which the figure
+    gives per param group (a plan's label holds only the first group's)."""
+    if not plan.auto_label:
+        return plan.label
+    from optviz.optimizers import format_value
+
+    given = {k: v for k, v in plan.kwargs.items()
+             if k != "lr" and (k not in plan.record.defaults or plan.record.defaults[k] != v)}
+    inner = ", ".join(f"{k}={format_value(v)}" for k, v in given.items() if v is not None)
+    return f"{plan.record.label} ({inner})" if inner else plan.record.label
+
+
 def run_schedules(
     plans: Sequence[SchedulerPlan],
     optimizer_plan: OptimizerPlan,
@@ -422,7 +435,7 @@ def run_schedules(
     """Simulate every plan on a fresh optimizer; collect the runs and their warnings."""
     result = ScheduleResult(
         lr=list(run.lrs), epochs=run.epochs, steps_per_epoch=run.steps_per_epoch,
-        interval=run.interval, optimizer=optimizer_plan.label,
+        interval=run.interval, optimizer=_without_lr(optimizer_plan),
         optimizer_name=optimizer_plan.record.name, seed=seed,
         metric=metric_source if any(p.record.needs_metric for p in plans) else None,
     )

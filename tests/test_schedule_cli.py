@@ -308,3 +308,18 @@ def test_help_imports_neither_torch_nor_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=_ENV, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(("args", "optimizer"), [
+    ([], "SGD"),
+    (["--lr", "1e-3,1e-4", "--optimizer", "sgd:momentum=0.9"], "SGD (momentum=0.9)"),
+    (["--optimizer", "adam:betas=[0.8,0.9]"], "Adam (betas=(0.8, 0.9))"),
+])
+def test_the_optimizer_is_named_without_the_lr_the_figure_gives_per_group(
+        args, optimizer, tmp_path):
+    import json
+
+    js = tmp_path / "s.json"
+    res = invoke("step", *args, "-o", str(tmp_path / "s.png"), "--export", str(js))
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(js.read_text())["optimizer"] == optimizer
