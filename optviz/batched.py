@@ -42,7 +42,7 @@ class BatchResult:
     ``tail_loss`` the worst (largest) loss of the last ``tail`` losses, NaN for a diverged row
     (with ``tail`` 1, the final loss).
     ``points`` (steps + 1, N, dim) and ``loss`` (steps + 1, N) are kept only on request, NaN
-    from the step of divergence on, exactly as ``run_one`` stores them.
+    from the step of divergence on, as ``run_one``'s runs are drawn (``Run.drawn``).
     """
 
     final_point: np.ndarray
@@ -171,7 +171,7 @@ def _run_loop(
     loss = np.full((steps + 1, n), np.nan)
     diverged = np.zeros(n, dtype=np.int64)
     for i in range(n):
-        run = run_one(fn, plans[i], x0[i], steps, domain)
+        run = run_one(fn, plans[i], x0[i], steps, domain).drawn()  # NaN from divergence on
         points[:, i] = np.array(run.points, dtype=float)
         loss[:, i] = np.array(run.loss, dtype=float)
         diverged[i] = run.diverged or 0

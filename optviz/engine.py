@@ -119,10 +119,13 @@ def run_one(
         with torch.no_grad():
             flat = x.reshape(-1)
             value = fn(x).sum()
-            ok = torch.isfinite(flat).all() & torch.isfinite(value) & ((flat - c).abs() <= r).all()
-            if not bool(ok):
+            if not bool(torch.isfinite(flat).all() & torch.isfinite(value)):
+                diverged = diverged or k
+                break  # nothing finite follows: the rest stays NaN (null in the export)
+            if diverged is None and not bool(((flat - c).abs() <= r).all()):
+                # Far outside the view: diverged here (the picture stops at the point before),
+                # but the run goes on and its finite points are kept for the export.
                 diverged = k
-                break
             points[k] = flat
             losses[k] = value
             if slow is not None:

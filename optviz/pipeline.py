@@ -117,8 +117,9 @@ def draw_trajectory(result: TrajectoryResult) -> Figure:
     """Result -> figure, with the surface sampled over the chosen view."""
     from optviz.render.trajectory import trajectory_figure
 
-    grid, view = surface_for(result)
-    return trajectory_figure(result, grid, view)
+    drawn = result.drawn()  # a diverged run stops in the picture where it left the view
+    grid, view = surface_for(drawn)
+    return trajectory_figure(drawn, grid, view)
 
 
 def default_name(spec: Any) -> Path:
@@ -160,8 +161,9 @@ def render_panels(spec: TrajectorySpec) -> Rendered:
     items, results = [], []
     for panel, sub in zip(spec.panels, spec.panel_specs(), strict=True):
         result = run_trajectory_spec(sub)
-        grid, view = surface_for(result)
-        items.append((panel.title, result, grid, view))
+        drawn = result.drawn()
+        grid, view = surface_for(drawn)
+        items.append((panel.title, drawn, grid, view))
         results.append(result)
     rows, cols = spec.grid()
     fig = panels_figure(items, rows, cols, spec.title)

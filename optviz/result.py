@@ -6,7 +6,7 @@ Non-finite numbers are stored as None, so a result is JSON as it stands.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -37,6 +37,27 @@ class Run:
     def steps(self) -> int:
         return len(self.points) - 1
 
+    def drawn(self) -> Run:
+        """The run as pictures show it: a diverged run up to its last point in the view (the
+        points after it, finite but far off, stay in the export, not in the view); the LR up
+        to the step that left, the state up to the step before."""
+        if not self.diverged:
+            return self
+        k = self.diverged
+
+        def cut(series: list[Any] | None, keep: int) -> list[Any] | None:
+            return None if series is None else [*series[:keep], *[None] * (len(series) - keep)]
+
+        gone = [None] * len(self.points[0]) if self.points else []
+        return replace(
+            self, points=[*self.points[:k], *[gone] * (len(self.points) - k)],
+            loss=cut(self.loss, k),
+            slow_points=None if self.slow_points is None else
+            [*self.slow_points[:k], *[gone] * (len(self.slow_points) - k)],
+            lr=cut(self.lr, k),
+            state=None if self.state is None else
+            {key: cut(v, k - 1) for key, v in self.state.items()})
+
 
 @dataclass
 class TrajectoryResult:
@@ -59,6 +80,10 @@ class TrajectoryResult:
     @property
     def dim(self) -> int:
         return len(self.domain)
+
+    def drawn(self) -> TrajectoryResult:
+        """The result as pictures show it (``Run.drawn``): diverged runs cut where they left."""
+        return replace(self, runs=[run.drawn() for run in self.runs])
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "trajectory"}

@@ -53,8 +53,9 @@ STARTS = [[-1.5, 2.0], [1.8, -0.5], [0.0, 0.0], [-1.9, -0.9], [1.2, 2.9], [0.3, 
 
 
 def lone(fn, plan, start, steps, domain, dtype=torch.float32):
-    """``run_one`` as arrays: points (steps + 1, dim), loss (steps + 1,), diverged (0: none)."""
-    run = run_one(fn, plan, torch.tensor(start, dtype=dtype), steps, domain)
+    """``run_one`` as arrays: points (steps + 1, dim), loss (steps + 1,), diverged (0: none);
+    as drawn (``Run.drawn``: NaN from the divergence on), which is what a batch records."""
+    run = run_one(fn, plan, torch.tensor(start, dtype=dtype), steps, domain).drawn()
     return (np.array(run.points, dtype=float), np.array(run.loss, dtype=float),
             run.diverged or 0)
 

@@ -223,11 +223,18 @@ def test_diverged_run_is_reported_not_fatal(out_dir):
     res = invoke("trajectory", "sgd", "--lr", "1", "-f", "parabola", "--steps", "6", "-o",
                  str(out_dir / "p.png"), "--export", str(js))
     assert res.exit_code == 0, res.output
-    # x_{k+1} = −7x_k from 2: 2, −14, 98, −686 (beyond 100 half-widths of [−3, 3]).
+    # x_{k+1} = −7x_k from 2: 2, −14, 98, −686 (beyond 100 half-widths of [−3, 3]). The
+    # export keeps the finite points after it (null only where not finite).
     assert res.stdout.splitlines()[0] == "SGD (lr=1): diverged at step 3"
     run = json.loads(js.read_text())["runs"][0]
     assert run["diverged"] == 3
-    assert run["points"] == [[2.0], [-14.0], [98.0], [None], [None], [None], [None]]
+    assert run["points"] == [[2.0 * (-7.0) ** k] for k in range(7)]
+    assert run["loss"] == pytest.approx([4 * (2.0 * (-7.0) ** k) ** 2 for k in range(7)], rel=1e-6)
+    overflow = invoke("trajectory", "gd:lr=1e38", "--steps", "3", "-o", str(out_dir / "o.png"),
+                      "--export", str(js))
+    assert overflow.exit_code == 0, overflow.output
+    run = json.loads(js.read_text())["runs"][0]  # float32 overflows at step 1: null from there
+    assert run["diverged"] == 1 and run["points"] == [[4.0, 3.0]] + [[None, None]] * 3
 
 
 def test_derived_file_name_in_cwd(tmp_path, monkeypatch, png_pixels):

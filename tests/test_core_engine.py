@@ -293,17 +293,29 @@ def test_parabola_lr_0_2_closed_form(parabola_runs):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_parabola_lr_1_diverges_and_is_reported(parabola_runs, dtype):
     run = parabola_runs[dtype]["1"]
-    # x_{k+1} = x_k − 8x_k = −7x_k; the run is cut at the first point farther from the domain's
-    # centre (0) than ESCAPE_FACTOR half-widths (3 each).
-    xs = [2.0 * (-7.0) ** k for k in range(31)]
+    # x_{k+1} = x_k − 8x_k = −7x_k; the run diverges at the first point farther from the
+    # domain's centre (0) than ESCAPE_FACTOR half-widths (3 each). Its points go on, finite,
+    # until the arithmetic overflows: null only where not finite, as the export promises.
+    xs = [2.0 * (-7.0) ** k for k in range(31)]  # exact in binary until float32 rounds them
     k_div = next(k for k, x in enumerate(xs) if abs(x) > ESCAPE_FACTOR * 3.0)
+    x, by_hand = torch.tensor(2.0, dtype=getattr(torch, dtype)), []
+    for _ in range(31):  # the same iteration in the run's dtype
+        by_hand.append((x.item(), (4 * x * x).item()))
+        x = x - 1.0 * (8 * x)
+    k_inf = next((k for k, (_, f) in enumerate(by_hand) if not math.isfinite(f)), 31)
+    assert k_inf == (23 if dtype == "float32" else 31)  # 4x² overflows float32 at 7^23
+    xs = [p for p, _ in by_hand]
     assert type(run.diverged) is int
-    assert run.diverged == k_div
+    assert run.diverged == k_div == 3
     assert len(run.points) == len(run.loss) == 31
-    assert run.points[:k_div] == [[x] for x in xs[:k_div]]
-    assert run.loss[:k_div] == [4 * x * x for x in xs[:k_div]]
-    assert run.points[k_div:] == [[None]] * (31 - k_div)
-    assert run.loss[k_div:] == [None] * (31 - k_div)
+    assert run.points[:k_inf] == [[x] for x in xs[:k_inf]]
+    assert run.loss[:k_inf] == [f for _, f in by_hand[:k_inf]]
+    assert run.points[k_inf:] == [[None]] * (31 - k_inf)
+    assert run.loss[k_inf:] == [None] * (31 - k_inf)
+    # The picture stops where the run left: the drawn run is cut at k_div.
+    drawn = run.drawn()
+    assert drawn.points == [[x] for x in xs[:k_div]] + [[None]] * (31 - k_div)
+    assert drawn.loss == [f for _, f in by_hand[:k_div]] + [None] * (31 - k_div)
 
 
 def test_overflow_is_reported_as_divergence():
@@ -331,8 +343,13 @@ def test_every_optimizer_runs_on_every_function(function):
         k = 21 if run.diverged is None else run.diverged
         if run.diverged is not None:
             assert type(run.diverged) is int and 1 <= run.diverged <= 20, name
-            assert run.points[k:] == [[None] * rec.dim] * (21 - k), name
-            assert run.loss[k:] == [None] * (21 - k), name
+            drawn = run.drawn()
+            assert drawn.points[k:] == [[None] * rec.dim] * (21 - k), name
+            assert drawn.loss[k:] == [None] * (21 - k), name
+            # After it left: finite values, then only nulls once anything is not finite.
+            kept = [p is not None and all(v is not None for v in p) for p in run.points]
+            assert kept == sorted(kept, reverse=True), name
+            assert [v is not None for v in run.loss] == kept, name
         pts = np.array(run.points[:k], dtype=float)
         assert np.isfinite(pts).all(), name
         # The loss is f at the stored point (evaluated in float32, like the run).
@@ -462,12 +479,13 @@ def test_json_export_schema_and_values(export_result):
     assert "diverged" not in adam
     k_div = _escape_step_quadratic_gd02()
     assert gd["diverged"] == k_div
-    for k in range(k_div):
+    # The run keeps its length and its finite points past the divergence (null only where not
+    # finite; here nothing overflows in 8 steps): x_k = 4·0.6^k, y_k = 3·(−3)^k.
+    assert k_div < 9
+    for k in range(9):
         assert gd["points"][k] == pytest.approx([4 * 0.6**k, 3 * (-3.0) ** k], rel=1e-6)
         x, y = gd["points"][k]
         assert gd["loss"][k] == pytest.approx(x * x + 10 * y * y, rel=1e-6)
-    assert gd["points"][k_div:] == [[None, None]] * (9 - k_div)
-    assert gd["loss"][k_div:] == [None] * (9 - k_div)
     # The first Adam step is lr·sign(g) (bias-corrected m/sqrt(v) = ±1).
     assert adam["points"][1] == pytest.approx([3.9, 2.9], abs=1e-6)
 

@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from optviz.render.style import colours_for
 from optviz.result import Run, Surface, TrajectoryResult
@@ -121,6 +122,11 @@ def draw_loss(ax: Axes, runs: Sequence[Run], colours: Sequence[str], f_min: floa
         if run.diverged:
             k = run.diverged - 1
             ax.plot(k, loss[k], "X", color=colour, ms=9, mec="white")
+    # The whole run on the axis, in whole steps, even when every run diverged early.
+    longest = max((len(run.loss) - 1 for run in runs), default=0)
+    if longest:
+        ax.set_xlim(-0.03 * longest, 1.03 * longest)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if f_min is not None:
         ax.set_yscale("log")
         ax.set_ylabel("f(x) − f*" if f_min != 0 else "f(x)")
