@@ -177,3 +177,24 @@ def test_basin_with_lookahead_equals_lone_lookahead_runs(out_dir):
         run = run_one(f.load(), plan, torch.tensor(start, dtype=torch.float32), 25, f.domain)
         assert diverged == run.diverged
         assert final == (None if run.diverged else run.loss[-1])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_basin_on_cuda_equals_cpu(out_dir):
+    """The command end to end on the GPU: the same starts, the same verdicts, losses within
+    float32 rounding of the CPU's (different kernels, so not bit for bit)."""
+    data = {}
+    for device in ("cpu", "cuda"):
+        js = out_dir / f"{device}.json"
+        res = invoke("basin", "adam:lr=0.05", "-f", "rosenbrock", "--grid", "16", "--steps",
+                     "200", "--device", device, "-o", str(out_dir / f"{device}.png"),
+                     "--export", str(js))
+        assert res.exit_code == 0, res.output
+        data[device] = json.loads(js.read_text())
+    cpu, gpu = data["cpu"], data["cuda"]
+    assert gpu["starts"] == cpu["starts"] and gpu["device"].startswith("cuda")
+    assert gpu["diverged"] == cpu["diverged"]
+    finite = [(a, b) for a, b in zip(cpu["final_loss"], gpu["final_loss"], strict=True)
+              if a is not None]
+    np.testing.assert_allclose([b for _, b in finite], [a for a, _ in finite], rtol=1e-3,
+                               atol=1e-6)
