@@ -170,13 +170,21 @@ _MOMENTUMM = "SGD has no setting 'momentumm'; did you mean 'momentum'? (valid: {
 def test_unknown_names_and_settings_name_the_file_and_line(
         text: str, line: int, message: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = message.format(valid=_sgd_valid()) if "{valid}" in message else message
+    assert _render_refused(text, tmp_path, monkeypatch) == f"x.yaml:{line}: {expected}"
+
+
+def _render_refused(text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``optviz render x.yaml`` of ``text``: refused with exit 2, one line on stderr and no
+    traceback, nothing written beside the config; the line without its ``optviz: error:``."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "x.yaml").write_text(text)
     result = runner.invoke(app, ["render", "x.yaml"])
     assert result.exit_code == 2, result.output
-    expected = message.format(valid=_sgd_valid()) if "{valid}" in message else message
-    assert result.stderr.strip() == f"optviz: error: x.yaml:{line}: {expected}"
+    assert result.stderr.startswith("optviz: error: ") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.yaml"]
+    return result.stderr.removeprefix("optviz: error: ").removesuffix("\n")
 
 
 _COUNTS = ("{label} setting {key!r} counts scheduler steps: it must be a whole number >= "
@@ -210,13 +218,7 @@ _COUNTS = ("{label} setting {key!r} counts scheduler steps: it must be a whole n
 def test_step_counts_name_the_file_and_line(
         text: str, line: int, message: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "x.yaml").write_text(text)
-    result = runner.invoke(app, ["render", "x.yaml"])
-    assert result.exit_code == 2, result.output
-    assert result.stderr == f"optviz: error: x.yaml:{line}: {message}\n"
-    assert "Traceback" not in result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.yaml"]
+    assert _render_refused(text, tmp_path, monkeypatch) == f"x.yaml:{line}: {message}"
 
 
 def test_good_step_counts_still_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -37,15 +37,9 @@ def lrs(name: str, **fields: Any) -> list[float]:
 
 def by_hand(make: Any, steps: int = 32, lr: float = LR) -> list[float]:
     """The article's loop with torch alone: optimizer step, record the LR, scheduler step."""
-    x = torch.zeros(2, requires_grad=True)
-    opt = torch.optim.SGD([x], lr=lr)
-    sched = make(opt)
-    out = []
-    for _ in range(steps):
-        opt.step()
-        out.append(opt.param_groups[0]["lr"])
-        sched.step()
-    return out
+    from test_schedule_cli import lr_by_hand
+
+    return lr_by_hand(make, lr=lr, steps=steps)
 
 
 def cli(*args: str, pythonpath: str = str(DATA)) -> subprocess.CompletedProcess[str]:
