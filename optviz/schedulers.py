@@ -482,6 +482,8 @@ def plan_scheduler(
 
     given = {**record.defaults, **explicit}
     given.pop("schedulers", None)
+    if isinstance(given.get("milestones"), int) and not isinstance(given["milestones"], bool):
+        given["milestones"] = [given["milestones"]]  # one milestone: milestones=5 is [5]
     for key, variable in record.formulas.items():
         value = given.get(key)
         for text in value if isinstance(value, list) else [value]:

@@ -323,3 +323,15 @@ def test_the_optimizer_is_named_without_the_lr_the_figure_gives_per_group(
     res = invoke("step", *args, "-o", str(tmp_path / "s.png"), "--export", str(js))
     assert res.exit_code == 0, res.stderr
     assert json.loads(js.read_text())["optimizer"] == optimizer
+
+
+def test_one_milestone_may_be_given_as_a_number(tmp_path):
+    import json
+
+    import torch
+
+    js = tmp_path / "m.json"
+    res = invoke("multistep:milestones=5", "-o", str(tmp_path / "m.png"), "--export", str(js))
+    assert res.exit_code == 0, res.stderr
+    want = lr_by_hand(lambda o: torch.optim.lr_scheduler.MultiStepLR(o, [5], gamma=0.5))
+    assert json.loads(js.read_text())["runs"][0]["lr"] == want
