@@ -2,7 +2,8 @@
 
 Read with a ``yaml.SafeLoader`` only (``settings.load_yaml``), so a config can never construct
 Python objects. Errors name the file, the line and the key:
-``configs/x.yaml:7 optimizers[1].lr: must be > 0``.
+``configs/x.yaml:7 optimizers[1].lr: must be > 0``; an unknown name or setting, found when the
+names are resolved, names the file and the line: ``configs/x.yaml:7: SGD has no setting ...``.
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ def dump_yaml(spec: Any) -> str:
     # Only what differs from the defaults: the shortest config that renders the same figure.
     data = {"kind": spec.kind, **spec.model_dump(mode="json", exclude_defaults=True)}
     data = _compact(data)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None)
+    from optviz.settings import number_dumper
+
+    return yaml.dump(data, Dumper=number_dumper(), sort_keys=False, allow_unicode=True,
+                     default_flow_style=None)
 
 
 def line_of(text: str, loc: tuple[Any, ...], exact: bool = False) -> int | None:
@@ -235,6 +239,12 @@ def parse_config(text: str, source: str, allow_imports: bool = False) -> Any:
         raise BadValueError(str(exc).replace(f"{source} ", f"{source}:{line} ", 1)) from None
     check_imports(spec, text, source, allow_imports)
     check_names(spec, text, source)
+    if getattr(spec, "layout", None) == "panels":
+        try:  # each panel is the figure's keys with its own: check the combination now
+            spec.panel_specs()
+        except BadValueError as exc:
+            line = line_of(text, getattr(exc, "loc", ()))
+            raise BadValueError(f"{source}:{line} {exc}" if line else f"{source} {exc}") from None
     return spec
 
 

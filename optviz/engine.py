@@ -13,7 +13,7 @@ import torch
 from optviz.devices import resolve_device
 from optviz.errors import BadValueError, OptvizError
 from optviz.functions import FunctionRecord
-from optviz.optimizers import OptimizerPlan, distinct_labels
+from optviz.optimizers import OptimizerPlan
 from optviz.result import Run, Surface, TrajectoryResult, finite_or_none
 from optviz.tracking import Extras
 
@@ -182,7 +182,7 @@ def run_trajectory(
         seed=seed,
     )
     # Two optimizers that would read the same in the legend: the plugin names its path.
-    for i, plan in enumerate(distinct_labels(plans)):
+    for i, plan in enumerate(plans):
         torch.manual_seed(seed)
         sched = schedulers[i] if schedulers else None
         result.runs.append(run_one(fn, plan, start_t, steps, function.domain, sched, show_state))

@@ -257,6 +257,7 @@ def _render_and_write(job: _Job) -> None:
     from optviz.export import dumps
     from optviz.outputs import atomic_write
     from optviz.pipeline import render_spec
+    from optviz.spec import resolved_config
 
     spec = _load(job.config, job.allow_imports)
     rendered = render_spec(spec)
@@ -268,7 +269,7 @@ def _render_and_write(job: _Job) -> None:
         "content_hash": job.content_hash,
         "versions": versions(),
         "seed": getattr(spec, "seed", None),
-        "config": spec.model_dump(mode="json"),
+        "config": resolved_config(spec),
         "data": rendered.data,
     }
     text = dumps(sidecar) + "\n"

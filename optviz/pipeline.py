@@ -49,10 +49,6 @@ def run_trajectory_spec(spec: TrajectorySpec) -> TrajectoryResult:
     plans = plan_trajectory(spec, function, lookahead)
     if spec.model == "linear":
         return _run_model_spec(spec, plans)
-    for o in spec.optimizers:
-        if o.batch_size is not None:
-            raise BadValueError(f"{o.name}: batch_size is a setting of the linear model "
-                                "(--model linear); a test function has no data to batch")
     schedulers = [plan_run_scheduler(spec.scheduler, p, spec.steps) for p in plans] \
         if spec.scheduler else None
     return run_trajectory(function, plans, start=spec.start, steps=spec.steps,

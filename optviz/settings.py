@@ -14,22 +14,36 @@ from typing import Any
 from optviz.errors import BadValueError, UnknownSettingError
 from optviz.names import did_you_mean
 
+# YAML 1.2's floats without a dot (1e-8, 5E3), which YAML 1.1 (PyYAML) reads as text.
+_EXPONENT_FLOAT = r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"
+
+
+def _with_exponent_floats(base: Any) -> Any:
+    """A subclass of a PyYAML Loader or Dumper that also resolves ``1e-8`` as a float: the
+    loader reads it as a number, the dumper quotes a string that looks like one."""
+    import re
+
+    cls = type(f"Number{base.__name__}", (base,), {})
+    cls.add_implicit_resolver(  # copies the base's table; the base is untouched
+        "tag:yaml.org,2002:float", re.compile(_EXPONENT_FLOAT), list("-+0123456789."))
+    return cls
+
 
 @cache
 def _number_loader() -> Any:
-    """SafeLoader with YAML 1.2's floats (``1e-8``, ``5E3``): still constructs no objects."""
-    import re
-
+    """SafeLoader with YAML 1.2's floats: still constructs no objects."""
     import yaml
 
-    class NumberLoader(yaml.SafeLoader):
-        pass
+    return _with_exponent_floats(yaml.SafeLoader)
 
-    NumberLoader.add_implicit_resolver(  # copies SafeLoader's table; SafeLoader is untouched
-        "tag:yaml.org,2002:float",
-        re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
-        list("-+0123456789."))
-    return NumberLoader
+
+@cache
+def number_dumper() -> Any:
+    """SafeDumper that quotes the strings ``load_yaml`` would read as numbers (a title
+    '2e5'), so that a dumped config reads back the same."""
+    import yaml
+
+    return _with_exponent_floats(yaml.SafeDumper)
 
 
 def load_yaml(text: str) -> Any:

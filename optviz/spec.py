@@ -236,15 +236,42 @@ class TrajectorySpec(_Spec):
             if all(key in _ignored({key}, m, self.interval) for m in models):
                 raise _ignored_error((), key)
         for i, panel in enumerate(self.panels):
-            for key in _ignored(panel.model_fields_set, panel.model or self.model,
-                                panel.interval):
+            given = {k for k in panel.model_fields_set if getattr(panel, k) is not None}
+            for key in _ignored(given, panel.model or self.model, panel.interval):
                 raise _ignored_error(("panels", i), key)
+        for loc, model in self._runs_and_models():
+            if model is None and self._optimizer_at(loc).batch_size is not None:
+                raise KeyedError((*loc, "batch_size"), "only the linear model reads it (a "
+                                 "test function has no data to batch); add model: linear "
+                                 "(--model linear), or drop it")
         weights = self.in_features * self.out_features + (self.out_features if self.bias else 0)
         if self.model == "linear" and not self.panels and weights < 2:
             raise KeyedError(("model",), "Linear(1→1) without a bias has one weight, and "
                              "optviz draws paths in two or more: keep the bias, or "
                              "in_features >= 2")
         return self
+
+    def _runs_and_models(self) -> list[tuple[tuple[Any, ...], str | None]]:
+        """Where each optimizer sits (``("optimizers", 0)``, ``("panels", 1, "optimizers",
+        0)``) and the model it trains (None: a test function)."""
+        found = [(("optimizers", j), self.model) for j in range(len(self.optimizers))]
+        for i, panel in enumerate(self.panels):
+            found += [(("panels", i, "optimizers", j), panel.model or self.model)
+                      for j in range(len(panel.optimizers or []))]
+        return found
+
+    def _optimizer_at(self, loc: tuple[Any, ...]) -> OptimizerSpec:
+        if loc[0] == "optimizers":
+            return self.optimizers[loc[1]]
+        return (self.panels[loc[1]].optimizers or [])[loc[3]]
+
+    def unread_keys(self) -> list[str]:
+        """The figure's keys that no part of it reads (a test function's figure does not read
+        the linear model's keys, nor the model a function's): left out of its resolved form,
+        which would otherwise not validate again."""
+        models = [p.model or self.model for p in self.panels] or [self.model]
+        return [k for k in (*MODEL_KEYS, *FUNCTION_KEYS)
+                if all(k in _ignored({k}, m, None) for m in models)]
 
     @model_validator(mode="after")
     def _layout(self) -> TrajectorySpec:
@@ -282,7 +309,7 @@ class TrajectorySpec(_Spec):
             for key in _ignored(set(base), panel.model or self.model, base.get("interval")):
                 data.pop(key)
             data.update(panel.model_dump(exclude_none=True))
-            out.append(build(TrajectorySpec, data, source=f"panels[{i}]"))
+            out.append(_panel(TrajectorySpec, data, i))
         return out
 
 
@@ -313,8 +340,30 @@ _PLAIN = {"greater_than": "must be > {gt:g}", "greater_than_equal": "must be >= 
 def _where(loc: tuple[Any, ...], cli: bool) -> str:
     if cli and len(loc) == 1 and isinstance(loc[0], str):
         return "--" + str(loc[0]).replace("_", "-")
+    if cli and len(loc) >= 2 and loc[-2] == "lookahead":  # --lookahead-k, --lookahead-alpha
+        return f"--lookahead-{loc[-1]}"
     parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc]
     return "".join(parts).lstrip(".") or "config"
+
+
+def _panel(model: type[_Spec], data: dict[str, Any], i: int) -> Any:
+    """Panel ``i`` as a spec of its own; an error names the panel, and its ``loc`` points
+    into the panel so that a config reader can give its line."""
+    try:
+        return build(model, data, source=f"panels[{i}]")
+    except BadValueError as exc:
+        exc.loc = ("panels", i, *getattr(exc, "loc", ()))
+        raise
+
+
+def resolved_config(spec: Any) -> dict[str, Any]:
+    """The spec in its canonical, fully resolved form (every default written out), as the
+    gallery's sidecars keep it; it validates back to the same spec."""
+    data = spec.model_dump(mode="json")
+    if isinstance(spec, TrajectorySpec):
+        for key in spec.unread_keys():
+            data.pop(key)
+    return data
 
 
 def _spec_in(annotation: Any) -> type[_Spec] | None:
@@ -515,7 +564,7 @@ class ScheduleSpec(_Spec):
         for i, panel in enumerate(self.panels):
             data = dict(base)
             data.update(panel.model_dump(exclude_none=True, exclude={"title"}))
-            out.append(build(ScheduleSpec, data, source=f"panels[{i}]"))
+            out.append(_panel(ScheduleSpec, data, i))
         return out
 
 TrajectorySpec.model_rebuild()

@@ -68,8 +68,9 @@ def auto_progress(start: Callable[[str], Progress]) -> Iterator[None]:
 
 def tail_steps(steps: int) -> int:
     """How many of a run's last losses the objective judges: 10% of the steps, at least 2
-    (so one low step cannot win alone), at most all ``steps + 1`` (the start's among them)."""
-    return min(steps + 1, max(2, math.ceil(TAIL_FRACTION * steps)))
+    (so one low step cannot win alone), never the start's (every lr shares it, so a one-step
+    run is judged by its final loss alone)."""
+    return min(steps, max(2, math.ceil(TAIL_FRACTION * steps)))
 
 
 def parse_lr_grid(value: str | Sequence[float] | float) -> list[float]:

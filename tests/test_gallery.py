@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from optviz.cli import app
 from optviz.gallery import GalleryError, GallerySummary, build_gallery
+from optviz.spec import build, resolved_config
 
 GOOD = {
     "adam.yaml": "optimizers: [adam]\nsteps: 5\nlr: 0.1\nfunction: quadratic\n"
@@ -95,7 +96,8 @@ def test_sidecar_and_png_equal_a_direct_render(mixed) -> None:
         assert (out / png).read_bytes() == direct.png
         sidecar = json.loads((out / png).with_suffix(".json").read_text())
         assert sidecar["data"] == json.loads(json.dumps(direct.data))
-        assert sidecar["config"] == direct.spec.model_dump(mode="json")
+        assert sidecar["config"] == resolved_config(direct.spec)
+        assert build(type(direct.spec), sidecar["config"]) == direct.spec  # it reads back
         assert sidecar["seed"] == direct.spec.seed == 0
         assert sidecar["source"] == Path("..", "configs", name).as_posix()
         assert (out / sidecar["source"]).resolve() == (configs / name).resolve()

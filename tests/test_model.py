@@ -277,8 +277,15 @@ def test_each_run_may_have_its_own_batch_size():
 def test_batch_size_on_a_test_function_is_refused():
     from optviz.errors import BadValueError
 
-    with pytest.raises(BadValueError, match="batch_size is a setting of the linear model"):
-        run_trajectory_spec(parse_config("optimizers: ['sgd:batch_size=4']\n", "x.yaml"))
+    with pytest.raises(BadValueError) as info:
+        parse_config("optimizers: [adam, 'sgd:batch_size=4']\n", "x.yaml")
+    assert str(info.value) == (
+        "x.yaml:1 optimizers[1].batch_size: only the linear model reads it (a test function "
+        "has no data to batch); add model: linear (--model linear), or drop it")
+    with pytest.raises(BadValueError, match=r"^x.yaml:4 panels\[1\].optimizers\[0\].batch_size"):
+        parse_config("optimizers: [adam]\npanels:\n  - {model: linear, optimizers: "
+                     "[{name: sgd, batch_size: 1}]}\n  - {optimizers: [{name: sgd, "
+                     "batch_size: 1}]}\n", "x.yaml")
 
 
 def test_panels_take_the_model_scheduler_and_state(png_pixels):

@@ -60,3 +60,14 @@ def test_a_config_with_exponent_settings_runs_them_as_numbers():
         opt.step()
         want.append(x.detach().tolist())
     assert run.points == want
+
+
+def test_a_dumped_config_reads_back_the_same_even_with_number_like_text():
+    from optviz.config import dump_yaml
+
+    spec = parse_config("optimizers: [{name: adam, label: '1e3', betas: [0.9, 1e-1]}]\n"
+                        "title: '2e5'\nlr: 1e-2\n", "a.yaml")
+    assert (spec.title, spec.optimizers[0].label, spec.lr) == ("2e5", "1e3", 0.01)
+    text = dump_yaml(spec)
+    assert "title: '2e5'" in text and "label: '1e3'" in text
+    assert parse_config(text, "b.yaml") == spec

@@ -168,7 +168,21 @@ def lion_losses(lr: float, steps: int) -> list[float]:
 
 
 def test_tail_steps_is_a_tenth_and_at_least_two():
-    assert [tail_steps(n) for n in (1, 5, 20, 98, 100, 101, 1000)] == [2, 2, 2, 10, 10, 11, 100]
+    assert [tail_steps(n) for n in (1, 2, 5, 20, 98, 100, 101, 1000)] == [
+        1, 2, 2, 2, 10, 10, 11, 100]
+
+
+def test_a_one_step_sweep_is_judged_by_its_final_loss():
+    # GD on x² + 10y² from (4, 3), one step: f = 16(1−2lr)² + 90(1−20lr)². Every run starts at
+    # 106, so a tail holding the start would tie them all and pick the smallest lr.
+    f = FUNCTIONS.resolve("quadratic")
+    lrs = parse_lr_grid("0.01:0.2:5")
+    result = run_sweep(f, plan_optimizer(OptimizerSpec(name="gd")), lrs, steps=1,
+                       dtype="float64", with_path=False)
+    by_hand = [16 * (1 - 2 * lr) ** 2 + 90 * (1 - 20 * lr) ** 2 for lr in lrs]
+    assert result.tail == 1
+    assert result.tail_loss == pytest.approx(by_hand, rel=1e-12)
+    assert result.best == min(range(5), key=by_hand.__getitem__) == 2
 
 
 def test_an_oscillating_run_that_ends_low_does_not_win():

@@ -73,3 +73,34 @@ def test_an_unknown_key_with_nothing_close_lists_the_valid_ones():
         parse_config("kind: ema\nzzzz: 1\n", "c.yaml")
     assert str(info.value) == ("c.yaml:2 zzzz: unknown key; valid: title, betas, points, "
                                "output, export")
+
+
+def test_an_option_value_that_names_no_optimizer_does_not_break_the_typo_check(tmp_path):
+    res = invoke("trajectory", "adam", "--stpes", "3", "--foo", "builtins.dict", "-o",
+                 str(tmp_path / "x.png"))
+    assert res.exit_code == 2
+    assert res.stderr == "optviz: error: no such option: --stpes; did you mean --steps?\n"
+
+
+@pytest.mark.parametrize(("command", "flag", "value", "message"), [
+    ("trajectory", "--lookahead-k", "0", "--lookahead-k: must be >= 1"),
+    ("sweep", "--lookahead-alpha", "2", "--lookahead-alpha: must be <= 1"),
+    ("basin", "--lookahead-k", "0", "--lookahead-k: must be >= 1"),
+])
+def test_lookahead_values_name_their_option(command, flag, value, message, tmp_path):
+    res = invoke(command, "adam", "--lookahead", flag, value, "-o", str(tmp_path / "x.png"))
+    assert res.exit_code == 2
+    assert res.stderr == f"optviz: error: {message}\n"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("kind: schedule\nschedulers: [cosine]\npanels:\n  - {}\n  - {lr: [-1]}\n",
+     "c.yaml:5 panels[1] lr: must be > 0, got -1"),
+    ("optimizers: [adam]\nmodel: linear\nin_features: 1\nbias: false\npanels:\n  - {}\n",
+     "c.yaml:6 panels[0] model: Linear(1→1) without a bias has one weight, and optviz draws "
+     "paths in two or more: keep the bias, or in_features >= 2"),
+])
+def test_a_panel_is_checked_with_the_figure_keys_when_the_config_is_read(text, message):
+    with pytest.raises(BadValueError) as info:
+        parse_config(text, "c.yaml")
+    assert str(info.value) == message

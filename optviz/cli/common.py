@@ -54,13 +54,15 @@ def check_option_typos(ctx: typer.Context, tokens: list[str]) -> None:
         if not record.plugin:
             known.update(signature_params(record.load()))
     for token in tokens:
-        if "." in token and not token.startswith("-"):  # a plugin the call names
-            try:
-                name = parse_inline(token)[0]
-                known.update(signature_params(OPTIMIZERS.resolve(name).load_checked(
-                    "optimizer", name)))
-            except OptvizError:
-                pass  # not an optimizer after all; the spec will say what is wrong
+        if token.startswith("-"):
+            continue
+        try:  # a plugin the call names (a dotted path, an entry point), or an option's value
+            name = parse_inline(token)[0]
+            record = OPTIMIZERS.resolve(name)
+            if record.plugin:
+                known.update(signature_params(record.load_checked("optimizer", name)))
+        except (OptvizError, ValueError, TypeError):
+            pass  # not an optimizer after all; the spec will say what is wrong
     for flag in suspects:
         key = flag[2:].partition("=")[0].replace("-", "_")
         if key not in known and key.removeprefix("no_") not in known:
