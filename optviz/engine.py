@@ -46,6 +46,17 @@ def _rows(points: torch.Tensor) -> list[list[float | None]]:
     return [[finite_or_none(v) for v in row] for row in points.cpu().double().tolist()]
 
 
+def take_step(plan: OptimizerPlan, k: int, opt: Any,
+              closure: Callable[[], torch.Tensor]) -> torch.Tensor:
+    """Step ``k``, honouring the record's closure quirk (LBFGS evaluates the closure itself,
+    the others step on the gradients one call of it leaves); returns the closure's loss."""
+    if plan.record.needs_closure:
+        return checked_step(plan, k, opt, closure)
+    loss = closure()
+    checked_step(plan, k, opt)
+    return loss
+
+
 def checked_step(plan: OptimizerPlan, k: int, opt: Any,
                  closure: Callable[[], torch.Tensor] | None = None) -> Any:
     """``opt.step(closure)`` for step ``k``; what the optimizer raises (torch checks some
@@ -111,11 +122,7 @@ def run_one(
     extras = Extras(opt, scheduler, show_state=show_state, label=plan.label)
     for k in range(1, steps + 1):
         extras.before_step()
-        if record.needs_closure:
-            checked_step(plan, k, opt, closure)
-        else:
-            closure()
-            checked_step(plan, k, opt)
+        take_step(plan, k, opt, closure)
         with torch.no_grad():
             flat = x.reshape(-1)
             value = fn(x).sum()
@@ -181,7 +188,6 @@ def run_trajectory(
         dtype=dtype,
         seed=seed,
     )
-    # Two optimizers that would read the same in the legend: the plugin names its path.
     for i, plan in enumerate(plans):
         torch.manual_seed(seed)
         sched = schedulers[i] if schedulers else None

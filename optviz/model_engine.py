@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from optviz.devices import resolve_device
-from optviz.engine import _DTYPES, _rows, checked_step, json_safe
+from optviz.engine import _DTYPES, _rows, json_safe, take_step
 from optviz.errors import BadValueError, OptvizError, UnsupportedError
 from optviz.optimizers import OptimizerPlan
 from optviz.problems.linear import flat_params, least_squares, make_data, make_model, mse_at
@@ -93,13 +93,7 @@ def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: i
                 return loss
 
             extras.before_step()
-            step = len(batch_loss) + 1
-            if record.needs_closure:
-                value = checked_step(plan, step, opt, closure)
-            else:
-                value = closure()
-                checked_step(plan, step, opt)
-            value = float(value.detach())
+            value = float(take_step(plan, len(batch_loss) + 1, opt, closure).detach())
             theta = flat_params(model)
             with torch.no_grad():
                 full = mse_at(data, theta, bias)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from optviz.errors import BadValueError, OptvizError, UnknownSettingError
@@ -47,6 +48,12 @@ class OptimizerRecord(Record):
         if self.unsupported:
             out.append(f"cannot run here: {self.unsupported}")
         return out
+
+    @property
+    def external(self) -> bool:
+        """Code from outside optviz and torch: a dotted path or an entry point (not optviz's
+        own records, nor pytorch_optimizer's, whose classes are known optimizers)."""
+        return self.plugin in ("path", "entry point")
 
 
 OPTIMIZERS: Registry[OptimizerRecord] = Registry("optimizer")
@@ -112,7 +119,7 @@ class OptimizerPlan:
     @property
     def is_plugin(self) -> bool:
         """An optimizer from outside optviz and torch: a dotted path or an entry point."""
-        return self.record.plugin in ("path", "entry point")
+        return self.record.external
 
     def build(self, params: list[Any]) -> Any:
         """The torch optimizer over ``params`` (wrapped in Lookahead if asked). A built-in's
@@ -195,7 +202,7 @@ def plan_optimizer(
     record = OPTIMIZERS.resolve(spec.name)
     factory = record.load_checked("optimizer", spec.name)
     record = refine(record, factory)
-    if record.plugin in ("path", "entry point") and isinstance(factory, type):
+    if record.external and isinstance(factory, type):
         from torch.optim import Optimizer
 
         if not issubclass(factory, Optimizer):
@@ -233,16 +240,22 @@ def plan_optimizer(
                          lookahead=lookahead, auto_label=not spec.label)
 
 
+@cache
+def _builtin_params() -> tuple[dict[str, Any], ...]:
+    """The keyword parameters of every optimizer optviz registers itself (no plugins), read
+    once per process."""
+    return tuple(signature_params(record.load()) for record in OPTIMIZERS if not record.plugin)
+
+
+def builtin_settings() -> set[str]:
+    """Every keyword some registered optimizer takes."""
+    return {key for params in _builtin_params() for key in params}
+
+
 def boolean_settings() -> set[str]:
     """Keywords with a boolean default in any registered factory: these are bare flags."""
-    keys: set[str] = set()
-    for record in OPTIMIZERS:
-        if record.plugin:
-            continue
-        for key, default in signature_params(record.load()).items():
-            if isinstance(default, bool):
-                keys.add(key)
-    return keys
+    return {key for params in _builtin_params() for key, default in params.items()
+            if isinstance(default, bool)}
 
 
 # Plugins hook into OPTIMIZERS (dotted paths, entry points); imported last, as it needs it.

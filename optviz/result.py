@@ -44,17 +44,14 @@ class Run:
         if not self.diverged:
             return self
         k = self.diverged
-
-        def cut(series: list[Any] | None, keep: int) -> list[Any] | None:
-            return None if series is None else [*series[:keep], *[None] * (len(series) - keep)]
-
         gone = [None] * len(self.points[0]) if self.points else []
+
+        def cut(series: list[Any] | None, keep: int, blank: Any = None) -> list[Any] | None:
+            return None if series is None else [*series[:keep], *[blank] * (len(series) - keep)]
+
         return replace(
-            self, points=[*self.points[:k], *[gone] * (len(self.points) - k)],
-            loss=cut(self.loss, k),
-            slow_points=None if self.slow_points is None else
-            [*self.slow_points[:k], *[gone] * (len(self.slow_points) - k)],
-            lr=cut(self.lr, k),
+            self, points=cut(self.points, k, gone), loss=cut(self.loss, k),
+            slow_points=cut(self.slow_points, k, gone), lr=cut(self.lr, k),
             state=None if self.state is None else
             {key: cut(v, k - 1) for key, v in self.state.items()})
 

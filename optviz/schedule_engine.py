@@ -99,23 +99,17 @@ def _no_loss() -> torch.Tensor:
     return torch.zeros(())
 
 
-def take_step(optimizer: Any, plan: OptimizerPlan, objective: LinearObjective | None,
-              step: int) -> float | None:
+def scheduled_step(optimizer: Any, plan: OptimizerPlan, objective: LinearObjective | None,
+                   step: int) -> float | None:
     """One optimizer step: on the linear model's loss (returned) or, without an objective, on
-    nothing at all, so that only the LR moves (closure optimizers get a zero loss). What the
-    optimizer raises is one error naming it and the step (``engine.checked_step``)."""
-    from optviz.engine import checked_step
+    nothing at all (a zero loss), so that only the LR moves. What the optimizer raises is one
+    error naming it and the step (``engine.checked_step``)."""
+    from optviz.engine import take_step
 
     if objective is None:
-        checked_step(plan, step + 1, optimizer, _no_loss if plan.record.needs_closure else None)
+        take_step(plan, step + 1, optimizer, _no_loss)
         return None
-    closure = objective.closure(step)
-    if plan.record.needs_closure:
-        value = checked_step(plan, step + 1, optimizer, closure)
-    else:
-        value = closure()
-        checked_step(plan, step + 1, optimizer)
-    return float(value)
+    return float(take_step(plan, step + 1, optimizer, objective.closure(step)))
 
 
 # torch's scheduler warnings, in plain words (matched on the start of the message).
@@ -321,7 +315,7 @@ def simulate(
             raise
         except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError) as exc:
             raise BadValueError(f"{plan.label}: {exc}") from None
-        step = functools.partial(take_step, optimizer, optimizer_plan, objective)
+        step = functools.partial(scheduled_step, optimizer, optimizer_plan, objective)
         series = _loop(plan, optimizer, scheduler, run, metric, metric_source, step)
         caught = [plain_warning(str(w.message)) for w in seen if _from_the_run(w)]
     lrs, momentum, momentum_name, trace, error, reason = series

@@ -231,9 +231,8 @@ class TrajectorySpec(_Spec):
         """A key the figure would ignore (the linear model's on a test function, a function's
         on the model) is refused, naming where it sits; a figure's key counts as read when
         any of its panels reads it."""
-        models = [p.model or self.model for p in self.panels] or [self.model]
-        for key in _ignored(self.model_fields_set, self.model, self.interval):
-            if all(key in _ignored({key}, m, self.interval) for m in models):
+        for key in self.unread_keys():
+            if key in self.model_fields_set:
                 raise _ignored_error((), key)
         for i, panel in enumerate(self.panels):
             given = {k for k in panel.model_fields_set if getattr(panel, k) is not None}
@@ -267,11 +266,11 @@ class TrajectorySpec(_Spec):
 
     def unread_keys(self) -> list[str]:
         """The figure's keys that no part of it reads (a test function's figure does not read
-        the linear model's keys, nor the model a function's): left out of its resolved form,
-        which would otherwise not validate again."""
+        the linear model's keys or interval: epoch, nor the model a function's): refused when
+        given, and left out of the resolved form, which would otherwise not validate again."""
         models = [p.model or self.model for p in self.panels] or [self.model]
-        return [k for k in (*MODEL_KEYS, *FUNCTION_KEYS)
-                if all(k in _ignored({k}, m, None) for m in models)]
+        return [k for k in (*MODEL_KEYS, *FUNCTION_KEYS, "interval")
+                if all(k in _ignored({k}, m, self.interval) for m in models)]
 
     @model_validator(mode="after")
     def _layout(self) -> TrajectorySpec:

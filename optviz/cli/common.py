@@ -40,7 +40,7 @@ def check_option_typos(ctx: typer.Context, tokens: list[str]) -> None:
     plugin the call names, are never mistaken for typos."""
     from optviz.errors import OptvizError
     from optviz.names import did_you_mean, suggest
-    from optviz.optimizers import OPTIMIZERS
+    from optviz.optimizers import OPTIMIZERS, builtin_settings
     from optviz.settings import parse_inline, signature_params
 
     flags = [t for t in tokens if t.startswith("--") and t != "--"]
@@ -49,10 +49,7 @@ def check_option_typos(ctx: typer.Context, tokens: list[str]) -> None:
     suspects = [f for f in flags if did_you_mean(f.partition("=")[0], own)]
     if not suspects:
         return
-    known: set[str] = set()
-    for record in OPTIMIZERS:
-        if not record.plugin:
-            known.update(signature_params(record.load()))
+    known = builtin_settings()
     for token in tokens:
         if token.startswith("-"):
             continue
