@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from optviz.basin import BasinSpec
+from optviz.engines.basin import BasinSpec
+from optviz.engines.sweep import SweepSpec
 from optviz.errors import BadValueError, OptvizError, OutputError
-from optviz.spec import EmaSpec, ScheduleSpec, TrajectorySpec, build
-from optviz.sweep import SweepSpec
+from optviz.spec.figures import EmaSpec, ScheduleSpec, TrajectorySpec, build
 
 KINDS: dict[str, type] = {"trajectory": TrajectorySpec, "ema": EmaSpec,
                           "schedule": ScheduleSpec, "sweep": SweepSpec, "basin": BasinSpec}
@@ -42,7 +42,7 @@ def dump_yaml(spec: Any) -> str:
     # Only what differs from the defaults: the shortest config that renders the same figure.
     data = {"kind": spec.kind, **spec.model_dump(mode="json", exclude_defaults=True)}
     data = _compact(data)
-    from optviz.settings import number_dumper
+    from optviz.spec.syntax import number_dumper
 
     return yaml.dump(data, Dumper=number_dumper(), sort_keys=False, allow_unicode=True,
                      default_flow_style=None)
@@ -80,7 +80,7 @@ def _named(spec: Any, loc: tuple[Any, ...] = ()) -> list[tuple[str, Any, tuple[A
     as (kind, spec or function name, where it sits in the config)."""
     from pydantic import BaseModel
 
-    from optviz.spec import OptimizerSpec, SchedulerSpec
+    from optviz.spec.figures import OptimizerSpec, SchedulerSpec
 
     found: list[tuple[str, Any, tuple[Any, ...]]] = []
     if isinstance(spec, OptimizerSpec):
@@ -111,8 +111,7 @@ def _names(spec: Any, loc: tuple[Any, ...] = ()) -> list[tuple[str, tuple[Any, .
 def _built_in(name: str) -> bool:
     """Whether ``name`` is one of optviz's own records (``transformers.get_..._with_warmup``
     names optviz's warmup code and imports nothing), not a plugin found by importing."""
-    from optviz.optimizers import OPTIMIZERS
-    from optviz.schedulers import SCHEDULERS
+    from optviz.registry import OPTIMIZERS, SCHEDULERS
 
     for registry in (OPTIMIZERS, SCHEDULERS):
         if name in registry and not getattr(registry.resolve(name), "plugin", ""):
@@ -155,11 +154,10 @@ def _check_named(kind: str, node: Any) -> tuple[Any, dict[str, Any], Any] | None
     for a scheduler its record, whose ``step_args`` say which values count scheduler steps.
     None where settings are not checked here: a test function has none, and a plugin's
     factory (an import path, an entry point) is imported only when the figure is run."""
-    from optviz.functions import FUNCTIONS
-    from optviz.optimizers import OPTIMIZERS
-    from optviz.plugins import refine, refine_scheduler
-    from optviz.schedulers import SCHEDULERS, valid_settings
-    from optviz.settings import signature_params
+    from optviz.registry import FUNCTIONS, OPTIMIZERS, SCHEDULERS
+    from optviz.registry.plugins import refine, refine_scheduler
+    from optviz.registry.schedulers import valid_settings
+    from optviz.registry.signatures import signature_params
 
     if kind == "function":
         FUNCTIONS.resolve(node)
@@ -184,8 +182,8 @@ def check_names(spec: Any, text: str, source: str) -> None:
     milestones, total_iters) as whole numbers (the pipeline's own checks), so that an unknown
     name or setting, or a bad step count, is one line naming the file and line, before
     anything is run."""
-    from optviz.schedulers import check_step_counts
-    from optviz.settings import check_settings
+    from optviz.plan.schedulers import check_step_counts
+    from optviz.registry.signatures import check_settings
 
     for kind, node, loc in _named(spec):
         try:
@@ -216,7 +214,7 @@ def parse_config(text: str, source: str, allow_imports: bool = False) -> Any:
     """Validate YAML text into its spec; errors name ``source:line key``."""
     import yaml
 
-    from optviz.settings import load_yaml
+    from optviz.spec.syntax import load_yaml
 
     try:
         data = load_yaml(text)  # yaml.safe_load, reading 1e-8 as a number
@@ -251,7 +249,7 @@ def parse_config(text: str, source: str, allow_imports: bool = False) -> Any:
 def load_config(path: Path | str, allow_imports: bool = False) -> Any:
     """Read and validate one config file into its spec; a relative trace file it names as a
     metric is read beside it."""
-    from optviz.pipeline import anchor_traces
+    from optviz.figures.write import anchor_traces
 
     try:
         text = Path(path).read_text()

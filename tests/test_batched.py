@@ -23,12 +23,12 @@ import numpy as np
 import pytest
 import torch
 
-from optviz.batched import BatchResult, run_batch, with_lr
-from optviz.engine import run_one
+from optviz.engines.batched import BatchResult, run_batch, with_lr
+from optviz.engines.single import run_one
 from optviz.errors import BadValueError, DeviceError
-from optviz.functions import FUNCTIONS
-from optviz.optimizers import plan_optimizer
-from optviz.spec import OptimizerSpec
+from optviz.registry import FUNCTIONS
+from optviz.plan.optimizers import plan_optimizer
+from optviz.spec.figures import OptimizerSpec
 
 STEPS = 40
 # Element-wise optimizers, each with lrs from gentle to divergent for the test's starts.

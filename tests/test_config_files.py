@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from optviz.cli import app
 from optviz.config import json_schema, parse_config
 from optviz.errors import BadValueError
-from optviz.gallery import find_configs
+from optviz.gallery.build import find_configs
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -125,7 +125,7 @@ def test_every_field_that_names_a_factory_needs_allow_imports(
 def _sgd_valid() -> str:
     import torch
 
-    from optviz.settings import signature_params
+    from optviz.registry.signatures import signature_params
 
     return ", ".join(signature_params(torch.optim.SGD))
 
@@ -254,8 +254,8 @@ def test_class_path_init_args_equals_the_short_form() -> None:
     assert lightning.optimizers[0].settings == short.optimizers[0].settings == {
         "weight_decay": 0.1}
     assert lightning.scheduler.settings == short.scheduler.settings == {"step_size": 3}
-    from optviz.optimizers import OPTIMIZERS
-    from optviz.schedulers import SCHEDULERS
+    from optviz.registry import OPTIMIZERS
+    from optviz.registry import SCHEDULERS
 
     assert OPTIMIZERS.resolve(lightning.optimizers[0].name) is OPTIMIZERS.resolve("adamw")
     assert SCHEDULERS.resolve(lightning.scheduler.name) is SCHEDULERS.resolve("step")

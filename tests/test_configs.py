@@ -22,7 +22,7 @@ import torch
 from torch.optim import lr_scheduler as L
 
 from optviz.config import load_config
-from optviz.gallery import build_gallery, find_configs
+from optviz.gallery.build import build_gallery, find_configs
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"

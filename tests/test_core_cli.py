@@ -18,8 +18,8 @@ import torch
 from typer.testing import CliRunner
 
 from optviz.cli import app
-from optviz.optimizers import format_value
-from optviz.settings import signature_params
+from optviz.plan.labels import format_value
+from optviz.registry.signatures import signature_params
 
 FIG_PIXELS = (638, 1430)  # figsize (13, 5.8) inches at the PNG's 110 dpi; checked in render tests
 
@@ -328,7 +328,7 @@ def test_debug_shows_the_exception():
 
 def _failing_os(monkeypatch):
     """optviz.outputs sees an os whose rename fails as on a full disk."""
-    import optviz.outputs
+    import optviz.export.files
 
     fake = types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
 
@@ -336,7 +336,7 @@ def _failing_os(monkeypatch):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     fake.replace = replace
-    monkeypatch.setattr(optviz.outputs, "os", fake)
+    monkeypatch.setattr(optviz.export.files, "os", fake)
 
 
 def test_failed_write_leaves_no_file(out_dir, monkeypatch):
@@ -349,7 +349,7 @@ def test_failed_write_leaves_no_file(out_dir, monkeypatch):
 
 def test_failed_write_keeps_the_old_file(out_dir, monkeypatch):
     from optviz.errors import OutputError
-    from optviz.outputs import atomic_write
+    from optviz.export.files import atomic_write
 
     old = out_dir / "x.png"
     old.write_bytes(b"old picture")
@@ -404,9 +404,9 @@ def test_list_without_matches():
 
 
 def test_list_without_a_kind_lists_all_three():
-    from optviz.functions import FUNCTIONS
-    from optviz.optimizers import OPTIMIZERS
-    from optviz.schedulers import SCHEDULERS
+    from optviz.registry import FUNCTIONS
+    from optviz.registry import OPTIMIZERS
+    from optviz.registry import SCHEDULERS
 
     res = invoke("list")
     assert res.exit_code == 0

@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 import torch
 
-from optviz.engine import ESCAPE_FACTOR, run_trajectory
-from optviz.export import to_csv, to_json
-from optviz.functions import FUNCTIONS
-from optviz.optimizers import OPTIMIZERS, plan_optimizer
-from optviz.result import Run, TrajectoryResult
-from optviz.spec import OptimizerSpec
+from optviz.engines.single import ESCAPE_FACTOR, run_trajectory
+from optviz.export.data import to_csv, to_json
+from optviz.registry import FUNCTIONS
+from optviz.registry import OPTIMIZERS
+from optviz.plan.optimizers import plan_optimizer
+from optviz.results import Run, TrajectoryResult
+from optviz.spec.figures import OptimizerSpec
 
 STEPS = 100  # the article's MAX_ITER
 START = (4.0, 3.0)
@@ -536,8 +537,8 @@ def test_non_finite_start_is_refused_before_anything_is_written(tmp_path, bad):
     # ("start: [.nan, 1]"): the spec must refuse it too, as a one-line bad value, not let the
     # PNG be written and then fail in json.dumps.
     from optviz.errors import BadValueError
-    from optviz.pipeline import write_figure
-    from optviz.spec import TrajectorySpec, build
+    from optviz.figures.write import write_figure
+    from optviz.spec.figures import TrajectorySpec, build
 
     with pytest.raises(BadValueError, match="start"):
         spec = build(TrajectorySpec, {"optimizers": ["adam"], "start": [bad, 1.0], "steps": 3,

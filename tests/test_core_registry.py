@@ -7,12 +7,14 @@ import inspect
 import pytest
 import torch
 
-from optviz.engine import surface
+from optviz.engines.single import surface
 from optviz.errors import BadValueError, UnknownNameError, UnknownSettingError
-from optviz.functions import FUNCTIONS
-from optviz.optimizers import OPTIMIZERS, boolean_settings, plan_optimizer
-from optviz.settings import parse_cli_tokens, parse_inline, parse_value, signature_params
-from optviz.spec import OptimizerSpec, TrajectorySpec
+from optviz.registry import FUNCTIONS
+from optviz.registry import OPTIMIZERS
+from optviz.plan.optimizers import boolean_settings, plan_optimizer
+from optviz.spec.syntax import parse_cli_tokens, parse_inline, parse_value
+from optviz.registry.signatures import signature_params
+from optviz.spec.figures import OptimizerSpec, TrajectorySpec
 
 
 def _plan(token, **kw):

@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from optviz.cli import app
-from optviz.functions import FUNCTIONS
-from optviz.pipeline import draw_trajectory, run_trajectory_spec
+from optviz.registry import FUNCTIONS
+from optviz.figures.write import draw_trajectory, run_trajectory_spec
 from optviz.render.style import PALETTE, colours_for, png_bytes
 from optviz.render.trajectory import MAX_OVERSHOOT
-from optviz.spec import TrajectorySpec
+from optviz.spec.figures import TrajectorySpec
 
 DPI = inspect.signature(png_bytes).parameters["dpi"].default
 TOL = 40  # per channel, out of 255: antialiasing and alpha blending at the edge of a line
@@ -153,7 +153,7 @@ def test_overlay_marks_start_end_and_minimum(overlay):
 
 
 def test_colours_are_distinct_in_a_figure_and_stable_across_figures():
-    from optviz.optimizers import OPTIMIZERS
+    from optviz.registry import OPTIMIZERS
 
     names = OPTIMIZERS.names()
     assert len(set(colours_for(names[:len(PALETTE)]))) == len(PALETTE)

@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from optviz.cli import app
-from optviz.gallery import GalleryError, GallerySummary, build_gallery
-from optviz.spec import build, resolved_config
+from optviz.gallery.build import GalleryError, GallerySummary, build_gallery
+from optviz.spec.figures import build, resolved_config
 
 GOOD = {
     "adam.yaml": "optimizers: [adam]\nsteps: 5\nlr: 0.1\nfunction: quadratic\n"
@@ -86,7 +86,7 @@ def test_good_configs_render_and_bad_ones_fail_alone(mixed) -> None:
 def test_sidecar_and_png_equal_a_direct_render(mixed) -> None:
     from optviz import __version__
     from optviz.config import load_config
-    from optviz.pipeline import render_spec
+    from optviz.figures.write import render_spec
 
     configs, out, _ = mixed
     for name, png in (("adam.yaml", "adam.png"), ("sub/sgd.yml", "sub/sgd.png"),
@@ -154,7 +154,7 @@ def test_second_run_skips_force_renders_and_a_change_renders_only_that(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The code's hash is pinned: an edit to optviz's source while the test runs must not
     # re-render everything (that it does re-render is checked at the end).
-    monkeypatch.setattr("optviz.gallery.code_hash", lambda: "code-1")
+    monkeypatch.setattr("optviz.gallery.build.code_hash", lambda: "code-1")
     two = {k: GOOD[k] for k in ("adam.yaml", "sub/sgd.yml")}
     configs = write_configs(tmp_path / "configs", two)
     out = tmp_path / "gallery"
@@ -185,7 +185,7 @@ def test_second_run_skips_force_renders_and_a_change_renders_only_that(
     assert statuses(healed)["sub/sgd.yml"] == "rendered"
 
     # New code (or a new optviz, torch or matplotlib) renders everything again.
-    monkeypatch.setattr("optviz.gallery.code_hash", lambda: "code-2")
+    monkeypatch.setattr("optviz.gallery.build.code_hash", lambda: "code-2")
     upgraded = build_gallery(configs, out, jobs=1, progress=False)
     assert set(statuses(upgraded).values()) == {"rendered"}
 
@@ -276,7 +276,7 @@ def plateau_by_hand(metric: list[float], lr: float = 1e-3) -> list[float]:
 
 def test_a_trace_metric_is_read_beside_its_config_and_its_bytes_are_hashed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("optviz.gallery.code_hash", lambda: "code-1")
+    monkeypatch.setattr("optviz.gallery.build.code_hash", lambda: "code-1")
     configs = write_configs(tmp_path / "configs", {
         "sub/plateau.yaml": "kind: schedule\nschedulers: [plateau]\nmetric: trace.csv\n",
         "adam.yaml": GOOD["adam.yaml"],

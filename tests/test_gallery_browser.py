@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from optviz.gallery import build_gallery
+from optviz.gallery.build import build_gallery
 
 
 def find_chromium() -> str | None:

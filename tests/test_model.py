@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from optviz.config import parse_config
-from optviz.model_engine import model_surface, pca_plane, project, run_linear
-from optviz.optimizers import plan_optimizer
-from optviz.pipeline import render_spec, run_trajectory_spec
+from optviz.engines.model import model_surface, pca_plane, project, run_linear
+from optviz.plan.optimizers import plan_optimizer
+from optviz.figures.write import render_spec, run_trajectory_spec
 from optviz.problems.linear import least_squares, make_data, make_model
-from optviz.spec import OptimizerSpec
+from optviz.spec.figures import OptimizerSpec
 
 
 def _plans(*names: str):
@@ -325,7 +325,7 @@ def test_pca_plane_is_the_svd_plane_and_repeats_bit_for_bit():
     """The plane equals numpy's SVD of the centred points (up to sign, which is fixed: the
     largest entry positive), and the same points give the same bits every call (the scatter
     matrix is summed without a threaded BLAS)."""
-    from optviz.model_engine import pca_plane
+    from optviz.engines.model import pca_plane
 
     rng = np.random.default_rng(3)
     paths = [rng.normal(size=(3000, 11)) * np.arange(1, 12) for _ in range(3)]

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from optviz.engine import run_trajectory
+from optviz.engines.single import run_trajectory
 from optviz.errors import UnknownNameError, UnsupportedError
-from optviz.functions import FUNCTIONS
+from optviz.registry import FUNCTIONS
 from optviz.optim import Lion, Lookahead
-from optviz.optimizers import OPTIMIZERS, plan_optimizer
-from optviz.spec import OptimizerSpec
+from optviz.registry import OPTIMIZERS
+from optviz.plan.optimizers import plan_optimizer
+from optviz.spec.figures import OptimizerSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "plugins_data"
@@ -181,7 +182,7 @@ def test_lookahead_state_dict_round_trip_keeps_a_scheduler_driving_the_inner_lr(
 
 def test_lookahead_from_cli_and_yaml(tmp_path):
     from optviz.config import parse_config
-    from optviz.pipeline import render_spec
+    from optviz.figures.write import render_spec
 
     spec = parse_config(
         "optimizers: [{name: radam, lr: 0.1, lookahead: {k: 5, alpha: 0.5}}]\nsteps: 12\n",
@@ -253,8 +254,8 @@ def test_unknown_or_broken_plugins_fail_with_one_line(on_path):
 def test_entry_point_plugins_are_listed_and_resolve(monkeypatch, on_path):
     from importlib import metadata
 
-    from optviz.plugins import record_for_entry_point
-    from optviz.registry import Registry
+    from optviz.registry.plugins import record_for_entry_point
+    from optviz.registry.core import Registry
 
     eps = [metadata.EntryPoint("hw_adam", "handwritten_optim:Adam", "optviz.optimizers"),
            metadata.EntryPoint("sgd", "handwritten_optim:GD", "optviz.optimizers")]
@@ -406,7 +407,7 @@ def test_an_optimizer_failing_at_run_time_is_one_line_and_writes_nothing(
 
 
 def test_a_step_failure_keeps_its_cause(bad_plugins):
-    from optviz.engine import run_one
+    from optviz.engines.single import run_one
     from optviz.errors import BadValueError
 
     plan = plan_optimizer(OptimizerSpec(name="optviz_t_badopt.StepFails"))
@@ -418,7 +419,7 @@ def test_a_step_failure_keeps_its_cause(bad_plugins):
 def test_a_step_failure_in_a_batch_is_one_line(bad_plugins):
     from dataclasses import replace
 
-    from optviz.batched import run_batch, with_lr
+    from optviz.engines.batched import run_batch, with_lr
     from optviz.errors import BadValueError
 
     fn, starts = QUAD.load(), [[4.0, 3.0], [1.0, 1.0]]
@@ -494,7 +495,7 @@ def test_a_plugin_named_like_a_builtin_gets_its_path_in_the_legend(on_path, out_
 
 
 def test_distinct_labels_leaves_given_labels_and_lone_plugins_alone(on_path):
-    from optviz.optimizers import distinct_labels
+    from optviz.plan.optimizers import distinct_labels
 
     def plans(*names):
         return [plan_optimizer(OptimizerSpec.model_validate(n)) for n in names]

@@ -303,7 +303,7 @@ def test_subprocess_help_lists_schedule():
 
 def test_help_imports_neither_torch_nor_matplotlib():
     code = ("import sys; from optviz.cli import app; import optviz.cli.schedule, "
-            "optviz.schedulers, optviz.catalogue; "
+            "optviz.registry.schedulers, optviz.cli.tables; "
             "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=_ENV, check=True).stdout

@@ -12,12 +12,12 @@ import pytest
 import torch
 from torch.optim import lr_scheduler as L
 
-from optviz.export import to_json
-from optviz.optimizers import OPTIMIZERS
-from optviz.pipeline import run_schedule_spec
-from optviz.schedule_engine import noisy_decay
-from optviz.schedulers import SCHEDULERS
-from optviz.spec import ScheduleSpec
+from optviz.export.data import to_json
+from optviz.registry import OPTIMIZERS
+from optviz.figures.write import run_schedule_spec
+from optviz.engines.schedule import noisy_decay
+from optviz.registry import SCHEDULERS
+from optviz.spec.figures import ScheduleSpec
 
 
 def exported(*schedulers: str, **fields: Any) -> list[dict[str, Any]]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optviz.pipeline import render_schedule
+from optviz.figures.write import render_schedule
 from optviz.render.schedule import WARN_COLOUR, epoch_step, schedule_figure
 from optviz.render.style import colours_for, png_bytes
-from optviz.result import PlateauTrace, ScheduleResult, ScheduleRun
-from optviz.schedulers import SCHEDULERS
-from optviz.spec import ScheduleSpec
+from optviz.results import PlateauTrace, ScheduleResult, ScheduleRun
+from optviz.registry import SCHEDULERS
+from optviz.spec.figures import ScheduleSpec
 
 DPI = 110  # render.style.png_bytes
 OVERLAY_WIDTH = 11 * DPI

@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 
 from optviz.errors import BadValueError, UnknownNameError, UnknownSettingError, UnsupportedError
-from optviz.export import export_text, schedule_to_csv, to_json
-from optviz.pipeline import read_trace, run_schedule_spec
-from optviz.schedule_engine import plain_warning
-from optviz.schedulers import SCHEDULERS, RunShape, parse_scheduler_token, plan_scheduler
-from optviz.spec import SchedulerSpec, ScheduleSpec, build
+from optviz.export.data import export_text, schedule_to_csv, to_json
+from optviz.figures.write import read_trace, run_schedule_spec
+from optviz.engines.schedule import plain_warning
+from optviz.registry import SCHEDULERS
+from optviz.plan.schedulers import RunShape, plan_scheduler
+from optviz.spec.syntax import parse_scheduler_token
+from optviz.spec.figures import SchedulerSpec, ScheduleSpec, build
 
 
 def run(*schedulers: Any, **fields: Any):

@@ -15,10 +15,11 @@ import pytest
 import torch
 
 from optviz.errors import BadValueError, UnknownNameError, UnknownSettingError, UnsupportedError
-from optviz.export import to_json
-from optviz.pipeline import run_schedule_spec
-from optviz.schedulers import SCHEDULERS, valid_settings
-from optviz.spec import ScheduleSpec
+from optviz.export.data import to_json
+from optviz.figures.write import run_schedule_spec
+from optviz.registry import SCHEDULERS
+from optviz.registry.schedulers import valid_settings
+from optviz.spec.figures import ScheduleSpec
 
 DATA = Path(__file__).parent / "plugins_data"
 LR = 0.01

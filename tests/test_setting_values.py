@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from optviz.cli import app
 from optviz.config import parse_config
-from optviz.pipeline import run_trajectory_spec
-from optviz.settings import load_yaml, parse_value
+from optviz.figures.write import run_trajectory_spec
+from optviz.spec.syntax import load_yaml, parse_value
 
 runner = CliRunner()
 

@@ -12,13 +12,13 @@ import torch
 from typer.testing import CliRunner
 
 from optviz.cli import app
-from optviz.engine import run_one
+from optviz.engines.single import run_one
 from optviz.errors import OptvizError, UnsupportedError
-from optviz.functions import FUNCTIONS
-from optviz.optimizers import plan_optimizer
+from optviz.registry import FUNCTIONS
+from optviz.plan.optimizers import plan_optimizer
 from optviz.render.style import colours_for
-from optviz.spec import OptimizerSpec, TrajectorySpec, build
-from optviz.sweep import (
+from optviz.spec.figures import OptimizerSpec, TrajectorySpec, build
+from optviz.engines.sweep import (
     AUTO_GRID,
     auto_lr,
     parse_lr_grid,
@@ -350,8 +350,8 @@ def test_lookahead_settings_without_lookahead_are_refused(command, flag, value, 
 
 
 def test_lr_auto_reports_each_sweep_to_the_progress_hook():
-    from optviz.pipeline import render_spec
-    from optviz.sweep import auto_progress
+    from optviz.figures.write import render_spec
+    from optviz.engines.sweep import auto_progress
 
     seen: dict[str, list[tuple[int, int]]] = {}
 

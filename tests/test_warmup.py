@@ -10,10 +10,11 @@ import torch
 
 from optviz import warmup
 from optviz.errors import BadValueError
-from optviz.export import to_json
-from optviz.pipeline import run_schedule_spec
-from optviz.schedulers import SCHEDULERS, RunShape, plan_scheduler
-from optviz.spec import SchedulerSpec, ScheduleSpec
+from optviz.export.data import to_json
+from optviz.figures.write import run_schedule_spec
+from optviz.registry import SCHEDULERS
+from optviz.plan.schedulers import RunShape, plan_scheduler
+from optviz.spec.figures import SchedulerSpec, ScheduleSpec
 
 COMMON = {"num_warmup_steps": 2, "num_training_steps": 10}
 
@@ -170,7 +171,7 @@ def test_exported_series_is_the_recorded_one():
 
 def test_the_transformers_names_take_the_transformers_defaults():
     """No optviz preset on a transformers function: num_cycles defaults to 1, as there."""
-    from optviz.schedulers import SCHEDULERS
+    from optviz.registry import SCHEDULERS
 
     rec = SCHEDULERS.resolve("get_cosine_with_hard_restarts_schedule_with_warmup")
     assert rec.defaults == {}

@@ -39,12 +39,12 @@ def basin_cmd(
     lookahead_alpha: float = LOOKAHEAD_ALPHA,
 ) -> None:
     """Final loss (or steps to converge) from every start on a grid: a basin map."""
-    from optviz.basin import BasinSpec, write_basin
     from optviz.cli.common import lookahead_from_cli
     from optviz.cli.progress import note, progress_bar
     from optviz.cli.trajectory import report
-    from optviz.optimizers import boolean_settings
-    from optviz.sweep import spec_from_tokens
+    from optviz.engines.basin import BasinSpec, write_basin
+    from optviz.engines.sweep import spec_from_tokens
+    from optviz.plan.optimizers import boolean_settings
 
     check_option_typos(ctx, [*(optimizer or []), *ctx.args])
     spec = spec_from_tokens(

@@ -40,8 +40,10 @@ def check_option_typos(ctx: typer.Context, tokens: list[str]) -> None:
     plugin the call names, are never mistaken for typos."""
     from optviz.errors import OptvizError
     from optviz.names import did_you_mean, suggest
-    from optviz.optimizers import OPTIMIZERS, builtin_settings
-    from optviz.settings import parse_inline, signature_params
+    from optviz.plan.optimizers import builtin_settings
+    from optviz.registry import OPTIMIZERS
+    from optviz.registry.signatures import signature_params
+    from optviz.spec.syntax import parse_inline
 
     flags = [t for t in tokens if t.startswith("--") and t != "--"]
     own = [o for p in ctx.command.params for o in (*p.opts, *p.secondary_opts)
@@ -84,8 +86,8 @@ def parse_floats(option: str, text: str | None) -> list[float] | None:
 
 def spec_from_cli(tokens: list[str], flags: set[str], **fields: Any) -> Any:
     """Split names from ``--kebab`` settings and build the trajectory spec."""
-    from optviz.settings import parse_cli_tokens
-    from optviz.spec import TrajectorySpec, build
+    from optviz.spec.figures import TrajectorySpec, build
+    from optviz.spec.syntax import parse_cli_tokens
 
     names, common = parse_cli_tokens(tokens, flags)
     if not names:

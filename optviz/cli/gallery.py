@@ -21,7 +21,7 @@ def gallery_cmd(
 ) -> None:
     """Render every config in a folder, skipping unchanged figures; a bad config fails alone
     (exit code 1, the table says why)."""
-    from optviz.gallery import build_gallery
+    from optviz.gallery.build import build_gallery
 
     build_gallery(config_dir, out, jobs=jobs, force=force,
                   allow_imports=allow_imports).raise_if_failed()

@@ -17,7 +17,7 @@ def list_cmd(
     pattern: str = typer.Argument(None, help="Shell-style filter, e.g. 'adam*'."),
 ) -> None:
     """List registered names with descriptions, optionally filtered by a wildcard."""
-    from optviz.catalogue import print_table
+    from optviz.cli.tables import print_table
 
     if kind is None:
         for each in KINDS:

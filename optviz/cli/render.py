@@ -20,7 +20,7 @@ def render_cmd(
     the current folder; -o and --export write anywhere."""
     from optviz.cli.trajectory import report
     from optviz.config import load_config
-    from optviz.pipeline import write_figure
+    from optviz.figures.write import write_figure
 
     spec = load_config(config, allow_imports=allow_imports)
     update = {}

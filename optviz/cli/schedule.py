@@ -47,9 +47,9 @@ def split_raw(tokens: list[str]) -> tuple[list[str], dict[str, Any]]:
 def schedule_spec_from_cli(tokens: list[str], **fields: Any) -> Any:
     """Split scheduler names from ``--kebab`` settings and build the schedule spec."""
     from optviz.errors import BadValueError
-    from optviz.schedulers import boolean_settings
-    from optviz.settings import parse_cli_tokens
-    from optviz.spec import ScheduleSpec, build
+    from optviz.plan.schedulers import boolean_settings
+    from optviz.spec.figures import ScheduleSpec, build
+    from optviz.spec.syntax import parse_cli_tokens
 
     rest, raw = split_raw(tokens)
     # Boolean keywords come from the factories' signatures, which imports torch: only when
@@ -94,7 +94,7 @@ def schedule_cmd(
                                      help="Print the call as a YAML config and exit."),
 ) -> None:
     """Draw learning rate against step for LR schedulers, as a training loop would see it."""
-    from optviz.pipeline import write_figure
+    from optviz.figures.write import write_figure
 
     spec = schedule_spec_from_cli(
         [*(schedulers or []), *ctx.args],

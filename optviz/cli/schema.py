@@ -15,8 +15,8 @@ def schema_cmd(
     Point an editor at it with a first line '# yaml-language-server: $schema=optviz.schema.json'.
     """
     from optviz.config import json_schema
-    from optviz.export import dumps
-    from optviz.outputs import atomic_write
+    from optviz.export.data import dumps
+    from optviz.export.files import atomic_write
 
     text = dumps(json_schema()) + "\n"
     if output is None:

@@ -7,7 +7,7 @@ import typer
 
 def show_cmd(name: str = typer.Argument(..., help="An optimizer or function name.")) -> None:
     """Show the signature, defaults and quirks of an optimizer, or the facts of a function."""
-    from optviz.catalogue import show
+    from optviz.cli.tables import show
 
     show(name)
 

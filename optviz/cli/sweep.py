@@ -45,8 +45,8 @@ def sweep_cmd(
     from optviz.cli.common import lookahead_from_cli, parse_floats
     from optviz.cli.progress import note, progress_bar
     from optviz.cli.trajectory import report
-    from optviz.optimizers import boolean_settings
-    from optviz.sweep import SweepSpec, spec_from_tokens, write_sweep
+    from optviz.engines.sweep import SweepSpec, spec_from_tokens, write_sweep
+    from optviz.plan.optimizers import boolean_settings
 
     check_option_typos(ctx, [*(optimizer or []), *ctx.args])
     spec = spec_from_tokens(

@@ -80,9 +80,9 @@ def trajectory_cmd(
 ) -> None:
     """Draw optimizer paths on a contour of a test function, with a loss-vs-step panel."""
     from optviz.cli.progress import progress_tasks
-    from optviz.optimizers import boolean_settings
-    from optviz.pipeline import write_figure
-    from optviz.sweep import auto_progress
+    from optviz.engines.sweep import auto_progress
+    from optviz.figures.write import write_figure
+    from optviz.plan.optimizers import boolean_settings
 
     check_option_typos(ctx, [*(optimizers or []), *ctx.args])
     spec = spec_from_cli(

@@ -13,10 +13,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from optviz.render.trajectory import LOSS_FLOOR, draw_contour
-from optviz.result import Surface
+from optviz.results import Surface
 
 if TYPE_CHECKING:
-    from optviz.basin import BasinResult
+    from optviz.engines.basin import BasinResult
 
 CMAP = "viridis"
 DIVERGED = "#d62728"

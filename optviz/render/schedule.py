@@ -17,7 +17,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MultipleLocator
 
 from optviz.render.style import colours_for
-from optviz.result import ScheduleResult, ScheduleRun
+from optviz.results import ScheduleResult, ScheduleRun
 
 WARN_COLOUR = "#b35900"
 METRIC_COLOUR = "#6f6f6f"

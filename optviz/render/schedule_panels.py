@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from optviz.render.schedule import _wrap, facts, figure_with_notes, overlay
 from optviz.render.style import colours_for
-from optviz.result import ScheduleResult
+from optviz.results import ScheduleResult
 
 PANEL_W = 6.4
 PANEL_H = 4.6

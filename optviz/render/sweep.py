@@ -14,10 +14,10 @@ from matplotlib.transforms import blended_transform_factory
 
 from optviz.render.style import colours_for
 from optviz.render.trajectory import LOSS_FLOOR, draw_panel
-from optviz.result import Surface
+from optviz.results import Surface
 
 if TYPE_CHECKING:
-    from optviz.sweep import SweepResult
+    from optviz.engines.sweep import SweepResult
 
 DIVERGED = "#d62728"
 BEST = "gold"

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from optviz.render.style import colours_for
-from optviz.result import Run, Surface, TrajectoryResult
+from optviz.results import Run, Surface, TrajectoryResult
 
 # How far beyond the function's domain the view may grow to keep a path in sight.
 MAX_OVERSHOOT = 0.5

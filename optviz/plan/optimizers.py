@@ -1,105 +1,21 @@
-"""The optimizer registry: every torch.optim class, the article's presets, and their quirks.
-
-Quirks are data on the record (``needs_closure``, ``sparse_grad``, ``matrix_param``,
-``elementwise``); the engine reads the flags and never asks for a name.
-"""
+"""Optimizers planned for a run: a spec resolved through the registry, its settings checked
+against the factory's signature, and the legend label made once, here."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from optviz.errors import BadValueError, OptvizError, UnknownSettingError
 from optviz.names import did_you_mean
-from optviz.registry import Record, Registry
-from optviz.settings import check_settings, signature_params
-
-if TYPE_CHECKING:
-    from optviz.spec import OptimizerSpec
-
-
-@dataclass(frozen=True)
-class OptimizerRecord(Record):
-    """One optimizer name: its factory, defaults and the quirks the engine must honour."""
-
-    needs_closure: bool = False  # step(closure) re-evaluates the loss (LBFGS)
-    sparse_grad: bool = False  # gradients must be handed over as sparse tensors (SparseAdam)
-    matrix_param: bool = False  # only 2-D parameters: a point is run as a 1 x D matrix (Muon)
-    elementwise: bool = True  # the update of one coordinate depends on that coordinate alone
-    create_graph: bool = False  # backward(create_graph=True): Hessian-vector products
-    unsupported: str = ""  # why it cannot run on a point (e.g. it needs the model); refused
-    plugin: str = ""  # where a record from outside optviz came from
-
-    @property
-    def quirks(self) -> list[str]:
-        out = []
-        if self.needs_closure:
-            out.append("needs a closure: optviz passes one that re-evaluates the function")
-        if self.sparse_grad:
-            out.append("needs sparse gradients: optviz converts each gradient to a sparse tensor")
-        if self.matrix_param:
-            out.append("takes only 2-D parameters: optviz runs the point as a 1 x D matrix")
-        if self.create_graph:
-            out.append("needs second derivatives: optviz calls backward(create_graph=True)")
-        if not self.elementwise:
-            out.append("not element-wise: coordinates interact in the update")
-        if self.unsupported:
-            out.append(f"cannot run here: {self.unsupported}")
-        return out
-
-    @property
-    def external(self) -> bool:
-        """Code from outside optviz and torch: a dotted path or an entry point (not optviz's
-        own records, nor pytorch_optimizer's, whose classes are known optimizers)."""
-        return self.plugin in ("path", "entry point")
-
-
-OPTIMIZERS: Registry[OptimizerRecord] = Registry("optimizer")
-
-_T = "torch.optim."
-
-for _rec in (
-    OptimizerRecord("sgd", _T + "SGD", "Stochastic gradient descent, optional (Nesterov) momentum",
-                    display="SGD"),
-    OptimizerRecord("adam", _T + "Adam", "Adam: momentum plus per-coordinate RMS scaling",
-                    display="Adam"),
-    OptimizerRecord("adamw", _T + "AdamW", "Adam with decoupled weight decay", display="AdamW"),
-    OptimizerRecord("adamax", _T + "Adamax", "Adam with an infinity-norm second moment",
-                    display="Adamax"),
-    OptimizerRecord("nadam", _T + "NAdam", "Adam with Nesterov momentum", display="NAdam"),
-    OptimizerRecord("radam", _T + "RAdam", "Rectified Adam: variance-corrected warm start",
-                    display="RAdam"),
-    OptimizerRecord("rmsprop", _T + "RMSprop", "RMSProp: steps scaled by a running RMS of grads",
-                    display="RMSprop"),
-    OptimizerRecord("adagrad", _T + "Adagrad", "AdaGrad: steps scaled by accumulated squared grads",
-                    display="Adagrad"),
-    OptimizerRecord("adadelta", _T + "Adadelta", "AdaDelta: AdaGrad with unit-corrected steps",
-                    display="Adadelta"),
-    OptimizerRecord("asgd", _T + "ASGD", "Averaged SGD", display="ASGD"),
-    OptimizerRecord("rprop", _T + "Rprop", "Resilient backprop: sign-based adaptive steps",
-                    display="Rprop"),
-    OptimizerRecord("lbfgs", _T + "LBFGS", "Limited-memory BFGS quasi-Newton method",
-                    display="LBFGS", needs_closure=True, elementwise=False),
-    OptimizerRecord("sparse_adam", _T + "SparseAdam", "Adam for sparse gradients (lazy updates)",
-                    display="SparseAdam", sparse_grad=True),
-    OptimizerRecord("adafactor", _T + "Adafactor", "Adafactor: factored second-moment estimates",
-                    display="Adafactor", elementwise=False),
-    OptimizerRecord("muon", _T + "Muon", "Muon: momentum orthogonalised by Newton-Schulz",
-                    display="Muon", matrix_param=True, elementwise=False),
-    OptimizerRecord("lion", "optviz.optim.Lion", "Lion: sign of interpolated momentum (2023)",
-                    display="Lion"),
-    # Presets of the hand-written-optimizer article (GD, MomentumGD, NesterovGD).
-    OptimizerRecord("gd", _T + "SGD", "Plain gradient descent (SGD without momentum)",
-                    display="GD", aliases=("GradientDescent",)),
-    OptimizerRecord("momentum", _T + "SGD", "Gradient descent with momentum 0.9",
-                    display="Momentum", aliases=("MomentumGD",), defaults={"momentum": 0.9}),
-    OptimizerRecord("nesterov", _T + "SGD", "Gradient descent with Nesterov momentum 0.9",
-                    display="Nesterov", aliases=("NesterovGD", "nag"),
-                    defaults={"momentum": 0.9, "nesterov": True}),
-):
-    OPTIMIZERS.add(_rec)
+from optviz.plan.labels import format_value
+from optviz.registry import OPTIMIZERS
+from optviz.registry.optimizers import OptimizerRecord
+from optviz.registry.plugins import refine
+from optviz.registry.signatures import check_settings, signature_params
+from optviz.spec.figures import OptimizerSpec
 
 
 @dataclass(frozen=True)
@@ -175,17 +91,6 @@ def distinct_labels(plans: Sequence[OptimizerPlan]) -> list[OptimizerPlan]:
     return out
 
 
-def format_value(value: Any) -> str:
-    """Compact text for a setting in a legend: ``0.1``, ``1e-05``, ``(0.9, 0.99)``."""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (list, tuple)):
-        return "(" + ", ".join(format_value(v) for v in value) + ")"
-    return str(value)
-
-
 def plan_optimizer(
     spec: OptimizerSpec,
     lr: float | None = None,
@@ -197,7 +102,6 @@ def plan_optimizer(
     Precedence, lowest first: the record's preset, ``--kebab`` settings for the whole call,
     ``--lr``, then the spec's own inline settings.
     """
-    from optviz.plugins import refine
 
     record = OPTIMIZERS.resolve(spec.name)
     factory = record.load_checked("optimizer", spec.name)
@@ -259,4 +163,3 @@ def boolean_settings() -> set[str]:
 
 
 # Plugins hook into OPTIMIZERS (dotted paths, entry points); imported last, as it needs it.
-from optviz import plugins as _plugins  # noqa: E402,F401

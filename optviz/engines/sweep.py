@@ -26,15 +26,15 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, FiniteFloat, field_validator, model_validator
 
 from optviz.errors import BadValueError, UnsupportedError
-from optviz.spec import OptimizerSpec, TrajectorySpec, _Spec
+from optviz.spec.figures import OptimizerSpec, TrajectorySpec, _Spec
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from optviz.functions import FunctionRecord
-    from optviz.optimizers import OptimizerPlan
-    from optviz.pipeline import Written
-    from optviz.result import TrajectoryResult
+    from optviz.figures.write import Written
+    from optviz.plan.optimizers import OptimizerPlan
+    from optviz.registry.functions import FunctionRecord
+    from optviz.results import TrajectoryResult
 
 # Ten values a decade over six decades: wide enough for SGD on a steep function (1e-5) and for
 # Adadelta's or Rprop's unit-scale steps (10).
@@ -220,7 +220,7 @@ def _none_if_nan(values: Any) -> list[float | None]:
 
 def sweep_label(plan: OptimizerPlan) -> str:
     """The optimizer as the sweep's legend names it: every setting but the swept lr."""
-    from optviz.optimizers import format_value
+    from optviz.plan.labels import format_value
 
     name = plan.record.label
     if plan.lookahead is not None:
@@ -257,8 +257,8 @@ def run_sweep(
     With ``with_path`` the best lr is run again alone (``run_trajectory``) for its path, which
     the tests check equals the batch's row.
     """
-    from optviz.batched import run_batch, with_lr
-    from optviz.engine import json_safe, run_trajectory
+    from optviz.engines.batched import run_batch, with_lr
+    from optviz.engines.single import json_safe, run_trajectory
 
     start_pt = _start(function, start)
     tol_ = tolerance(function, tol)
@@ -344,7 +344,8 @@ def plan_with_auto(
     """``plan_optimizer`` that also understands ``lr: auto`` (on the optimizer, or for every
     optimizer without its own lr): the lr is picked by ``auto_lr`` for exactly this function,
     start and number of steps, and the legend says so: ``Adam (lr=0.032 (auto))``."""
-    from optviz.optimizers import format_value, plan_optimizer
+    from optviz.plan.labels import format_value
+    from optviz.plan.optimizers import plan_optimizer
 
     if not wants_auto(spec, lr):
         return plan_optimizer(spec, lr=lr, common=common, lookahead=lookahead)
@@ -370,7 +371,7 @@ def plan_trajectory(spec: TrajectorySpec, function: FunctionRecord,
         if spec.scheduler is not None:
             raise UnsupportedError("lr auto sweeps without a scheduler, so it cannot pick an "
                                    "lr for a scheduled run; give a number")
-    from optviz.optimizers import distinct_labels
+    from optviz.plan.optimizers import distinct_labels
 
     # Distinct legend labels here, so that the model's runs get them as the function's do.
     return distinct_labels([plan_with_auto(o, spec.lr, spec.settings, function, spec.start,
@@ -423,8 +424,8 @@ def spec_from_tokens(model: type[_Spec], command: str, tokens: list[str], flags:
     """One optimizer name (with inline settings) and ``--kebab`` settings from the command
     line, with the other fields, into a validated sweep or basin spec. ``lookahead``
     (``--lookahead``) wraps the optimizer, as ``lookahead:`` on the config's optimizer does."""
-    from optviz.settings import parse_cli_tokens, parse_inline
-    from optviz.spec import build
+    from optviz.spec.figures import build
+    from optviz.spec.syntax import parse_cli_tokens, parse_inline
 
     names, common = parse_cli_tokens(tokens, flags)
     if len(names) != 1:
@@ -449,8 +450,8 @@ def default_path(kind: str, function: str, optimizer: str) -> Path:
 def compute_sweep(spec: SweepSpec, progress: Progress | None = None,
                   notify: Callable[[str], None] | None = None) -> SweepResult:
     """Spec -> registries -> batched engine -> result."""
-    from optviz.functions import FUNCTIONS
-    from optviz.optimizers import plan_optimizer
+    from optviz.plan.optimizers import plan_optimizer
+    from optviz.registry import FUNCTIONS
 
     function = FUNCTIONS.resolve(spec.function)
     plan = plan_optimizer(spec.optimizer, common=spec.settings)
@@ -461,8 +462,8 @@ def compute_sweep(spec: SweepSpec, progress: Progress | None = None,
 
 def draw_sweep_result(result: SweepResult, title: str | None = None) -> Figure:
     """Result -> figure, with the surface sampled over the best path's view."""
-    from optviz.engine import surface
-    from optviz.functions import FUNCTIONS
+    from optviz.engines.single import surface
+    from optviz.registry import FUNCTIONS
     from optviz.render.sweep import sweep_figure
     from optviz.render.trajectory import choose_view
 
@@ -475,7 +476,7 @@ def draw_sweep_result(result: SweepResult, title: str | None = None) -> Figure:
 def write_sweep(spec: SweepSpec, progress: Progress | None = None,
                 notify: Callable[[str], None] | None = None) -> Written:
     """Run, draw and write a sweep: the PNG, and the export (.json or .csv) if asked for."""
-    from optviz.outputs import check_outputs
+    from optviz.export.files import check_outputs
     from optviz.render.style import png_bytes
 
     image = Path(spec.output) if spec.output else default_path(
@@ -488,9 +489,9 @@ def write_sweep(spec: SweepSpec, progress: Progress | None = None,
 
 def _write(image: Path, export: Path | None, png: bytes, result: Any) -> Written:
     """Shared by sweep and basin: both files whole or not at all, checked before any work."""
-    from optviz.export import dumps
-    from optviz.outputs import atomic_write
-    from optviz.pipeline import Written
+    from optviz.export.data import dumps
+    from optviz.export.files import atomic_write
+    from optviz.figures.write import Written
 
     atomic_write(image, png)
     if export is not None:

@@ -11,10 +11,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from optviz.errors import UnknownNameError
-from optviz.functions import FUNCTIONS, FunctionRecord
 from optviz.names import did_you_mean
-from optviz.optimizers import OPTIMIZERS, OptimizerRecord, format_value
-from optviz.schedulers import QUANTITIES, SCHEDULERS, SchedulerRecord, format_setting
+from optviz.plan.labels import format_value
+from optviz.plan.schedulers import format_setting
+from optviz.registry import FUNCTIONS, OPTIMIZERS, SCHEDULERS
+from optviz.registry.functions import FunctionRecord
+from optviz.registry.optimizers import OptimizerRecord
+from optviz.registry.schedulers import QUANTITIES, SchedulerRecord
 
 
 def _fmt_point(p: tuple[float, ...]) -> str:
@@ -71,7 +74,7 @@ def print_table(kind: str, pattern: str | None) -> None:
 
 
 def _show_optimizer(rec: OptimizerRecord, console: Console) -> None:
-    from optviz.settings import signature_params
+    from optviz.registry.signatures import signature_params
 
     factory = rec.load()
     console.print(f"[bold]{rec.name}[/bold]  {rec.target}{inspect.signature(factory)}")
@@ -98,7 +101,7 @@ def _show_function(rec: FunctionRecord, console: Console) -> None:
 
 
 def _show_scheduler(rec: SchedulerRecord, console: Console) -> None:
-    from optviz.schedulers import valid_settings
+    from optviz.registry.schedulers import valid_settings
 
     factory = rec.load()
     signature = escape(f"{rec.target}{inspect.signature(factory)}")
@@ -141,8 +144,8 @@ def show(name: str) -> None:
 def _is_scheduler_path(path: str) -> bool:
     """Whether a dotted path names a scheduler: pytorch_optimizer's scheduler names, a
     subclass of torch's schedulers, or a factory whose first argument is the optimizer."""
-    from optviz.plugins import PREFIX
-    from optviz.registry import load_target
+    from optviz.registry.core import load_target
+    from optviz.registry.plugins import PREFIX
 
     if path.lower().startswith(PREFIX):
         import pytorch_optimizer

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from optviz.errors import BadValueError
-from optviz.result import PanelsResult, ScheduleResult, TrajectoryResult
+from optviz.results import PanelsResult, ScheduleResult, TrajectoryResult
 
 FORMATS = (".json", ".csv")
 _STATE_PREFIX = "state_"

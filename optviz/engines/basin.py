@@ -17,14 +17,14 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from optviz.errors import UnsupportedError
-from optviz.spec import Lr, OptimizerSpec, _Spec
+from optviz.spec.figures import Lr, OptimizerSpec, _Spec
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from optviz.functions import FunctionRecord
-    from optviz.optimizers import OptimizerPlan
-    from optviz.pipeline import Written
+    from optviz.figures.write import Written
+    from optviz.plan.optimizers import OptimizerPlan
+    from optviz.registry.functions import FunctionRecord
 
 Progress = Callable[[int, int], None]
 Metric = Literal["loss", "steps"]
@@ -105,9 +105,9 @@ def run_basin(
     notify: Callable[[str], None] | None = None,
 ) -> BasinResult:
     """Run ``plan`` from every start of a ``grid`` x ``grid`` grid over the domain, batched."""
-    from optviz.batched import run_batch
-    from optviz.engine import json_safe
-    from optviz.sweep import threshold, tolerance
+    from optviz.engines.batched import run_batch
+    from optviz.engines.single import json_safe
+    from optviz.engines.sweep import threshold, tolerance
 
     if function.dim != 2:
         raise UnsupportedError(f"a basin map needs a 2-D function; {function.name} is "
@@ -160,8 +160,8 @@ def compute_basin(spec: BasinSpec, progress: Progress | None = None,
                   notify: Callable[[str], None] | None = None) -> BasinResult:
     """Spec -> registries -> batched engine -> result; ``lr: auto`` is picked by a sweep from
     the function's default start over the same number of steps."""
-    from optviz.functions import FUNCTIONS
-    from optviz.sweep import plan_with_auto
+    from optviz.engines.sweep import plan_with_auto
+    from optviz.registry import FUNCTIONS
 
     function = FUNCTIONS.resolve(spec.function)
     plan = plan_with_auto(spec.optimizer, spec.lr, spec.settings, function, None, spec.steps,
@@ -173,8 +173,8 @@ def compute_basin(spec: BasinSpec, progress: Progress | None = None,
 
 def draw_basin_result(result: BasinResult, title: str | None = None) -> Figure:
     """Result -> figure, with the contour surface sampled over the domain."""
-    from optviz.engine import surface
-    from optviz.functions import FUNCTIONS
+    from optviz.engines.single import surface
+    from optviz.registry import FUNCTIONS
     from optviz.render.basin import basin_figure
 
     grid = surface(FUNCTIONS.resolve(result.function), result.domain)
@@ -184,9 +184,9 @@ def draw_basin_result(result: BasinResult, title: str | None = None) -> Figure:
 def write_basin(spec: BasinSpec, progress: Progress | None = None,
                 notify: Callable[[str], None] | None = None) -> Written:
     """Run, draw and write a basin map: the PNG, and the export (.json or .csv) if asked for."""
-    from optviz.outputs import check_outputs
+    from optviz.engines.sweep import _write, default_path
+    from optviz.export.files import check_outputs
     from optviz.render.style import png_bytes
-    from optviz.sweep import _write, default_path
 
     image = Path(spec.output) if spec.output else default_path(
         "basin", spec.function, spec.optimizer.name)

@@ -20,9 +20,9 @@ from typing import Any
 import torch
 
 from optviz.errors import BadValueError, OptvizError
-from optviz.optimizers import OptimizerPlan
-from optviz.result import PlateauTrace, ScheduleResult, ScheduleRun, finite_or_none
-from optviz.schedulers import RunShape, SchedulerPlan
+from optviz.plan.optimizers import OptimizerPlan
+from optviz.plan.schedulers import RunShape, SchedulerPlan
+from optviz.results import PlateauTrace, ScheduleResult, ScheduleRun, finite_or_none
 
 # An open-loop metric source gives ``n`` metric values for a run, one per scheduler step, from a
 # seed. The default, LINEAR_METRIC, is closed-loop instead: the optimizer being scheduled trains
@@ -104,7 +104,7 @@ def scheduled_step(optimizer: Any, plan: OptimizerPlan, objective: LinearObjecti
     """One optimizer step: on the linear model's loss (returned) or, without an objective, on
     nothing at all (a zero loss), so that only the LR moves. What the optimizer raises is one
     error naming it and the step (``engine.checked_step``)."""
-    from optviz.engine import take_step
+    from optviz.engines.single import take_step
 
     if objective is None:
         take_step(plan, step + 1, optimizer, _no_loss)
@@ -410,7 +410,7 @@ def _without_lr(plan: OptimizerPlan) -> str:
     gives per param group (a plan's label holds only the first group's)."""
     if not plan.auto_label:
         return plan.label
-    from optviz.optimizers import format_value
+    from optviz.plan.labels import format_value
 
     given = {k: v for k, v in plan.kwargs.items()
              if k != "lr" and (k not in plan.record.defaults or plan.record.defaults[k] != v)}

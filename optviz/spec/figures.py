@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from optviz.errors import BadValueError
-from optviz.settings import parse_inline
+from optviz.spec.syntax import parse_inline
 
 
 class _Spec(BaseModel):
@@ -435,7 +435,7 @@ class SchedulerSpec(_Spec):
     @classmethod
     def _forms(cls, data: Any) -> Any:
         if isinstance(data, str):
-            from optviz.schedulers import parse_scheduler_token
+            from optviz.spec.syntax import parse_scheduler_token
 
             data = parse_scheduler_token(data)
         return _named_mapping(data, ("name", "settings", "schedulers", "label"),

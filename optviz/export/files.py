@@ -24,7 +24,7 @@ def check_writable(path: Path) -> None:
 def check_outputs(image: Path, export: Path | None = None) -> None:
     """Refuse, before any work, an image that is not a PNG, an export in an unknown format, or
     a place that cannot be written."""
-    from optviz.export import check_format
+    from optviz.export.data import check_format
 
     if image.suffix.lower() != ".png":
         raise BadValueError(f"output {image}: optviz writes PNG files; use a .png name")

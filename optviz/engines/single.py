@@ -11,11 +11,11 @@ import numpy as np
 import torch
 
 from optviz.devices import resolve_device
+from optviz.engines.tracking import Extras
 from optviz.errors import BadValueError, OptvizError
-from optviz.functions import FunctionRecord
-from optviz.optimizers import OptimizerPlan
-from optviz.result import Run, Surface, TrajectoryResult, finite_or_none
-from optviz.tracking import Extras
+from optviz.plan.optimizers import OptimizerPlan
+from optviz.registry.functions import FunctionRecord
+from optviz.results import Run, Surface, TrajectoryResult, finite_or_none
 
 # A path counts as diverged once it is this many half-widths of the domain from its centre.
 ESCAPE_FACTOR = 100.0

@@ -20,14 +20,13 @@ import inspect
 import os
 import sys
 from dataclasses import fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from optviz.errors import UnknownNameError, UnsupportedError
-from optviz.optimizers import OPTIMIZERS, OptimizerRecord
-from optviz.registry import Registry, load_target
-
-if TYPE_CHECKING:
-    from optviz.schedulers import SchedulerRecord
+from optviz.names import did_you_mean
+from optviz.registry.core import Registry, load_target
+from optviz.registry.optimizers import OptimizerRecord
+from optviz.registry.schedulers import SchedulerRecord
 
 ENTRY_POINT_GROUP = "optviz.optimizers"
 SCHEDULER_ENTRY_POINT_GROUP = "optviz.schedulers"
@@ -77,8 +76,6 @@ _FLAGS = {f.name for f in fields(OptimizerRecord)} - _COMMON - {"defaults"}
 
 
 def _scheduler_flags() -> set[str]:
-    from optviz.schedulers import SchedulerRecord
-
     return {f.name for f in fields(SchedulerRecord)} - _COMMON - {"family", "composite"}
 
 
@@ -118,8 +115,6 @@ def _import(path: str, kind: str, registry: Registry[Any]) -> Any:
         return load_target(path)
     except (ImportError, AttributeError, ValueError) as exc:
         # torch.optim.Adamm: a misspelt path to a known class gets its suggestion too.
-        from optviz.names import did_you_mean
-
         raise UnknownNameError(
             f"cannot import {kind} {path!r}: {exc}{_module_hint(path, exc)}"
             f"{did_you_mean(path, registry.targets())}"
@@ -142,8 +137,6 @@ def _from_pytorch_optimizer(kind: str, short: str) -> tuple[str, Any]:
             "(pip install pytorch_optimizer)")
     import pytorch_optimizer
 
-    from optviz.names import did_you_mean
-
     if kind == "optimizer":
         supported = pytorch_optimizer.get_supported_optimizers()
         load = pytorch_optimizer.load_optimizer
@@ -161,11 +154,12 @@ def _from_pytorch_optimizer(kind: str, short: str) -> tuple[str, Any]:
 # -- optimizers -------------------------------------------------------------------------------
 
 
-def record_for_path(path: str) -> OptimizerRecord | None:
-    """An ad-hoc record for a dotted path to an optimizer class or factory."""
+def record_for_path(path: str, registry: Registry[OptimizerRecord]) -> OptimizerRecord | None:
+    """An ad-hoc record for a dotted path to an optimizer class or factory (``registry``'s
+    dotted paths are the suggestions for a misspelt one)."""
     if path.lower().startswith(PREFIX):
         return pytorch_optimizer_record(path[len(PREFIX):])
-    obj = _import(path, "optimizer", OPTIMIZERS)
+    obj = _import(path, "optimizer", registry)
     if not callable(obj):
         raise UnknownNameError(f"{path!r} is not an optimizer class or factory")
     quirks = {"elementwise": False, **_quirks(obj, _FLAGS)}  # unknown updates are not batched
@@ -213,13 +207,12 @@ def _scheduler_quirks(obj: Any) -> dict[str, Any]:
     return quirks
 
 
-def scheduler_record_for_path(path: str) -> SchedulerRecord | None:
+def scheduler_record_for_path(path: str, registry: Registry[SchedulerRecord]
+                              ) -> SchedulerRecord | None:
     """An ad-hoc record for a dotted path to a scheduler class or factory."""
-    from optviz.schedulers import SCHEDULERS, SchedulerRecord
-
     if path.lower().startswith(PREFIX):
-        return pytorch_optimizer_scheduler_record(path[len(PREFIX):])
-    obj = _import(path, "scheduler", SCHEDULERS)
+        return pytorch_optimizer_scheduler_record(path[len(PREFIX):], registry)
+    obj = _import(path, "scheduler", registry)
     if not callable(obj):
         raise UnknownNameError(f"{path!r} is not a scheduler class or factory")
     return SchedulerRecord(path, path, _describe(obj), display=getattr(obj, "__name__", path),
@@ -228,23 +221,21 @@ def scheduler_record_for_path(path: str) -> SchedulerRecord | None:
 
 def scheduler_record_for_entry_point(ep: Any) -> SchedulerRecord:
     """A scheduler record named by an entry point; imported only when it is used."""
-    from optviz.schedulers import SchedulerRecord
-
     return SchedulerRecord(ep.name, ep.value.replace(":", "."),
                            f"plugin from {_distribution(ep)}", display=ep.name,
                            family="plugin", plugin="entry point")
 
 
-def pytorch_optimizer_scheduler_record(short: str) -> SchedulerRecord:
+def pytorch_optimizer_scheduler_record(short: str, registry: Registry[SchedulerRecord]
+                                       ) -> SchedulerRecord:
     """``pytorch_optimizer.NAME`` through the package's scheduler registry. A name for one of
-    torch's classes keeps that class's record (presets, run-derived arguments)."""
-    from optviz.schedulers import SCHEDULERS, SchedulerRecord
-
+    torch's classes keeps that class's record in ``registry`` (presets, run-derived
+    arguments)."""
     key, obj = _from_pytorch_optimizer("scheduler", short)
     target = f"{obj.__module__}.{obj.__qualname__}"
     name = f"{PREFIX}{key}"
-    if target in SCHEDULERS:
-        known = SCHEDULERS.resolve(target)
+    if target in registry:
+        known = registry.resolve(target)
         return replace(known, name=name, aliases=(), plugin="pytorch_optimizer")
     quirks = dict(PYTORCH_OPTIMIZER_SCHEDULER_QUIRKS.get(key, {}))
     return SchedulerRecord(name, target, _describe(obj), display=obj.__name__,
@@ -263,11 +254,16 @@ def refine_scheduler(record: SchedulerRecord, factory: Any) -> SchedulerRecord:
     return record
 
 
-def attach_schedulers(registry: Registry[Any]) -> None:
-    """Give the scheduler registry its plugin hooks (called once schedulers.py is loaded)."""
-    registry.dynamic = scheduler_record_for_path
+def attach_optimizer_plugins(registry: Registry[OptimizerRecord]) -> Registry[OptimizerRecord]:
+    """Give the optimizer registry its plugin hooks: dotted paths (and pytorch_optimizer's
+    names) on first use, and the ``optviz.optimizers`` entry-point group."""
+    registry.dynamic = lambda path: record_for_path(path, registry)
+    registry.enable_entry_points(ENTRY_POINT_GROUP, record_for_entry_point)
+    return registry
+
+
+def attach_scheduler_plugins(registry: Registry[SchedulerRecord]) -> Registry[SchedulerRecord]:
+    """Give the scheduler registry its plugin hooks, as ``attach_optimizer_plugins`` does."""
+    registry.dynamic = lambda path: scheduler_record_for_path(path, registry)
     registry.enable_entry_points(SCHEDULER_ENTRY_POINT_GROUP, scheduler_record_for_entry_point)
-
-
-OPTIMIZERS.dynamic = record_for_path
-OPTIMIZERS.enable_entry_points(ENTRY_POINT_GROUP, record_for_entry_point)
+    return registry

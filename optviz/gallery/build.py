@@ -235,7 +235,7 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
     # The first optimizer built imports torch._dynamo (~1.3 s); do it here, once.
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-    import optviz.pipeline
+    import optviz.figures.write
     import optviz.render.style  # noqa: F401
 
 
@@ -254,10 +254,10 @@ def _render_job(job: _Job) -> _Outcome:
 
 
 def _render_and_write(job: _Job) -> None:
-    from optviz.export import dumps
-    from optviz.outputs import atomic_write
-    from optviz.pipeline import render_spec
-    from optviz.spec import resolved_config
+    from optviz.export.data import dumps
+    from optviz.export.files import atomic_write
+    from optviz.figures.write import render_spec
+    from optviz.spec.figures import resolved_config
 
     spec = _load(job.config, job.allow_imports)
     rendered = render_spec(spec)
@@ -403,8 +403,8 @@ def build_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gal
     Workers are started with multiprocessing's "spawn" method, so a script that calls this
     with ``jobs`` > 1 needs the usual ``if __name__ == "__main__":`` guard.
     """
-    from optviz.outputs import atomic_write
-    from optviz.pipeline import trace_files
+    from optviz.export.files import atomic_write
+    from optviz.figures.write import trace_files
 
     config_dir, out_dir = Path(config_dir), Path(out_dir)
     if jobs is not None and jobs < 1:

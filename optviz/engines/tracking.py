@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from optviz.errors import BadValueError, OptvizError
-from optviz.result import finite_or_none
+from optviz.results import finite_or_none
 
 
 def state_norms(optimizer: Any) -> dict[str, float]:

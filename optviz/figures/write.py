@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optviz.errors import BadValueError
-from optviz.export import export_text
-from optviz.outputs import atomic_write, check_outputs
-from optviz.spec import TrajectorySpec
+from optviz.export.data import export_text
+from optviz.export.files import atomic_write, check_outputs
+from optviz.spec.figures import TrajectorySpec
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from optviz.result import Surface, TrajectoryResult
+    from optviz.results import Surface, TrajectoryResult
 
 
 @dataclass
@@ -39,9 +39,9 @@ class Written:
 
 def run_trajectory_spec(spec: TrajectorySpec) -> TrajectoryResult:
     """Resolve names and run the engine: spec -> registry -> engine -> result."""
-    from optviz.engine import run_trajectory
-    from optviz.functions import FUNCTIONS
-    from optviz.sweep import plan_trajectory
+    from optviz.engines.single import run_trajectory
+    from optviz.engines.sweep import plan_trajectory
+    from optviz.registry import FUNCTIONS
 
     function = FUNCTIONS.resolve(spec.function)
     lookahead = (spec.lookahead.k, spec.lookahead.alpha) if spec.lookahead else None
@@ -62,7 +62,7 @@ def _run_model_spec(spec: TrajectorySpec, plans: list[Any]) -> TrajectoryResult:
     import math
     from dataclasses import replace
 
-    from optviz.model_engine import batch_label, effective_batch, run_linear
+    from optviz.engines.model import batch_label, effective_batch, run_linear
 
     sizes = [spec.batch_size if o.batch_size is None else o.batch_size for o in spec.optimizers]
     if len(set(sizes)) > 1:
@@ -85,8 +85,8 @@ def _run_model_spec(spec: TrajectorySpec, plans: list[Any]) -> TrajectoryResult:
 def plan_run_scheduler(sched: Any, plan: Any, steps: int, epochs: int = 1,
                        interval: str = "step") -> Any:
     """Plan a scheduler against one optimizer's run: its LR and length fill T_max etc."""
-    from optviz.schedulers import RunShape, plan_scheduler
-    from optviz.settings import signature_params
+    from optviz.plan.schedulers import RunShape, plan_scheduler
+    from optviz.registry.signatures import signature_params
 
     lr = plan.kwargs.get("lr", signature_params(plan.factory).get("lr", 1e-3))
     run = RunShape(lrs=(float(lr),), epochs=epochs, steps_per_epoch=max(1, steps // epochs),
@@ -97,13 +97,13 @@ def plan_run_scheduler(sched: Any, plan: Any, steps: int, epochs: int = 1,
 def surface_for(result: TrajectoryResult) -> tuple[Surface, Any]:
     """The surface under a result's paths, sampled over the view chosen for them: the test
     function's, or the linear model's loss on its weights or their PCA plane."""
-    from optviz.engine import surface
-    from optviz.functions import FUNCTIONS
+    from optviz.engines.single import surface
+    from optviz.registry import FUNCTIONS
     from optviz.render.trajectory import choose_view
 
     view = choose_view(result)
     if result.problem is not None:
-        from optviz.model_engine import model_surface
+        from optviz.engines.model import model_surface
 
         return model_surface(result, view), view
     return surface(FUNCTIONS.resolve(result.function), view), view
@@ -152,7 +152,7 @@ def render_panels(spec: TrajectorySpec) -> Rendered:
     """A grid of trajectory panels: each panel's spec is run and drawn on its own axes."""
     from optviz.render.style import png_bytes
     from optviz.render.trajectory import panels_figure
-    from optviz.result import PanelsResult
+    from optviz.results import PanelsResult
 
     items, results = [], []
     for panel, sub in zip(spec.panels, spec.panel_specs(), strict=True):
@@ -207,8 +207,8 @@ def schedule_metric(text: str | None, run: Any, seed: int = 0
     """The metric ReduceLROnPlateau steps on, one value per scheduler step, and where it came
     from: a trace file (``trace.csv``), a formula in ``step``, a built-in source by name, or
     (by default, values None) the loss of the linear model the scheduled optimizer trains."""
+    from optviz.engines.schedule import DEFAULT_METRIC, LINEAR_METRIC, METRIC_SOURCES
     from optviz.formula import compile_formula
-    from optviz.schedule_engine import DEFAULT_METRIC, LINEAR_METRIC, METRIC_SOURCES
 
     n = run.scheduler_steps
     if text is None or text == LINEAR_METRIC:
@@ -244,7 +244,7 @@ def is_trace(text: str, folder: Path | None = None) -> bool:
 
 def _metric_holders(spec: Any) -> list[Any]:
     """The parts of a schedule spec that may name a metric: the figure and its panels."""
-    from optviz.spec import ScheduleSpec
+    from optviz.spec.figures import ScheduleSpec
 
     return [spec, *spec.panels] if isinstance(spec, ScheduleSpec) else []
 
@@ -252,7 +252,7 @@ def _metric_holders(spec: Any) -> list[Any]:
 def anchor_traces(spec: Any, folder: Path) -> Any:
     """The spec with every relative trace-file metric joined to ``folder``, the config's own:
     a config names its trace beside itself, wherever it is rendered from."""
-    from optviz.spec import ScheduleSpec
+    from optviz.spec.figures import ScheduleSpec
 
     if not isinstance(spec, ScheduleSpec):
         return spec
@@ -308,9 +308,9 @@ def read_trace(path: Path) -> list[float]:
 
 def run_schedule_spec(spec: Any) -> Any:
     """Resolve names and run the schedule engine: spec -> registries -> engine -> result."""
-    from optviz.optimizers import plan_optimizer
-    from optviz.schedule_engine import run_schedules
-    from optviz.schedulers import RunShape, check_common, plan_scheduler
+    from optviz.engines.schedule import run_schedules
+    from optviz.plan.optimizers import plan_optimizer
+    from optviz.plan.schedulers import RunShape, check_common, plan_scheduler
 
     run = RunShape(lrs=tuple(spec.lr), epochs=spec.epochs, steps_per_epoch=spec.steps_per_epoch,
                    interval=spec.interval)
@@ -337,7 +337,7 @@ def render_schedule_panels(spec: Any) -> Rendered:
     """A grid of schedule panels: each panel's spec is run and overlaid in its own cell."""
     from optviz.render.schedule_panels import schedule_panels_figure
     from optviz.render.style import png_bytes
-    from optviz.result import PanelsResult
+    from optviz.results import PanelsResult
 
     items, results = [], []
     for panel, sub in zip(spec.panels, spec.panel_specs(), strict=True):
@@ -356,8 +356,8 @@ RENDERERS["schedule"] = render_schedule
 
 def render_sweep(spec: Any) -> Rendered:
     """An lr sweep from a config: final loss against lr, beside the best lr's path."""
+    from optviz.engines.sweep import compute_sweep, draw_sweep_result
     from optviz.render.style import png_bytes
-    from optviz.sweep import compute_sweep, draw_sweep_result
 
     result = compute_sweep(spec)
     return Rendered(spec=spec, png=png_bytes(draw_sweep_result(result, spec.title)),
@@ -366,7 +366,7 @@ def render_sweep(spec: Any) -> Rendered:
 
 def render_basin(spec: Any) -> Rendered:
     """A basin map from a config: final loss (or steps) from every start of a grid."""
-    from optviz.basin import compute_basin, draw_basin_result
+    from optviz.engines.basin import compute_basin, draw_basin_result
     from optviz.render.style import png_bytes
 
     result = compute_basin(spec)

@@ -6,13 +6,12 @@ Keys are checked against the factory's own signature.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from optviz.errors import BadValueError, UnknownSettingError
-from optviz.names import did_you_mean
+from optviz.errors import BadValueError
 
 # YAML 1.2's floats without a dot (1e-8, 5E3), which YAML 1.1 (PyYAML) reads as text.
 _EXPONENT_FLOAT = r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"
@@ -157,55 +156,105 @@ def parse_cli_tokens(
     return names, settings
 
 
-def signature_params(factory: Callable[..., Any], skip_first: bool = True) -> dict[str, Any]:
-    """Keyword parameters of a factory with their defaults (``inspect.Parameter.empty`` if none)."""
-    params = list(inspect.signature(factory).parameters.values())
-    if skip_first and params:
-        params = params[1:]
-    return {
-        p.name: p.default
-        for p in params
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-    }
+# Settings whose value is kept as raw text on the command line: formulas contain commas and
+# parentheses that the YAML value syntax would split, and nested scheduler lists contain
+# their own settings.
+RAW_KEYS = ("lr_lambda", "scale_fn", "schedulers")
 
 
-def check_settings(owner: str, settings: dict[str, Any], valid: dict[str, Any]) -> dict[str, Any]:
-    """Refuse keys the factory does not take; make list values tuples where the default is one."""
-    out: dict[str, Any] = {}
-    for key, value in settings.items():
-        if key not in valid:
-            raise UnknownSettingError(
-                f"{owner} has no setting {key!r}{did_you_mean(key, valid)} "
-                f"(valid: {', '.join(valid)})"
-            )
-        default = valid[key]
-        if isinstance(default, tuple) and isinstance(value, list):
-            value = tuple(value)
-        check_like_default(owner, key, value, default)
-        out[key] = value
+# -- the command-line form of a scheduler -----------------------------------------------------
+
+
+def parse_scheduler_token(token: str) -> dict[str, Any]:
+    """``StepLR:step_size=3,gamma=0.7`` -> ``{"name": ..., "settings": {...}}``.
+
+    Like ``settings.parse_inline`` but formulas stay raw text (``lr_lambda=min(1, epoch/5)``)
+    and ``schedulers=[linear(total_iters=4), cosine]`` becomes nested scheduler forms.
+    """
+    name, colon, rest = token.partition(":")
+    if "(" in name and not colon:  # the nested form linear(total_iters=4)
+        name, _, rest = token.partition("(")
+        rest = rest.rstrip()
+        if not rest.endswith(")"):
+            raise BadValueError(f"missing ')' in {token!r}")
+        rest = rest[:-1]
+    name = name.strip()
+    if not name:
+        raise BadValueError(f"missing scheduler name in {token!r}")
+    if _SETTING_ITEM.match(token):
+        raise BadValueError(
+            f"{token.strip()!r} is a setting, not a scheduler: it goes after the scheduler's "
+            f"name, as NAME:{token.strip()} (or NAME({token.strip()}) inside a list)")
+    settings: dict[str, Any] = {}
+    schedulers: list[Any] | None = None
+    for item in split_top_level(rest):
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise BadValueError(f"setting {item!r} in {token!r} is not key=value")
+        if key == "schedulers":
+            schedulers = [parse_scheduler_token(t) for t in _nested_tokens(value)]
+        elif key in RAW_KEYS:
+            items = _raw_list(value)
+            settings[key] = items if value.strip().startswith("[") else items[0]
+        else:
+            settings[key] = parse_value(value)
+    out: dict[str, Any] = {"name": name, "settings": settings}
+    if schedulers is not None:
+        out["schedulers"] = schedulers
     return out
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+# ``key=value``: a setting. No scheduler name holds '=', so a list item of this shape is
+# a setting that came loose from its scheduler (``[linear:a=1,b=2, cosine]``).
+_SETTING_ITEM = re.compile(r"\s*[A-Za-z_]\w*\s*=")
 
 
-def check_like_default(owner: str, key: str, value: Any, default: Any) -> None:
-    """Refuse a value of another shape than the factory's default, where the default says
-    plainly what it takes: true/false for a bool, a number for a number, so many numbers for
-    a tuple of numbers (betas). Torch would fail later, at the first step, with a message
-    about its own code ('float' object is not subscriptable). A None or missing default says
-    nothing, so anything goes there."""
-    where = f"{owner} setting {key!r}"
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise BadValueError(f"{where} must be true or false, got {value!r}")
-    elif _is_number(default):
-        if not _is_number(value):
-            raise BadValueError(f"{where} must be a number, got {value!r}")
-    elif (isinstance(default, tuple) and default and all(_is_number(v) for v in default)
-          and not (isinstance(value, tuple) and len(value) == len(default)
-                   and all(_is_number(v) for v in value))):
-        shown = list(value) if isinstance(value, tuple) else value
-        raise BadValueError(f"{where} must be {len(default)} numbers like "
-                            f"{list(default)}, got {shown!r}")
+def _nested_tokens(value: str) -> list[str]:
+    """The scheduler tokens of ``schedulers=[...]``. Commas there separate schedulers, so
+    ``linear:start_factor=0.1,total_iters=4`` inside the list falls apart; the settings that
+    came loose are refused with the form that works, ``linear(start_factor=0.1,...)``."""
+    items = _raw_list(value)
+    for i, item in enumerate(items):
+        if not _SETTING_ITEM.match(item):
+            continue
+        stray = [item]
+        for later in items[i + 1:]:
+            if not _SETTING_ITEM.match(later):
+                break
+            stray.append(later)
+        if i == 0:
+            raise BadValueError(
+                f"{item!r} in schedulers=[...] is a setting, not a scheduler: inside a list "
+                f"write NAME({','.join(stray)})")
+        owner = items[i - 1]
+        name, own = _nested_parts(owner)
+        good = f"{name}({','.join([*([own] if own else []), *stray])})"
+        raise BadValueError(
+            f"inside a list write {good}, not {owner},{','.join(stray)} "
+            f"(commas in the list separate schedulers)")
+    return items
+
+
+def _nested_parts(item: str) -> tuple[str, str]:
+    """``linear:a=1`` or ``linear(a=1)`` -> ``("linear", "a=1")``."""
+    name, colon, rest = item.partition(":")
+    if "(" in name and not colon:
+        name, _, rest = item.partition("(")
+        rest = rest.rstrip().removesuffix(")")
+    return name.strip(), rest.strip()
+
+
+def _raw_list(text: str) -> list[str]:
+    """``[a, 'b,c', d(x=1,y=2)]`` -> ``["a", "b,c", "d(x=1,y=2)"]``; a bare item is one."""
+    text = text.strip()
+    bracketed = text.startswith("[") and text.endswith("]")
+    parts = split_top_level(text[1:-1]) if bracketed else [text]
+    return [_unquote(p) for p in parts]
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text

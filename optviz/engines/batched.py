@@ -22,9 +22,9 @@ import numpy as np
 import torch
 
 from optviz.devices import resolve_device
-from optviz.engine import _DTYPES, ESCAPE_FACTOR, _escape_bounds, checked_step, run_one
+from optviz.engines.single import _DTYPES, ESCAPE_FACTOR, _escape_bounds, checked_step, run_one
 from optviz.errors import BadValueError, OptvizError
-from optviz.optimizers import OptimizerPlan
+from optviz.plan.optimizers import OptimizerPlan
 
 log = logging.getLogger("optviz")
 
@@ -80,7 +80,7 @@ def _groups(plans: Sequence[OptimizerPlan]) -> list[tuple[dict[str, Any], list[i
     """Rows grouped by identical settings, each group's settings filled in with the factory's
     signature defaults: torch fills a group's missing keys from the *first* group's values,
     which would hand one group's momentum to a group that never set it."""
-    from optviz.settings import signature_params
+    from optviz.registry.signatures import signature_params
 
     valid = signature_params(plans[0].factory)
     keys = sorted({k for p in plans for k in p.kwargs})

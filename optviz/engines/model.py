@@ -14,12 +14,12 @@ import numpy as np
 import torch
 
 from optviz.devices import resolve_device
-from optviz.engine import _DTYPES, _rows, json_safe, take_step
+from optviz.engines.single import _DTYPES, _rows, json_safe, take_step
+from optviz.engines.tracking import Extras
 from optviz.errors import BadValueError, OptvizError, UnsupportedError
-from optviz.optimizers import OptimizerPlan
+from optviz.plan.optimizers import OptimizerPlan
 from optviz.problems.linear import flat_params, least_squares, make_data, make_model, mse_at
-from optviz.result import Run, Surface, TrajectoryResult, finite_or_none
-from optviz.tracking import Extras
+from optviz.results import Run, Surface, TrajectoryResult, finite_or_none
 
 
 def _param_names(in_features: int, out_features: int, bias: bool) -> list[str]:

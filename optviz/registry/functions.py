@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optviz.registry import Record, Registry
+from optviz.registry.core import Record, Registry
 
 Point = tuple[float, ...]
 
@@ -29,11 +29,9 @@ class FunctionRecord(Record):
         return len(self.domain)
 
 
-FUNCTIONS: Registry[FunctionRecord] = Registry("function")
-
 _A = "optviz.problems.analytic."
 
-for _rec in (
+FUNCTION_RECORDS: tuple[FunctionRecord, ...] = (
     FunctionRecord(
         "quadratic", _A + "quadratic", "Ill-conditioned bowl of the hand-written-optimizer article",
         formula="x² + 10y²", domain=((-5, 5), (-5, 5)), start=(4.0, 3.0), minima=((0.0, 0.0),),
@@ -97,5 +95,11 @@ for _rec in (
         domain=((-2, 2), (-2, 2)), start=(-1.5, 1.5), minima=((0.0, -1.0),), f_min=3.0,
         log_levels=True,
     ),
-):
-    FUNCTIONS.add(_rec)
+)
+
+
+def register_functions(registry: Registry[FunctionRecord]) -> Registry[FunctionRecord]:
+    """Add every built-in test function to ``registry``."""
+    for record in FUNCTION_RECORDS:
+        registry.add(record)
+    return registry
