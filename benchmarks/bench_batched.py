@@ -23,10 +23,10 @@ import torch
 from optviz.engines.basin import grid_starts
 from optviz.engines.batched import run_batch
 from optviz.engines.single import run_one
-from optviz.registry import FUNCTIONS
-from optviz.plan.optimizers import plan_optimizer
-from optviz.spec.figures import OptimizerSpec
 from optviz.engines.sweep import threshold
+from optviz.plan.optimizers import plan_optimizer
+from optviz.registry import FUNCTIONS
+from optviz.spec.figures import OptimizerSpec
 
 TARGET_RATIO = 300.0  # CPU: batch against the loop of lone runs
 TARGET_GPU_SECONDS = 1.0  # CUDA: the whole 256 x 256 x 500 basin

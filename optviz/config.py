@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from optviz.engines.basin import BasinSpec
-from optviz.engines.sweep import SweepSpec
 from optviz.errors import BadValueError, OptvizError, OutputError
+from optviz.spec.basin import BasinSpec
 from optviz.spec.figures import EmaSpec, ScheduleSpec, TrajectorySpec, build
+from optviz.spec.sweep import SweepSpec
+from optviz.spec.traces import anchor_traces
 
 KINDS: dict[str, type] = {"trajectory": TrajectorySpec, "ema": EmaSpec,
                           "schedule": ScheduleSpec, "sweep": SweepSpec, "basin": BasinSpec}
@@ -249,8 +250,6 @@ def parse_config(text: str, source: str, allow_imports: bool = False) -> Any:
 def load_config(path: Path | str, allow_imports: bool = False) -> Any:
     """Read and validate one config file into its spec; a relative trace file it names as a
     metric is read beside it."""
-    from optviz.figures.write import anchor_traces
-
     try:
         text = Path(path).read_text()
     except OSError as exc:
@@ -258,6 +257,70 @@ def load_config(path: Path | str, allow_imports: bool = False) -> Any:
     except UnicodeDecodeError:
         raise OutputError(f"cannot read {path}: not UTF-8 text") from None
     return anchor_traces(parse_config(text, str(path), allow_imports), Path(path).parent)
+
+
+# Where a picture keeps the config it was drawn from (see optviz.figures.formats).
+CONFIG_KEY = "optviz:config"
+VERSION_KEY = "optviz:version"
+PICTURE_SUFFIXES = (".png", ".svg")
+
+
+def embedded_config(path: Path) -> str | None:
+    """The config a PNG (text chunk) or SVG (metadata) written by optviz carries, or None."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".png":
+            from PIL import Image
+
+            with Image.open(path) as img:
+                img.load()
+                return getattr(img, "text", {}).get(CONFIG_KEY)
+        import xml.etree.ElementTree as ET
+
+        root = ET.parse(path).getroot()
+    except OSError as exc:
+        raise OptvizError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except Exception as exc:  # not a PNG or SVG after all
+        raise BadValueError(f"{path}: not a readable {suffix[1:].upper()} ({exc})") from None
+    for node in root.iter("{http://purl.org/dc/elements/1.1/}description"):
+        return node.text
+    return None
+
+
+def load_any(path: Path | str, allow_imports: bool = False) -> tuple[Any, Path | None]:
+    """A spec from a YAML config, from a picture that carries its config (then also the
+    picture's path, which it renders to by default), or from a JSON sidecar holding one."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in PICTURE_SUFFIXES:
+        text = embedded_config(path)
+        if text is None:
+            raise BadValueError(f"{path} carries no optviz config; only pictures written by "
+                                "optviz 0.2 or later do")
+        return parse_config(text, f"{path} (embedded config)", allow_imports), path
+    if suffix == ".json":
+        return _from_json(path, allow_imports), None
+    return load_config(path, allow_imports), None
+
+
+def _from_json(path: Path, allow_imports: bool) -> Any:
+    """A spec from a JSON file that holds a ``config`` (a gallery sidecar)."""
+    import json
+
+    import yaml
+
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise OptvizError(f"cannot read {path}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadValueError(f"{path}: not valid JSON ({exc})") from None
+    config = data.get("config") if isinstance(data, dict) else None
+    if not isinstance(config, dict):
+        raise BadValueError(f"{path} holds no config (an export holds data only); render the "
+                            "config or the picture it came with")
+    text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+    return anchor_traces(parse_config(text, f"{path} (config)", allow_imports), path.parent)
 
 
 def json_schema() -> dict[str, Any]:

@@ -6,8 +6,12 @@ Non-finite numbers are stored as None, so a result is JSON as it stands.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def finite_or_none(value: float) -> float | None:
@@ -203,3 +207,131 @@ class ScheduleResult:
                 keep.pop("warnings", None)
             out["runs"].append(keep)
         return out
+
+
+# ------------------------------------------------------------------ sweeps and basin maps
+
+OBJECTIVE = ("lowest tail loss: the worst f − f* over the last 10% of the steps (at least 2), "
+             "every run whose tail stays within the tolerance tied; ties to the fewest steps to "
+             "the tolerance, then the lower tail loss, then the earlier lr of the grid")
+
+
+@dataclass
+class SweepResult:
+    """One optimizer's loss at every lr of a grid, and the best lr's path.
+
+    ``final_loss[i]`` is f after the last step at ``lr[i]`` (None: diverged at
+    ``diverged[i]``); ``tail_loss[i]`` the worst f of the last ``tail`` steps, which the
+    best is picked by; ``steps_to_tol[i]`` the first step within ``tol`` of f* (None: never).
+    """
+
+    function: str
+    formula: str
+    optimizer: str
+    label: str
+    hyperparameters: dict[str, Any]
+    start: list[float]
+    steps: int
+    device: str
+    dtype: str
+    f_min: float | None
+    tol: float
+    lr: list[float]
+    final_loss: list[float | None]
+    steps_to_tol: list[int | None]
+    diverged: list[int | None]
+    best: int | None
+    batched: bool
+    tail: int
+    tail_loss: list[float | None]
+    best_run: TrajectoryResult | None = field(default=None, repr=False)
+
+    @property
+    def best_lr(self) -> float | None:
+        return None if self.best is None else self.lr[self.best]
+
+    def to_dict(self) -> dict[str, Any]:
+        best = None
+        if self.best is not None:
+            best = {"lr": self.lr[self.best], "index": self.best,
+                    "tail_loss": self.tail_loss[self.best],
+                    "final_loss": self.final_loss[self.best],
+                    "steps_to_tol": self.steps_to_tol[self.best]}
+        out: dict[str, Any] = {
+            "kind": "sweep", "function": self.function, "optimizer": self.optimizer,
+            "label": self.label, "hyperparameters": self.hyperparameters, "start": self.start,
+            "steps": self.steps, "device": self.device, "dtype": self.dtype,
+            "f_min": self.f_min, "tol": self.tol, "objective": OBJECTIVE, "tail": self.tail,
+            "lr": self.lr, "tail_loss": self.tail_loss, "final_loss": self.final_loss,
+            "steps_to_tol": self.steps_to_tol,
+            "diverged": self.diverged, "best": best,
+        }
+        if self.best_run is not None and self.best_run.runs:
+            out["best_path"] = self.best_run.runs[0].points
+        return out
+
+    def to_csv(self) -> str:
+        rows = ["lr,tail_loss,final_loss,steps_to_tol,diverged,best"]
+        for i, lr in enumerate(self.lr):
+            cells = [repr(lr), _cell(self.tail_loss[i]), _cell(self.final_loss[i]),
+                     _cell(self.steps_to_tol[i]),
+                     _cell(self.diverged[i]), "1" if i == self.best else ""]
+            rows.append(",".join(cells))
+        return "\n".join(rows) + "\n"
+
+def _cell(value: Any) -> str:
+    return "" if value is None else repr(value)
+
+
+@dataclass
+class BasinResult:
+    """Per start of the grid: final loss (NaN: diverged), steps to the tolerance (-1: never)
+    and the step of divergence (0: none), each a flat row-major array of grid * grid."""
+
+    function: str
+    formula: str
+    optimizer: str
+    label: str
+    hyperparameters: dict[str, Any]
+    domain: list[list[float]]
+    minima: list[list[float]]
+    f_min: float | None
+    log_levels: bool
+    grid: int
+    steps: int
+    metric: str
+    tol: float
+    device: str
+    dtype: str
+    batched: bool
+    xs: np.ndarray
+    ys: np.ndarray
+    starts: np.ndarray
+    final_loss: np.ndarray
+    steps_to_tol: np.ndarray
+    diverged: np.ndarray
+
+    def to_dict(self) -> dict[str, Any]:
+        def opt(values: np.ndarray, missing: Callable[[Any], bool]) -> list[Any]:
+            return [None if missing(v) else v for v in values.tolist()]
+
+        return {
+            "kind": "basin", "function": self.function, "optimizer": self.optimizer,
+            "label": self.label, "hyperparameters": self.hyperparameters, "steps": self.steps,
+            "metric": self.metric, "tol": self.tol, "f_min": self.f_min, "device": self.device,
+            "dtype": self.dtype, "grid": self.grid, "order": "row-major: i * grid + j is "
+            "(x[j], y[i])", "starts": self.starts.tolist(),
+            "final_loss": opt(self.final_loss, lambda v: not math.isfinite(v)),
+            "steps_to_tol": opt(self.steps_to_tol, lambda v: v < 0),
+            "diverged": opt(self.diverged, lambda v: v == 0),
+        }
+
+    def to_csv(self) -> str:
+        rows = ["x,y,final_loss,steps_to_tol,diverged"]
+        for (x, y), loss, arrived, div in zip(self.starts.tolist(), self.final_loss.tolist(),
+                                               self.steps_to_tol.tolist(),
+                                               self.diverged.tolist(), strict=True):
+            cells = [repr(x), repr(y), repr(loss) if math.isfinite(loss) else "",
+                     str(arrived) if arrived >= 0 else "", str(div) if div else ""]
+            rows.append(",".join(cells))
+        return "\n".join(rows) + "\n"

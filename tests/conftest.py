@@ -20,8 +20,7 @@ def _no_debug(monkeypatch: pytest.MonkeyPatch) -> None:
 def _registries_as_built() -> Iterator[None]:
     # Resolving a plugin's dotted path adds it to the process's registry, as it should; a test
     # must not leave its plugins in the listings another test reads.
-    from optviz.registry import OPTIMIZERS
-    from optviz.registry import SCHEDULERS
+    from optviz.registry import OPTIMIZERS, SCHEDULERS
 
     saved = [(r, dict(r._records), dict(r._index)) for r in (OPTIMIZERS, SCHEDULERS)]
     yield

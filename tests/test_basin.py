@@ -13,15 +13,15 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from optviz.engines.basin import grid_starts, run_basin
 from optviz.cli import app
+from optviz.engines.basin import grid_starts, run_basin
 from optviz.engines.single import run_one
+from optviz.engines.sweep import threshold
 from optviz.errors import UnsupportedError
-from optviz.registry import FUNCTIONS
 from optviz.plan.optimizers import plan_optimizer
+from optviz.registry import FUNCTIONS
 from optviz.render.basin import CMAP, DIVERGED, basin_values
 from optviz.spec.figures import OptimizerSpec
-from optviz.engines.sweep import threshold
 
 runner = CliRunner()
 BASIN_PIXELS = (770, 924)  # Figure(8.4, 7) at 110 dpi

@@ -26,8 +26,8 @@ import torch
 from optviz.engines.batched import BatchResult, run_batch, with_lr
 from optviz.engines.single import run_one
 from optviz.errors import BadValueError, DeviceError
-from optviz.registry import FUNCTIONS
 from optviz.plan.optimizers import plan_optimizer
+from optviz.registry import FUNCTIONS
 from optviz.spec.figures import OptimizerSpec
 
 STEPS = 40

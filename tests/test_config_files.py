@@ -254,8 +254,7 @@ def test_class_path_init_args_equals_the_short_form() -> None:
     assert lightning.optimizers[0].settings == short.optimizers[0].settings == {
         "weight_decay": 0.1}
     assert lightning.scheduler.settings == short.scheduler.settings == {"step_size": 3}
-    from optviz.registry import OPTIMIZERS
-    from optviz.registry import SCHEDULERS
+    from optviz.registry import OPTIMIZERS, SCHEDULERS
 
     assert OPTIMIZERS.resolve(lightning.optimizers[0].name) is OPTIMIZERS.resolve("adamw")
     assert SCHEDULERS.resolve(lightning.scheduler.name) is SCHEDULERS.resolve("step")

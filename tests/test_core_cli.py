@@ -404,9 +404,7 @@ def test_list_without_matches():
 
 
 def test_list_without_a_kind_lists_all_three():
-    from optviz.registry import FUNCTIONS
-    from optviz.registry import OPTIMIZERS
-    from optviz.registry import SCHEDULERS
+    from optviz.registry import FUNCTIONS, OPTIMIZERS, SCHEDULERS
 
     res = invoke("list")
     assert res.exit_code == 0

@@ -14,9 +14,8 @@ import torch
 
 from optviz.engines.single import ESCAPE_FACTOR, run_trajectory
 from optviz.export.data import to_csv, to_json
-from optviz.registry import FUNCTIONS
-from optviz.registry import OPTIMIZERS
 from optviz.plan.optimizers import plan_optimizer
+from optviz.registry import FUNCTIONS, OPTIMIZERS
 from optviz.results import Run, TrajectoryResult
 from optviz.spec.figures import OptimizerSpec
 

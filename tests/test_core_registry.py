@@ -9,12 +9,11 @@ import torch
 
 from optviz.engines.single import surface
 from optviz.errors import BadValueError, UnknownNameError, UnknownSettingError
-from optviz.registry import FUNCTIONS
-from optviz.registry import OPTIMIZERS
 from optviz.plan.optimizers import boolean_settings, plan_optimizer
-from optviz.spec.syntax import parse_cli_tokens, parse_inline, parse_value
+from optviz.registry import FUNCTIONS, OPTIMIZERS
 from optviz.registry.signatures import signature_params
 from optviz.spec.figures import OptimizerSpec, TrajectorySpec
+from optviz.spec.syntax import parse_cli_tokens, parse_inline, parse_value
 
 
 def _plan(token, **kw):

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from optviz.cli import app
+from optviz.figures.trajectory import draw_trajectory, run_trajectory_spec
 from optviz.registry import FUNCTIONS
-from optviz.figures.write import draw_trajectory, run_trajectory_spec
 from optviz.render.style import PALETTE, colours_for, png_bytes
 from optviz.render.trajectory import MAX_OVERSHOOT
 from optviz.spec.figures import TrajectorySpec

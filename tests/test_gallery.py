@@ -86,12 +86,12 @@ def test_good_configs_render_and_bad_ones_fail_alone(mixed) -> None:
 def test_sidecar_and_png_equal_a_direct_render(mixed) -> None:
     from optviz import __version__
     from optviz.config import load_config
-    from optviz.figures.write import render_spec
+    from optviz.figures.write import render_figure
 
     configs, out, _ = mixed
     for name, png in (("adam.yaml", "adam.png"), ("sub/sgd.yml", "sub/sgd.png"),
                       ("named.yaml", "figs/rms.png")):
-        direct = render_spec(load_config(configs / name))
+        direct = render_figure(load_config(configs / name))
         # Rendered in a worker process, yet byte for byte the in-process picture.
         assert (out / png).read_bytes() == direct.png
         sidecar = json.loads((out / png).with_suffix(".json").read_text())

@@ -12,8 +12,9 @@ import torch
 
 from optviz.config import parse_config
 from optviz.engines.model import model_surface, pca_plane, project, run_linear
+from optviz.figures.trajectory import run_trajectory_spec
+from optviz.figures.write import render_figure
 from optviz.plan.optimizers import plan_optimizer
-from optviz.figures.write import render_spec, run_trajectory_spec
 from optviz.problems.linear import least_squares, make_data, make_model
 from optviz.spec.figures import OptimizerSpec
 
@@ -188,7 +189,7 @@ def test_model_picture_and_export(tmp_path):
 
     spec = parse_config("optimizers: [adam, sgd]\nlr: 0.05\nmodel: linear\nepochs: 3\n"
                         "show_state: true\nscheduler: cosine\n", "x.yaml")
-    rendered = render_spec(spec)
+    rendered = render_figure(spec)
     path = tmp_path / "m.png"
     path.write_bytes(rendered.png)
     img = imread(path)[..., :3]
@@ -233,7 +234,7 @@ def test_a_bad_scheduler_setting_on_a_trajectory_is_an_error_not_a_note(text, me
     from optviz.errors import BadValueError
 
     with pytest.raises(BadValueError, match=message):
-        render_spec(parse_config(text, "x.yaml"))
+        render_figure(parse_config(text, "x.yaml"))
 
 
 @pytest.mark.cuda
@@ -300,7 +301,7 @@ def test_panels_take_the_model_scheduler_and_state(png_pixels):
             "scheduler: 'step:step_size=2,gamma=0.5'\ninterval: epoch\n"
             "panels:\n  - {batch_size: 0}\n  - {batch_size: 8, optimizers: ['momentum:lr=0.05']}\n")
     spec = parse_config(text, "p.yaml")
-    rendered = render_spec(spec)
+    rendered = render_figure(spec)
     for i, (size, name) in enumerate([(0, "sgd:lr=0.1"), (8, "momentum:lr=0.05")]):
         alone = parse_config(
             f"model: linear\nin_features: 1\nsamples: 64\nepochs: 4\ndtype: float64\n"

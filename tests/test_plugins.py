@@ -16,10 +16,9 @@ import torch
 
 from optviz.engines.single import run_trajectory
 from optviz.errors import UnknownNameError, UnsupportedError
-from optviz.registry import FUNCTIONS
 from optviz.optim import Lion, Lookahead
-from optviz.registry import OPTIMIZERS
 from optviz.plan.optimizers import plan_optimizer
+from optviz.registry import FUNCTIONS, OPTIMIZERS
 from optviz.spec.figures import OptimizerSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,12 +181,12 @@ def test_lookahead_state_dict_round_trip_keeps_a_scheduler_driving_the_inner_lr(
 
 def test_lookahead_from_cli_and_yaml(tmp_path):
     from optviz.config import parse_config
-    from optviz.figures.write import render_spec
+    from optviz.figures.write import render_figure
 
     spec = parse_config(
         "optimizers: [{name: radam, lr: 0.1, lookahead: {k: 5, alpha: 0.5}}]\nsteps: 12\n",
         "x.yaml")
-    run = render_spec(spec).result.runs[0]
+    run = render_figure(spec).result.runs[0]
     assert run.label.startswith("Lookahead(RAdam, k=5, α=0.5)")
     out = tmp_path / "la.json"
     proc = subprocess.run(
@@ -254,8 +253,8 @@ def test_unknown_or_broken_plugins_fail_with_one_line(on_path):
 def test_entry_point_plugins_are_listed_and_resolve(monkeypatch, on_path):
     from importlib import metadata
 
-    from optviz.registry.plugins import record_for_entry_point
     from optviz.registry.core import Registry
+    from optviz.registry.plugins import record_for_entry_point
 
     eps = [metadata.EntryPoint("hw_adam", "handwritten_optim:Adam", "optviz.optimizers"),
            metadata.EntryPoint("sgd", "handwritten_optim:GD", "optviz.optimizers")]

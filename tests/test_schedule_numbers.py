@@ -12,11 +12,10 @@ import pytest
 import torch
 from torch.optim import lr_scheduler as L
 
-from optviz.export.data import to_json
-from optviz.registry import OPTIMIZERS
-from optviz.figures.write import run_schedule_spec
 from optviz.engines.schedule import noisy_decay
-from optviz.registry import SCHEDULERS
+from optviz.export.data import to_json
+from optviz.figures.schedule import run_schedule_spec
+from optviz.registry import OPTIMIZERS, SCHEDULERS
 from optviz.spec.figures import ScheduleSpec
 
 

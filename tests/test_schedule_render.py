@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optviz.figures.write import render_schedule
+from optviz.figures.write import render_figure
+from optviz.registry import SCHEDULERS
 from optviz.render.schedule import WARN_COLOUR, epoch_step, schedule_figure
 from optviz.render.style import colours_for, png_bytes
 from optviz.results import PlateauTrace, ScheduleResult, ScheduleRun
-from optviz.registry import SCHEDULERS
 from optviz.spec.figures import ScheduleSpec
 
 DPI = 110  # render.style.png_bytes
@@ -32,7 +32,7 @@ def ink(img: np.ndarray) -> float:
 
 def render(*schedulers: str, **fields):
     spec = ScheduleSpec.model_validate({"schedulers": list(schedulers), **fields})
-    return render_schedule(spec)
+    return render_figure(spec)
 
 
 @pytest.mark.parametrize("name", SCHEDULERS.names())

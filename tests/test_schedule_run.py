@@ -12,14 +12,15 @@ from typing import Any
 
 import pytest
 
+from optviz.engines.schedule import plain_warning
 from optviz.errors import BadValueError, UnknownNameError, UnknownSettingError, UnsupportedError
 from optviz.export.data import export_text, schedule_to_csv, to_json
-from optviz.figures.write import read_trace, run_schedule_spec
-from optviz.engines.schedule import plain_warning
-from optviz.registry import SCHEDULERS
+from optviz.figures.schedule import run_schedule_spec
 from optviz.plan.schedulers import RunShape, plan_scheduler
-from optviz.spec.syntax import parse_scheduler_token
+from optviz.registry import SCHEDULERS
 from optviz.spec.figures import SchedulerSpec, ScheduleSpec, build
+from optviz.spec.syntax import parse_scheduler_token
+from optviz.spec.traces import read_trace
 
 
 def run(*schedulers: Any, **fields: Any):

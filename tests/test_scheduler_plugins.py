@@ -16,7 +16,7 @@ import torch
 
 from optviz.errors import BadValueError, UnknownNameError, UnknownSettingError, UnsupportedError
 from optviz.export.data import to_json
-from optviz.figures.write import run_schedule_spec
+from optviz.figures.schedule import run_schedule_spec
 from optviz.registry import SCHEDULERS
 from optviz.registry.schedulers import valid_settings
 from optviz.spec.figures import ScheduleSpec

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from optviz.cli import app
 from optviz.config import parse_config
-from optviz.figures.write import run_trajectory_spec
+from optviz.figures.trajectory import run_trajectory_spec
 from optviz.spec.syntax import load_yaml, parse_value
 
 runner = CliRunner()

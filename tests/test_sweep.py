@@ -13,21 +13,13 @@ from typer.testing import CliRunner
 
 from optviz.cli import app
 from optviz.engines.single import run_one
+from optviz.engines.sweep import auto_lr, pick_best, run_sweep, tail_steps, threshold, tolerance
 from optviz.errors import OptvizError, UnsupportedError
-from optviz.registry import FUNCTIONS
 from optviz.plan.optimizers import plan_optimizer
+from optviz.registry import FUNCTIONS
 from optviz.render.style import colours_for
 from optviz.spec.figures import OptimizerSpec, TrajectorySpec, build
-from optviz.engines.sweep import (
-    AUTO_GRID,
-    auto_lr,
-    parse_lr_grid,
-    pick_best,
-    run_sweep,
-    tail_steps,
-    threshold,
-    tolerance,
-)
+from optviz.spec.sweep import AUTO_GRID, parse_lr_grid
 
 runner = CliRunner()
 SWEEP_PIXELS = (638, 1430)  # Figure(13, 5.8) at 110 dpi
@@ -350,8 +342,8 @@ def test_lookahead_settings_without_lookahead_are_refused(command, flag, value, 
 
 
 def test_lr_auto_reports_each_sweep_to_the_progress_hook():
-    from optviz.figures.write import render_spec
-    from optviz.engines.sweep import auto_progress
+    from optviz.figures.write import render_figure
+    from optviz.hooks import Hooks
 
     seen: dict[str, list[tuple[int, int]]] = {}
 
@@ -360,13 +352,12 @@ def test_lr_auto_reports_each_sweep_to_the_progress_hook():
         return lambda done, total: seen[description].append((done, total))
 
     spec = build(TrajectorySpec, {"optimizers": ["adam", "sgd"], "lr": "auto", "steps": 20})
-    with auto_progress(start):
-        render_spec(spec)
+    render_figure(spec, Hooks(task=start))
     assert list(seen) == ["lr auto: Adam", "lr auto: SGD"]
     for ticks in seen.values():
         assert ticks[-1] == (20, 20)  # one batch of 20 steps, every lr at once
     seen.clear()
-    render_spec(spec)  # outside the block nothing is reported
+    render_figure(spec)  # without hooks nothing is reported
     assert seen == {}
 
 

@@ -11,9 +11,9 @@ import torch
 from optviz import warmup
 from optviz.errors import BadValueError
 from optviz.export.data import to_json
-from optviz.figures.write import run_schedule_spec
-from optviz.registry import SCHEDULERS
+from optviz.figures.schedule import run_schedule_spec
 from optviz.plan.schedulers import RunShape, plan_scheduler
+from optviz.registry import SCHEDULERS
 from optviz.spec.figures import SchedulerSpec, ScheduleSpec
 
 COMMON = {"num_warmup_steps": 2, "num_training_steps": 10}

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 
-from optviz.cli.common import LOOKAHEAD, LOOKAHEAD_ALPHA, LOOKAHEAD_K, check_option_typos
+from optviz.cli.common import (
+    DPI,
+    DUMP_CONFIG,
+    LOOKAHEAD,
+    LOOKAHEAD_ALPHA,
+    LOOKAHEAD_K,
+    check_option_typos,
+)
 
 EPILOG = (
     "Every start runs in one batched optimizer (element-wise optimizers; others loop, which is "
@@ -31,20 +38,21 @@ def basin_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N, mps or auto."),
     dtype: str = typer.Option("float32", "--dtype", help="float32 or float64."),
     output: Path = typer.Option(None, "--output", "-o",
-                                help="PNG to write (default: basin_FUNCTION_OPT.png)."),
+                                help="Image: .png, .svg or .pdf "
+                                     "(default: basin_FUNCTION_OPT.png)."),
     export: Path = typer.Option(None, "--export",
                                 help="Also write starts and final losses as .json or .csv."),
     lookahead: bool = LOOKAHEAD,
     lookahead_k: int = LOOKAHEAD_K,
     lookahead_alpha: float = LOOKAHEAD_ALPHA,
+    dpi: int = DPI,
+    dump_config: bool = DUMP_CONFIG,
 ) -> None:
     """Final loss (or steps to converge) from every start on a grid: a basin map."""
-    from optviz.cli.common import lookahead_from_cli
-    from optviz.cli.progress import note, progress_bar
-    from optviz.cli.trajectory import report
-    from optviz.engines.basin import BasinSpec, write_basin
-    from optviz.engines.sweep import spec_from_tokens
+    from optviz.cli.common import lookahead_from_cli, print_config, spec_from_tokens
+    from optviz.cli.report import write_and_report
     from optviz.plan.optimizers import boolean_settings
+    from optviz.spec.basin import BasinSpec
 
     check_option_typos(ctx, [*(optimizer or []), *ctx.args])
     spec = spec_from_tokens(
@@ -53,18 +61,10 @@ def basin_cmd(
         function=function, grid=grid, steps=steps, lr=lr, metric=metric, tol=tol,
         device=device, dtype=dtype, output=str(output) if output else None,
         export=str(export) if export else None)
-    with progress_bar("basin") as tick:
-        written = write_basin(spec, progress=tick, notify=note)
-    result = written.result
-    n = result.grid * result.grid
-    diverged = int((result.diverged > 0).sum())
-    line = f"{n} starts, {result.steps} steps each"
-    if diverged:
-        line += f"; diverged from {diverged}"
-    if result.f_min is not None:
-        line += f"; within {result.tol:g} of f* from {int((result.steps_to_tol >= 0).sum())}"
-    print(line)
-    report(written)
+    if dump_config:
+        print_config(spec)
+        return
+    write_and_report(spec, dpi)
 
 
 def register(app: typer.Typer) -> None:

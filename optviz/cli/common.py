@@ -96,6 +96,35 @@ def spec_from_cli(tokens: list[str], flags: set[str], **fields: Any) -> Any:
     return build(TrajectorySpec, {"optimizers": names, "settings": common, **given}, cli=True)
 
 
+def spec_from_tokens(model: type[Any], command: str, tokens: list[str], flags: set[str],
+                     lookahead: dict[str, Any] | None = None, **fields: Any) -> Any:
+    """One optimizer name (with inline settings) and ``--kebab`` settings from the command
+    line, with the other fields, into a validated sweep or basin spec. ``lookahead``
+    (``--lookahead``) wraps the optimizer, as ``lookahead:`` on the config's optimizer does."""
+    from optviz.spec.figures import OptimizerSpec, build
+    from optviz.spec.sweep import SweepSpec
+    from optviz.spec.syntax import parse_cli_tokens, parse_inline
+
+    names, common = parse_cli_tokens(tokens, flags)
+    if len(names) != 1:
+        got = f"; got {len(names)}: {' '.join(names)}" if names else ""
+        raise BadValueError(f"name one optimizer, e.g. 'optviz {command} adam'{got}")
+    if model is SweepSpec and OptimizerSpec.model_validate(names[0]).lr is not None:
+        raise BadValueError(f"{names[0]}: the sweep sets the learning rate; drop lr= and give "
+                            "the grid with --lr LO:HI:N")
+    optimizer: Any = names[0]
+    if lookahead is not None:
+        name, settings = parse_inline(names[0])
+        optimizer = {"name": name, "settings": settings, "lookahead": lookahead}
+    return build(model, {"optimizer": optimizer, "settings": common, **fields}, cli=True)
+
+
+DPI = typer.Option(None, "--dpi", min=10, max=1200,
+                   help="Resolution of a PNG (default 150); SVG and PDF are vector.")
+DUMP_CONFIG = typer.Option(False, "--dump-config",
+                           help="Print the call as a YAML config and exit.")
+
+
 def print_config(spec: Any) -> None:
     """The spec as YAML on stdout: ``optviz render`` of that file draws the same picture."""
     from optviz.config import dump_yaml

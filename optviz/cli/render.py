@@ -1,4 +1,5 @@
-"""``optviz render CONFIG.yaml``: draw the figure a YAML config describes."""
+"""``optviz render SOURCE``: draw the figure a YAML config describes, or draw again the figure
+a picture (PNG, SVG), a gallery sidecar or an export carries the config of."""
 
 from __future__ import annotations
 
@@ -6,32 +7,39 @@ from pathlib import Path, PurePath
 
 import typer
 
+from optviz.cli.common import DPI
+
 
 def render_cmd(
-    config: Path = typer.Argument(..., help="A YAML config ('optviz trajectory --dump-config')."),
-    output: Path = typer.Option(None, "--output", "-o", help="PNG to write (overrides config)."),
+    config: Path = typer.Argument(..., help="A YAML config ('optviz trajectory --dump-config'), "
+                                            "or a PNG/SVG/JSON written by optviz."),
+    output: Path = typer.Option(None, "--output", "-o",
+                                help="Image to write: .png, .svg or .pdf (overrides config)."),
     export: Path = typer.Option(None, "--export", "-e",
                                 help="Also write the numbers (.json or .csv; overrides config)."),
     allow_imports: bool = typer.Option(False, "--allow-imports",
                                        help="Let the config name import paths outside "
                                             "torch.optim and optviz (runs their code)."),
+    dpi: int = DPI,
 ) -> None:
-    """Render one YAML config to a PNG. A config's own output and export paths must stay in
-    the current folder; -o and --export write anywhere."""
-    from optviz.cli.trajectory import report
-    from optviz.config import load_config
-    from optviz.figures.write import write_figure
+    """Render one config to an image. A YAML config's own output and export paths must stay in
+    the current folder; -o and --export write anywhere. A picture renders to itself unless -o
+    says otherwise."""
+    from optviz.cli.report import write_and_report
+    from optviz.config import load_any
 
-    spec = load_config(config, allow_imports=allow_imports)
+    spec, picture = load_any(config, allow_imports=allow_imports)
     update = {}
     for key, given in (("output", output), ("export", export)):
         if given is not None:
             update[key] = str(given)
         elif getattr(spec, key, None):
             _inside_here(config, key, getattr(spec, key))
+    if picture is not None and output is None:
+        update["output"] = str(picture)
     if update:
         spec = spec.model_copy(update=update)
-    report(write_figure(spec))
+    write_and_report(spec, dpi)
 
 
 def _inside_here(config: Path, key: str, value: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from optviz.cli.common import parse_floats, print_config
+from optviz.cli.common import DPI, DUMP_CONFIG, parse_floats, print_config
 
 # Square brackets are escaped: Typer's rich help would read "[linear(...)]" as markup.
 EPILOG = (
@@ -88,13 +88,14 @@ def schedule_cmd(
     title: str = typer.Option(None, "--title", help="Figure title (default: the schedulers)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (the linear model's data and start)."),
     output: Path = typer.Option(None, "--output", "-o",
-                                help="PNG to write (default: derived from the call)."),
+                                help="Image: .png, .svg or .pdf "
+                                     "(default: a .png named after the call)."),
     export: Path = typer.Option(None, "--export", help="Also write the LRs as .json or .csv."),
-    dump_config: bool = typer.Option(False, "--dump-config",
-                                     help="Print the call as a YAML config and exit."),
+    dpi: int = DPI,
+    dump_config: bool = DUMP_CONFIG,
 ) -> None:
     """Draw learning rate against step for LR schedulers, as a training loop would see it."""
-    from optviz.figures.write import write_figure
+    from optviz.cli.report import write_and_report
 
     spec = schedule_spec_from_cli(
         [*(schedulers or []), *ctx.args],
@@ -106,16 +107,7 @@ def schedule_cmd(
     if dump_config:
         print_config(spec)
         return
-    report(write_figure(spec))
-
-
-def report(written: Any) -> None:
-    """Lint warnings on stderr, one line each; then one line per file written."""
-    for text in getattr(written.result, "warnings", []):
-        typer.echo(f"optviz: warning: {text}", err=True)
-    typer.echo(f"wrote {written.image}")
-    if written.export:
-        typer.echo(f"wrote {written.export}")
+    write_and_report(spec, dpi)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 
-from optviz.cli.common import LOOKAHEAD, LOOKAHEAD_ALPHA, LOOKAHEAD_K, check_option_typos
+from optviz.cli.common import (
+    DPI,
+    DUMP_CONFIG,
+    LOOKAHEAD,
+    LOOKAHEAD_ALPHA,
+    LOOKAHEAD_K,
+    check_option_typos,
+)
 
 EPILOG = (
     "The best lr has the lowest tail loss: the worst f − f* over the last 10% of the steps "
@@ -31,22 +38,24 @@ def sweep_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N, mps or auto."),
     dtype: str = typer.Option("float32", "--dtype", help="float32 or float64."),
     output: Path = typer.Option(None, "--output", "-o",
-                                help="PNG to write (default: sweep_FUNCTION_OPT.png)."),
+                                help="Image: .png, .svg or .pdf "
+                                     "(default: sweep_FUNCTION_OPT.png)."),
     export: Path = typer.Option(None, "--export",
                                 help="Also write lr, losses and best as .json or .csv."),
     lookahead: bool = LOOKAHEAD,
     lookahead_k: int = LOOKAHEAD_K,
     lookahead_alpha: float = LOOKAHEAD_ALPHA,
+    dpi: int = DPI,
+    dump_config: bool = DUMP_CONFIG,
 ) -> None:
     """Final loss against learning rate for one optimizer, beside the best lr's path.
 
     Every lr runs at once in one batched optimizer; the best is marked on the curve.
     """
-    from optviz.cli.common import lookahead_from_cli, parse_floats
-    from optviz.cli.progress import note, progress_bar
-    from optviz.cli.trajectory import report
-    from optviz.engines.sweep import SweepSpec, spec_from_tokens, write_sweep
+    from optviz.cli.common import lookahead_from_cli, parse_floats, print_config, spec_from_tokens
+    from optviz.cli.report import write_and_report
     from optviz.plan.optimizers import boolean_settings
+    from optviz.spec.sweep import SweepSpec
 
     check_option_typos(ctx, [*(optimizer or []), *ctx.args])
     spec = spec_from_tokens(
@@ -55,21 +64,10 @@ def sweep_cmd(
         function=function, lr=lr, start=parse_floats("--start", start), steps=steps, tol=tol,
         device=device, dtype=dtype, output=str(output) if output else None,
         export=str(export) if export else None)
-    with progress_bar("sweep") as tick:
-        written = write_sweep(spec, progress=tick, notify=note)
-    result = written.result
-    if result.best is None:
-        print(f"every lr diverged ({result.lr[0]:g} to {result.lr[-1]:g})")
-    else:
-        b = result.best
-        what = "f" if result.f_min is None else "f − f*"
-        tail = result.tail_loss[b] - (result.f_min or 0.0)
-        gap = result.final_loss[b] - (result.f_min or 0.0)
-        reached = result.steps_to_tol[b]
-        when = f", within {result.tol:g} at step {reached}" if reached is not None else ""
-        print(f"best lr {result.lr[b]:.4g}: worst {what} of the last {result.tail} steps "
-              f"{tail:.3g} (final {gap:.3g}){when}")
-    report(written)
+    if dump_config:
+        print_config(spec)
+        return
+    write_and_report(spec, dpi)
 
 
 def register(app: typer.Typer) -> None:

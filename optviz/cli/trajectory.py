@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 
 from optviz.cli.common import (
+    DPI,
+    DUMP_CONFIG,
     LOOKAHEAD,
     LOOKAHEAD_ALPHA,
     LOOKAHEAD_K,
@@ -44,7 +46,8 @@ def trajectory_cmd(
     dtype: str = typer.Option("float32", "--dtype", help="float32 or float64."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     output: Path = typer.Option(None, "--output", "-o",
-                                help="PNG to write (default: derived from the call)."),
+                                help="Image: .png, .svg or .pdf "
+                                     "(default: a .png named after the call)."),
     export: Path = typer.Option(None, "--export", help="Also write the paths as .json or .csv."),
     scheduler: str = typer.Option(None, "--scheduler", rich_help_panel=SCHED,
                                   help="LR scheduler on every run, e.g. StepLR:step_size=10."),
@@ -75,13 +78,11 @@ def trajectory_cmd(
                                help="Passes over the data (default 20)."),
     noise: float = typer.Option(None, "--noise", rich_help_panel=MODEL,
                                 help="Std of the noise added to the targets (default 0.1)."),
-    dump_config: bool = typer.Option(False, "--dump-config",
-                                     help="Print the call as a YAML config and exit."),
+    dpi: int = DPI,
+    dump_config: bool = DUMP_CONFIG,
 ) -> None:
     """Draw optimizer paths on a contour of a test function, with a loss-vs-step panel."""
-    from optviz.cli.progress import progress_tasks
-    from optviz.engines.sweep import auto_progress
-    from optviz.figures.write import write_figure
+    from optviz.cli.report import write_and_report
     from optviz.plan.optimizers import boolean_settings
 
     check_option_typos(ctx, [*(optimizers or []), *ctx.args])
@@ -99,23 +100,7 @@ def trajectory_cmd(
         print_config(spec)
         return
     # --lr auto runs a sweep per optimizer before drawing: a bar for each, on a terminal only.
-    with progress_tasks() as start, auto_progress(start):
-        written = write_figure(spec)
-    report(written)
-
-
-def report(written) -> None:
-    """One line per file written, and a line per diverged run."""
-    from rich.console import Console
-
-    console = Console(highlight=False)
-    results = getattr(written.result, "results", [written.result])
-    for run in (run for result in results for run in getattr(result, "runs", [])):
-        if run.diverged:
-            console.print(f"{run.label}: diverged at step {run.diverged}")
-    console.print(f"wrote {written.image}")
-    if written.export:
-        console.print(f"wrote {written.export}")
+    write_and_report(spec, dpi)
 
 
 def register(app: typer.Typer) -> None:

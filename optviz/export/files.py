@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from optviz.errors import BadValueError, OutputError
+from optviz.errors import OutputError
 
 
 def check_writable(path: Path) -> None:
@@ -19,19 +19,6 @@ def check_writable(path: Path) -> None:
         raise OutputError(f"cannot write {path}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"cannot write {path}: directory {parent} is not writable")
-
-
-def check_outputs(image: Path, export: Path | None = None) -> None:
-    """Refuse, before any work, an image that is not a PNG, an export in an unknown format, or
-    a place that cannot be written."""
-    from optviz.export.data import check_format
-
-    if image.suffix.lower() != ".png":
-        raise BadValueError(f"output {image}: optviz writes PNG files; use a .png name")
-    check_writable(image)
-    if export is not None:
-        check_format(export)
-        check_writable(export)
 
 
 def atomic_write(path: Path, data: bytes | str) -> Path:
@@ -53,3 +40,36 @@ def atomic_write(path: Path, data: bytes | str) -> Path:
             os.unlink(tmp)
         raise OutputError(f"cannot write {path}: {exc.strerror}") from None
     return path
+
+
+def atomic_write_all(files: dict[Path, bytes | str]) -> list[Path]:
+    """Write several files as one: every temporary file first, then every rename, so that a
+    failure while writing (a full disk, a bad folder) replaces none of them."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, data in files.items():
+            path = Path(path)
+            check_writable(path)
+            raw = data.encode() if isinstance(data, str) else data
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                           dir=path.parent)
+            except OSError as exc:
+                raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+            staged.append((tmp, path))
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(raw)
+                os.chmod(tmp, 0o644)
+            except OSError as exc:
+                raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+        for tmp, path in staged:
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return [Path(p) for p in files]

@@ -256,11 +256,11 @@ def _render_job(job: _Job) -> _Outcome:
 def _render_and_write(job: _Job) -> None:
     from optviz.export.data import dumps
     from optviz.export.files import atomic_write
-    from optviz.figures.write import render_spec
+    from optviz.figures.write import render_figure
     from optviz.spec.figures import resolved_config
 
     spec = _load(job.config, job.allow_imports)
-    rendered = render_spec(spec)
+    rendered = render_figure(spec)
     png = Path(job.png)
     png.parent.mkdir(parents=True, exist_ok=True)
     sidecar = {
@@ -404,7 +404,7 @@ def build_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gal
     with ``jobs`` > 1 needs the usual ``if __name__ == "__main__":`` guard.
     """
     from optviz.export.files import atomic_write
-    from optviz.figures.write import trace_files
+    from optviz.spec.traces import trace_files
 
     config_dir, out_dir = Path(config_dir), Path(out_dir)
     if jobs is not None and jobs < 1:

@@ -134,11 +134,9 @@ def plan_optimizer(
     kwargs = {**record.defaults, **explicit}
     shown = {"lr": kwargs.get("lr", valid.get("lr")), **explicit}
     inner = ", ".join(f"{k}={format_value(v)}" for k, v in shown.items() if v is not None)
-    name = record.label
     if spec.lookahead is not None:
         lookahead = (spec.lookahead.k, spec.lookahead.alpha)
-    if lookahead is not None:
-        name = f"Lookahead({record.label}, k={lookahead[0]}, α={lookahead[1]:g})"
+    name = lookahead_label(record.label, lookahead)
     label = spec.label or (f"{name} ({inner})" if inner else name)
     return OptimizerPlan(record=record, factory=factory, kwargs=kwargs, label=label,
                          lookahead=lookahead, auto_label=not spec.label)
@@ -163,3 +161,18 @@ def boolean_settings() -> set[str]:
 
 
 # Plugins hook into OPTIMIZERS (dotted paths, entry points); imported last, as it needs it.
+
+
+def lookahead_label(name: str, lookahead: tuple[int, float] | None) -> str:
+    """An optimizer's name as legends show it, wrapped when Lookahead wraps it: the one
+    place that spells ``Lookahead(Adam, k=5, α=0.5)``."""
+    if lookahead is None:
+        return name
+    return f"Lookahead({name}, k={lookahead[0]}, α={lookahead[1]:g})"
+
+
+def sweep_label(plan: OptimizerPlan) -> str:
+    """The optimizer as a sweep's legend names it: every setting but the swept lr."""
+    name = lookahead_label(plan.record.label, plan.lookahead)
+    inner = ", ".join(f"{k}={format_value(v)}" for k, v in plan.kwargs.items() if k != "lr")
+    return f"{name} ({inner})" if inner else name

@@ -21,7 +21,7 @@ from optviz.registry.schedulers import (
     takes_optimizer_keyword,
     valid_settings,
 )
-from optviz.registry.signatures import check_settings
+from optviz.registry.signatures import check_settings, signature_params
 from optviz.spec.figures import SchedulerSpec
 
 _EVENT = "event"
@@ -331,3 +331,12 @@ def check_common(common: dict[str, Any], plans: Sequence[SchedulerPlan]) -> None
                 f"{did_you_mean(key, valid)} (valid: {', '.join(valid)})")
 
 
+
+
+def plan_for_run(sched: SchedulerSpec, plan: Any, steps: int, epochs: int = 1,
+                 interval: str = "step") -> SchedulerPlan:
+    """Plan a scheduler against one optimizer's run: its LR and length fill T_max etc."""
+    lr = plan.kwargs.get("lr", signature_params(plan.factory).get("lr", 1e-3))
+    run = RunShape(lrs=(float(lr),), epochs=epochs, steps_per_epoch=max(1, steps // epochs),
+                   interval=interval)
+    return plan_scheduler(sched, run)

@@ -1,0 +1,35 @@
+"""The one way every drawing command runs a spec and reports: progress bars and notes on a
+terminal, lint warnings on stderr, then diverged runs, summary lines and the files written
+(saying when one replaced an existing file) on stdout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from optviz.cli.progress import note, progress_tasks
+
+
+def write_and_report(spec: Any, dpi: int | None = None) -> Any:
+    """Write ``spec``'s image (and export) through the one write path, then report."""
+    from optviz.figures.write import write_figure
+    from optviz.hooks import Hooks
+
+    with progress_tasks() as start:
+        written = write_figure(spec, Hooks(task=start, note=note), dpi=dpi)
+    report(written)
+    return written
+
+
+def report(written: Any) -> None:
+    """Warnings first (stderr), then what was drawn and written (stdout)."""
+    computed = written.rendered.computed
+    for text in computed.warnings:
+        typer.echo(f"optviz: warning: {text}", err=True)
+    for line in (*computed.diverged, *computed.summary):
+        typer.echo(line)
+    for path in (written.image, written.export):
+        if path is not None:
+            verb = "replaced" if path in written.replaced else "wrote"
+            typer.echo(f"{verb} {path}")

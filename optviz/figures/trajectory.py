@@ -1,0 +1,123 @@
+"""The trajectory figure kind: optimizer paths on a test function (or a linear model's loss
+surface), beside loss, LR and state panels; one overlay or a grid of panels."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from optviz.engines.model import batch_label, effective_batch, model_surface, run_linear
+from optviz.engines.single import run_trajectory, surface
+from optviz.figures.auto import plan_trajectory
+from optviz.figures.kinds import Computed, FigureKind, safe_stem
+from optviz.hooks import Hooks
+from optviz.plan.optimizers import OptimizerPlan
+from optviz.plan.schedulers import plan_for_run
+from optviz.registry import FUNCTIONS
+from optviz.render.trajectory import choose_view, panels_figure, trajectory_figure
+from optviz.results import PanelsResult, Surface, TrajectoryResult
+from optviz.spec.figures import TrajectorySpec
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def run_trajectory_spec(spec: TrajectorySpec, hooks: Hooks | None = None) -> TrajectoryResult:
+    """Resolve names and run the engine: spec -> registry -> engine -> result."""
+    function = FUNCTIONS.resolve(spec.function)
+    lookahead = (spec.lookahead.k, spec.lookahead.alpha) if spec.lookahead else None
+    # plan_optimizer for each optimizer, with any lr: auto picked by a batched lr sweep.
+    plans = plan_trajectory(spec, function, lookahead, hooks)
+    if spec.model == "linear":
+        return _run_model_spec(spec, plans)
+    schedulers = [plan_for_run(spec.scheduler, p, spec.steps) for p in plans] \
+        if spec.scheduler else None
+    return run_trajectory(function, plans, start=spec.start, steps=spec.steps,
+                          device=spec.device, dtype=spec.dtype, seed=spec.seed,
+                          schedulers=schedulers, show_state=spec.show_state)
+
+
+def _run_model_spec(spec: TrajectorySpec, plans: list[OptimizerPlan]) -> TrajectoryResult:
+    """The linear model: steps are epochs x batches; the scheduler is planned on that. A run
+    with its own batch_size says so in its label when the figure mixes batch sizes."""
+    sizes = [spec.batch_size if o.batch_size is None else o.batch_size for o in spec.optimizers]
+    if len(set(sizes)) > 1:
+        plans = [p if o.label else replace(p, label=f"{p.label}, {batch_label(b, spec.samples)}")
+                 for p, o, b in zip(plans, spec.optimizers, sizes, strict=True)]
+    schedulers = None
+    if spec.scheduler:
+        schedulers = []
+        for plan, size in zip(plans, sizes, strict=True):
+            steps = spec.epochs * math.ceil(spec.samples / effective_batch(size, spec.samples))
+            schedulers.append(plan_for_run(spec.scheduler, plan, steps, spec.epochs,
+                                           spec.interval))
+    return run_linear(plans, in_features=spec.in_features, out_features=spec.out_features,
+                      bias=spec.bias, samples=spec.samples, batch_size=sizes,
+                      epochs=spec.epochs, noise=spec.noise, seed=spec.seed, device=spec.device,
+                      dtype=spec.dtype, schedulers=schedulers, interval=spec.interval,
+                      show_state=spec.show_state)
+
+
+def surface_for(result: TrajectoryResult) -> tuple[Surface, Any]:
+    """The surface under a result's paths, sampled over the view chosen for them: the test
+    function's, or the linear model's loss on its weights or their PCA plane."""
+    view = choose_view(result)
+    if result.problem is not None:
+        return model_surface(result, view), view
+    return surface(FUNCTIONS.resolve(result.function), view), view
+
+
+def draw_trajectory(result: TrajectoryResult) -> Figure:
+    """One result drawn alone: a diverged run stops where it left the view."""
+    drawn = result.drawn()
+    grid, view = surface_for(drawn)
+    return trajectory_figure(drawn, grid, view)
+
+
+def _diverged(results: list[TrajectoryResult]) -> list[str]:
+    return [f"{run.label}: diverged at step {run.diverged}"
+            for result in results for run in result.runs if run.diverged]
+
+
+def compute(spec: TrajectorySpec, hooks: Hooks) -> Computed:
+    """Run every panel (or the one overlay) and sample the surface under its drawn paths."""
+    if spec.layout != "panels":
+        result = run_trajectory_spec(spec, hooks)
+        drawn = result.drawn()  # a diverged run stops in the picture where it left the view
+        grid, view = surface_for(drawn)
+        return Computed(result, {"panels": [(None, drawn, grid, view)]},
+                        diverged=_diverged([result]))
+    items, results = [], []
+    for panel, sub in zip(spec.panels, spec.panel_specs(), strict=True):
+        result = run_trajectory_spec(sub, hooks)
+        drawn = result.drawn()
+        grid, view = surface_for(drawn)
+        items.append((panel.title, drawn, grid, view))
+        results.append(result)
+    panels = PanelsResult(titles=[p.title for p in spec.panels], results=results)
+    return Computed(panels, {"panels": items}, diverged=_diverged(results))
+
+
+def draw(computed: Computed, spec: TrajectorySpec) -> Figure:
+    """The overlay picture, or the grid of panels."""
+    items = computed.draw_inputs["panels"]
+    if spec.layout != "panels":
+        _, drawn, grid, view = items[0]
+        fig = trajectory_figure(drawn, grid, view)
+        if spec.title:
+            fig.suptitle(spec.title, fontsize=13)
+        return fig
+    rows, cols = spec.grid()
+    return panels_figure(items, rows, cols, spec.title)
+
+
+def stem(spec: TrajectorySpec) -> str:
+    """``trajectory_quadratic_adam+sgd``: the command, the function (or model), the names."""
+    if spec.layout == "panels":
+        return safe_stem(f"trajectory_{spec.function}_panels")
+    where = spec.model or spec.function
+    return safe_stem(f"trajectory_{where}_" + "+".join(o.name for o in spec.optimizers))
+
+
+KIND = FigureKind("trajectory", TrajectorySpec, compute, draw, stem)
