@@ -12,9 +12,22 @@ from pathlib import Path
 from typing import Any
 
 from optviz.errors import BadValueError, OptvizError, OutputError
+from optviz.plan.schedulers import check_step_counts
+from optviz.registry import FUNCTIONS, OPTIMIZERS, SCHEDULERS
+from optviz.registry.plugins import refine, refine_scheduler
+from optviz.registry.schedulers import valid_settings
+from optviz.registry.signatures import check_settings, signature_params
 from optviz.spec.basin import BasinSpec
-from optviz.spec.figures import EmaSpec, ScheduleSpec, TrajectorySpec, build
+from optviz.spec.figures import (
+    EmaSpec,
+    OptimizerSpec,
+    SchedulerSpec,
+    ScheduleSpec,
+    TrajectorySpec,
+    build,
+)
 from optviz.spec.sweep import SweepSpec
+from optviz.spec.syntax import load_yaml, number_dumper
 from optviz.spec.traces import anchor_traces
 
 KINDS: dict[str, type] = {"trajectory": TrajectorySpec, "ema": EmaSpec,
@@ -43,7 +56,6 @@ def dump_yaml(spec: Any) -> str:
     # Only what differs from the defaults: the shortest config that renders the same figure.
     data = {"kind": spec.kind, **spec.model_dump(mode="json", exclude_defaults=True)}
     data = _compact(data)
-    from optviz.spec.syntax import number_dumper
 
     return yaml.dump(data, Dumper=number_dumper(), sort_keys=False, allow_unicode=True,
                      default_flow_style=None)
@@ -81,8 +93,6 @@ def _named(spec: Any, loc: tuple[Any, ...] = ()) -> list[tuple[str, Any, tuple[A
     as (kind, spec or function name, where it sits in the config)."""
     from pydantic import BaseModel
 
-    from optviz.spec.figures import OptimizerSpec, SchedulerSpec
-
     found: list[tuple[str, Any, tuple[Any, ...]]] = []
     if isinstance(spec, OptimizerSpec):
         found.append(("optimizer", spec, loc))
@@ -112,7 +122,6 @@ def _names(spec: Any, loc: tuple[Any, ...] = ()) -> list[tuple[str, tuple[Any, .
 def _built_in(name: str) -> bool:
     """Whether ``name`` is one of optviz's own records (``transformers.get_..._with_warmup``
     names optviz's warmup code and imports nothing), not a plugin found by importing."""
-    from optviz.registry import OPTIMIZERS, SCHEDULERS
 
     for registry in (OPTIMIZERS, SCHEDULERS):
         if name in registry and not getattr(registry.resolve(name), "plugin", ""):
@@ -155,10 +164,6 @@ def _check_named(kind: str, node: Any) -> tuple[Any, dict[str, Any], Any] | None
     for a scheduler its record, whose ``step_args`` say which values count scheduler steps.
     None where settings are not checked here: a test function has none, and a plugin's
     factory (an import path, an entry point) is imported only when the figure is run."""
-    from optviz.registry import FUNCTIONS, OPTIMIZERS, SCHEDULERS
-    from optviz.registry.plugins import refine, refine_scheduler
-    from optviz.registry.schedulers import valid_settings
-    from optviz.registry.signatures import signature_params
 
     if kind == "function":
         FUNCTIONS.resolve(node)
@@ -183,8 +188,6 @@ def check_names(spec: Any, text: str, source: str) -> None:
     milestones, total_iters) as whole numbers (the pipeline's own checks), so that an unknown
     name or setting, or a bad step count, is one line naming the file and line, before
     anything is run."""
-    from optviz.plan.schedulers import check_step_counts
-    from optviz.registry.signatures import check_settings
 
     for kind, node, loc in _named(spec):
         try:
@@ -214,8 +217,6 @@ def _located(exc: OptvizError, source: str, line: int | None) -> BadValueError:
 def parse_config(text: str, source: str, allow_imports: bool = False) -> Any:
     """Validate YAML text into its spec; errors name ``source:line key``."""
     import yaml
-
-    from optviz.spec.syntax import load_yaml
 
     try:
         data = load_yaml(text)  # yaml.safe_load, reading 1e-8 as a number

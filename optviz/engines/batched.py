@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,8 @@ import numpy as np
 import torch
 
 from optviz.devices import resolve_device
-from optviz.engines.single import _DTYPES, ESCAPE_FACTOR, _escape_bounds, checked_step, run_one
+from optviz.engines.single import DTYPES, ESCAPE_FACTOR, escape_bounds, run_one
+from optviz.engines.stepping import checked_step, gradient_closure
 from optviz.errors import BadValueError, OptvizError
 from optviz.plan.optimizers import OptimizerPlan
 
@@ -117,7 +117,7 @@ def run_batch(
     steps of the batch, or trajectories when the optimizer falls back to a loop.
     """
     dev = resolve_device(device) if isinstance(device, str) else device
-    torch_dtype = _DTYPES[dtype]
+    torch_dtype = DTYPES[dtype]
     x0 = torch.as_tensor(starts, dtype=torch_dtype, device=dev)
     if x0.ndim != 2 or x0.shape[1] != len(domain):
         raise BadValueError(f"starts must be shaped (N, {len(domain)}), got {tuple(x0.shape)}")
@@ -246,22 +246,15 @@ def _run_stacked(
 
     values: list[torch.Tensor] = []
 
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
+    def total() -> torch.Tensor:
         vals = value()
         if not values:
-            values.append(vals.detach())
-        total = vals.sum()
-        with warnings.catch_warnings():
-            # As in run_one: zero_grad(set_to_none) breaks create_graph's reference cycle.
-            warnings.filterwarnings("ignore", message="Using backward.. with create_graph")
-            total.backward(create_graph=record.create_graph)
-        if record.sparse_grad:
-            for p in params:
-                p.grad = p.grad.to_sparse()
-        return total
+            values.append(vals.detach())  # the first evaluation of a step is the one judged
+        return vals.sum()
 
-    centre, reach_ = _escape_bounds(domain)
+    closure = gradient_closure(opt, params, total, record)
+
+    centre, reach_ = escape_bounds(domain)
     c = torch.tensor(centre, dtype=x0.dtype, device=x0.device)
     # run_one's rule: a start far outside the domain widens its own bounds (computed in double,
     # as run_one does, then cast), so escape is measured from where the user put it.

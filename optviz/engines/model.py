@@ -6,7 +6,6 @@ surface (two parameters) or on the plane of the paths' top two principal directi
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,7 +13,8 @@ import numpy as np
 import torch
 
 from optviz.devices import resolve_device
-from optviz.engines.single import _DTYPES, _rows, json_safe, take_step
+from optviz.engines.single import DTYPES, json_safe, rows_of
+from optviz.engines.stepping import gradient_closure, take_step
 from optviz.engines.tracking import Extras
 from optviz.errors import BadValueError, OptvizError, UnsupportedError
 from optviz.plan.optimizers import OptimizerPlan
@@ -81,16 +81,10 @@ def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: i
             xb = data.x if idx is None else data.x[idx]
             yb = data.y if idx is None else data.y[idx]
 
-            def closure(xb: torch.Tensor = xb, yb: torch.Tensor = yb) -> torch.Tensor:
-                opt.zero_grad()
-                loss = torch.nn.functional.mse_loss(model(xb), yb)
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message="Using backward.. with create_graph")
-                    loss.backward(create_graph=record.create_graph)
-                if record.sparse_grad:
-                    for p in params:
-                        p.grad = p.grad.to_sparse()
-                return loss
+            def batch_mse(xb: torch.Tensor = xb, yb: torch.Tensor = yb) -> torch.Tensor:
+                return torch.nn.functional.mse_loss(model(xb), yb)
+
+            closure = gradient_closure(opt, params, batch_mse, record)
 
             extras.before_step()
             value = float(take_step(plan, len(batch_loss) + 1, opt, closure).detach())
@@ -117,7 +111,7 @@ def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: i
     epoch_loss += [None] * (epochs - len(epoch_loss))
     return Run(label=plan.label, optimizer=record.name, class_path=record.target,
                hyperparameters={k: json_safe(v) for k, v in opt.defaults.items()},
-               points=_rows(pts), loss=loss, diverged=diverged, lr=extras.lr,
+               points=rows_of(pts), loss=loss, diverged=diverged, lr=extras.lr,
                state=extras.state, notes=extras.notes, batch_loss=batch_loss,
                epoch_loss=epoch_loss)
 
@@ -163,7 +157,7 @@ def run_linear(plans: Sequence[OptimizerPlan], *, in_features: int = 10, out_fea
     """Train every plan on the same data from the same initial weights; ``batch_size`` is one
     size for every plan, or one per plan."""
     dev = resolve_device(device)
-    data = make_data(samples, in_features, out_features, bias, noise, seed, _DTYPES[dtype], dev)
+    data = make_data(samples, in_features, out_features, bias, noise, seed, DTYPES[dtype], dev)
     sizes = [batch_size] * len(plans) if isinstance(batch_size, int) else list(batch_size)
     runs = [train(plan, data, bias, epochs, sizes[i], seed,
                   schedulers[i] if schedulers else None, interval, show_state)
@@ -191,9 +185,9 @@ def run_linear(plans: Sequence[OptimizerPlan], *, in_features: int = 10, out_fea
                        axes=[f"PC1 ({ratio[0]:.1%} of variance)",
                              f"PC2 ({ratio[1]:.1%} of variance)"])
         for run, w in zip(runs, weights, strict=True):
-            run.weights = _rows(torch.as_tensor(w))
+            run.weights = rows_of(torch.as_tensor(w))
     for run, c in zip(runs, coords, strict=True):
-        run.points = _rows(torch.as_tensor(c))
+        run.points = rows_of(torch.as_tensor(c))
     finite = np.concatenate([c[np.isfinite(c).all(axis=1)] for c in coords] + [star[None, :]])
     lo, hi = finite.min(axis=0), finite.max(axis=0)
     pad = np.maximum(0.15 * (hi - lo), 0.05)
@@ -216,7 +210,7 @@ def model_surface(result: TrajectoryResult, view: Sequence[Sequence[float]],
     p = result.problem
     # The data exactly as trained on (in the run's dtype), evaluated in float64.
     data = make_data(p["samples"], p["in_features"], p["out_features"], p["bias"], p["noise"],
-                     result.seed, _DTYPES[result.dtype])
+                     result.seed, DTYPES[result.dtype])
     data.x, data.y = data.x.double(), data.y.double()
     xs = torch.linspace(*view[0], resolution, dtype=torch.float64)
     ys = torch.linspace(*view[1], resolution, dtype=torch.float64)

@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from optviz.engines.stepping import gradient_closure, take_step
 from optviz.errors import BadValueError, OptvizError
 from optviz.plan.optimizers import OptimizerPlan
 from optviz.plan.schedulers import RunShape, SchedulerPlan
@@ -80,19 +81,13 @@ class LinearObjective:
         xb, yb = self.batch(step)
         record = self.record
 
-        def closure() -> torch.Tensor:
-            self.optimizer.zero_grad()
-            weights = [g["params"][0] for g in self.optimizer.param_groups]
-            loss = sum(torch.nn.functional.mse_loss(xb @ w.T, yb) for w in weights)
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="Using backward.. with create_graph")
-                loss.backward(create_graph=record.create_graph)
-            if record.sparse_grad:
-                for w in weights:
-                    w.grad = w.grad.to_sparse()
-            return loss.detach() / len(weights)
+        weights = [g["params"][0] for g in self.optimizer.param_groups]
 
-        return closure
+        def loss() -> torch.Tensor:
+            return sum(torch.nn.functional.mse_loss(xb @ w.T, yb) for w in weights)
+
+        closure = gradient_closure(self.optimizer, weights, loss, record)
+        return lambda: closure().detach() / len(weights)
 
 
 def _no_loss() -> torch.Tensor:
@@ -104,8 +99,6 @@ def scheduled_step(optimizer: Any, plan: OptimizerPlan, objective: LinearObjecti
     """One optimizer step: on the linear model's loss (returned) or, without an objective, on
     nothing at all (a zero loss), so that only the LR moves. What the optimizer raises is one
     error naming it and the step (``engine.checked_step``)."""
-    from optviz.engines.single import take_step
-
     if objective is None:
         take_step(plan, step + 1, optimizer, _no_loss)
         return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -11,6 +10,7 @@ import numpy as np
 import torch
 
 from optviz.devices import resolve_device
+from optviz.engines.stepping import gradient_closure, take_step
 from optviz.engines.tracking import Extras
 from optviz.errors import BadValueError, OptvizError
 from optviz.plan.optimizers import OptimizerPlan
@@ -20,7 +20,7 @@ from optviz.results import Run, Surface, TrajectoryResult, finite_or_none
 # A path counts as diverged once it is this many half-widths of the domain from its centre.
 ESCAPE_FACTOR = 100.0
 
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def json_safe(value: Any) -> Any:
@@ -36,38 +36,14 @@ def json_safe(value: Any) -> Any:
     return getattr(value, "__name__", None) or str(value)
 
 
-def _escape_bounds(domain: Sequence[Sequence[float]]) -> tuple[list[float], list[float]]:
+def escape_bounds(domain: Sequence[Sequence[float]]) -> tuple[list[float], list[float]]:
     centre = [(lo + hi) / 2 for lo, hi in domain]
     reach = [ESCAPE_FACTOR * (hi - lo) / 2 for lo, hi in domain]
     return centre, reach
 
 
-def _rows(points: torch.Tensor) -> list[list[float | None]]:
+def rows_of(points: torch.Tensor) -> list[list[float | None]]:
     return [[finite_or_none(v) for v in row] for row in points.cpu().double().tolist()]
-
-
-def take_step(plan: OptimizerPlan, k: int, opt: Any,
-              closure: Callable[[], torch.Tensor]) -> torch.Tensor:
-    """Step ``k``, honouring the record's closure quirk (LBFGS evaluates the closure itself,
-    the others step on the gradients one call of it leaves); returns the closure's loss."""
-    if plan.record.needs_closure:
-        return checked_step(plan, k, opt, closure)
-    loss = closure()
-    checked_step(plan, k, opt)
-    return loss
-
-
-def checked_step(plan: OptimizerPlan, k: int, opt: Any,
-                 closure: Callable[[], torch.Tensor] | None = None) -> Any:
-    """``opt.step(closure)`` for step ``k``; what the optimizer raises (torch checks some
-    settings only at the first step) becomes one BadValueError naming it, from the cause.
-    optviz's own errors and KeyboardInterrupt pass through."""
-    try:
-        return opt.step() if closure is None else opt.step(closure)
-    except OptvizError:
-        raise
-    except Exception as exc:
-        raise plan.step_failed(k, exc) from exc
 
 
 def run_one(
@@ -91,18 +67,9 @@ def run_one(
     except Exception as exc:  # torch validates its own arguments; any failure here is input
         raise BadValueError(f"{plan.label}: {type(exc).__name__}: {exc}") from None
 
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        loss = fn(x).sum()
-        with warnings.catch_warnings():
-            # create_graph's reference-cycle warning: zero_grad(set_to_none) breaks the cycle.
-            warnings.filterwarnings("ignore", message="Using backward.. with create_graph")
-            loss.backward(create_graph=record.create_graph)
-        if record.sparse_grad:
-            x.grad = x.grad.to_sparse()
-        return loss
+    closure = gradient_closure(opt, [x], lambda: fn(x).sum(), record)
 
-    centre, reach = _escape_bounds(domain)
+    centre, reach = escape_bounds(domain)
     # A start far outside the domain is the user's choice, not a divergence: measure escape
     # from there too.
     far = (start.detach().reshape(-1).double().cpu() - torch.tensor(centre)).abs().tolist()
@@ -144,10 +111,10 @@ def run_one(
         optimizer=record.name,
         class_path=record.target,
         hyperparameters={k: json_safe(v) for k, v in opt.defaults.items()},
-        points=_rows(points),
+        points=rows_of(points),
         loss=[finite_or_none(v) for v in losses.cpu().double().tolist()],
         diverged=diverged,
-        slow_points=_rows(slow) if slow is not None else None,
+        slow_points=rows_of(slow) if slow is not None else None,
         lr=extras.lr,
         state=extras.state,
         notes=extras.notes,
@@ -174,7 +141,7 @@ def run_trajectory(
         )
     dev = resolve_device(device)
     fn = function.load()
-    start_t = torch.tensor(start, dtype=_DTYPES[dtype], device=dev)
+    start_t = torch.tensor(start, dtype=DTYPES[dtype], device=dev)
     result = TrajectoryResult(
         function=function.name,
         formula=function.formula,

@@ -16,7 +16,7 @@ from optviz.render.trajectory import LOSS_FLOOR, draw_contour
 from optviz.results import Surface
 
 if TYPE_CHECKING:
-    from optviz.engines.basin import BasinResult
+    from optviz.results import BasinResult
 
 CMAP = "viridis"
 DIVERGED = "#d62728"

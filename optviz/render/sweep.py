@@ -17,7 +17,7 @@ from optviz.render.trajectory import LOSS_FLOOR, draw_panel
 from optviz.results import Surface
 
 if TYPE_CHECKING:
-    from optviz.engines.sweep import SweepResult
+    from optviz.results import SweepResult
 
 DIVERGED = "#d62728"
 BEST = "gold"
