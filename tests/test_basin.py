@@ -24,7 +24,7 @@ from optviz.render.basin import CMAP, DIVERGED, basin_values
 from optviz.spec.figures import OptimizerSpec
 
 runner = CliRunner()
-BASIN_PIXELS = (770, 924)  # Figure(8.4, 7) at 110 dpi
+BASIN_PIXELS = (1050, 1260)  # Figure(8.4, 7) at the default 150 dpi
 
 
 def invoke(*args: str):

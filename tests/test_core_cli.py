@@ -21,7 +21,7 @@ from optviz.cli import app
 from optviz.plan.labels import format_value
 from optviz.registry.signatures import signature_params
 
-FIG_PIXELS = (638, 1430)  # figsize (13, 5.8) inches at the PNG's 110 dpi; checked in render tests
+FIG_PIXELS = (870, 1950)  # figsize (13, 5.8) inches at the PNG default 150 dpi
 
 runner = CliRunner()
 

@@ -60,7 +60,7 @@ def test_onecycle_writes_the_derived_file(tmp_path: Path, monkeypatch, png_pixel
     # SGD has momentum 0, which OneCycleLR overrides: said once, on stderr.
     assert res.stderr.count("optviz: warning: OneCycleLR cycles momentum") == 1
     img = png_pixels(tmp_path / "schedule_onecycle.png")
-    assert img.shape[1] == 1210
+    assert img.shape[1] == 1650
     assert sorted(p.name for p in tmp_path.iterdir()) == ["schedule_onecycle.png"]
 
 
@@ -108,7 +108,7 @@ def test_plateau_metric_formula_and_grid(out_dir: Path, png_pixels):
                  "-o", str(png))
     assert res.exit_code == 0, res.stderr
     assert res.stderr == ""
-    assert png_pixels(png).shape[1] == round(9.2 * 110)
+    assert png_pixels(png).shape[1] == round(9.2 * 150)
 
 
 def test_interval_epoch_lint_on_stderr(out_dir: Path):
@@ -286,7 +286,7 @@ def test_subprocess_onecycle(png_pixels):
     assert out == "wrote schedule_onecycle.png\n"
     assert "Traceback" not in err
     assert all(line.startswith("optviz: warning: ") for line in err.splitlines())
-    assert png_pixels(_CWD / "schedule_onecycle.png").shape[1] == 1210
+    assert png_pixels(_CWD / "schedule_onecycle.png").shape[1] == 1650
 
 
 def test_subprocess_unknown_name():

@@ -6,14 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from optviz.figures.formats import figure_bytes as png_bytes
 from optviz.figures.write import render_figure
 from optviz.registry import SCHEDULERS
 from optviz.render.schedule import WARN_COLOUR, epoch_step, schedule_figure
-from optviz.render.style import colours_for, png_bytes
+from optviz.render.style import colours_for
 from optviz.results import PlateauTrace, ScheduleResult, ScheduleRun
 from optviz.spec.figures import ScheduleSpec
 
-DPI = 110  # render.style.png_bytes
+DPI = 150  # figures.formats.DEFAULT_DPI
 OVERLAY_WIDTH = 11 * DPI
 
 

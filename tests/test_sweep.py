@@ -22,7 +22,7 @@ from optviz.spec.figures import OptimizerSpec, TrajectorySpec, build
 from optviz.spec.sweep import AUTO_GRID, parse_lr_grid
 
 runner = CliRunner()
-SWEEP_PIXELS = (638, 1430)  # Figure(13, 5.8) at 110 dpi
+SWEEP_PIXELS = (870, 1950)  # Figure(13, 5.8) at the default 150 dpi
 
 
 def invoke(*args: str):

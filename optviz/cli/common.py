@@ -84,6 +84,17 @@ def parse_floats(option: str, text: str | None) -> list[float] | None:
     return values
 
 
+def parse_ints(option: str, text: str | None) -> list[int] | None:
+    """``"0,5,10"`` -> ``[0, 5, 10]``; a bad number is one clear error naming the option."""
+    if text is None:
+        return None
+    try:
+        return [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise BadValueError(f"{option}: expected whole numbers separated by commas, got "
+                            f"{text!r}") from None
+
+
 def spec_from_cli(tokens: list[str], flags: set[str], **fields: Any) -> Any:
     """Split names from ``--kebab`` settings and build the trajectory spec."""
     from optviz.spec.figures import TrajectorySpec, build

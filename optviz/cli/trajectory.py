@@ -15,6 +15,7 @@ from optviz.cli.common import (
     check_option_typos,
     lookahead_from_cli,
     parse_floats,
+    parse_ints,
     print_config,
     spec_from_cli,
 )
@@ -28,6 +29,7 @@ EPILOG = (
 
 
 SCHED, MODEL = "Scheduler and state", "Linear model (--model linear)"
+SHOW = "Display, animation and HTML"
 
 
 def trajectory_cmd(
@@ -78,6 +80,27 @@ def trajectory_cmd(
                                help="Passes over the data (default 20)."),
     noise: float = typer.Option(None, "--noise", rich_help_panel=MODEL,
                                 help="Std of the noise added to the targets (default 0.1)."),
+    aspect: str = typer.Option(None, "--aspect", rich_help_panel=SHOW,
+                               help="auto or equal (default: equal where x and y share a "
+                                    "scale)."),
+    zoom: bool = typer.Option(False, "--zoom", rich_help_panel=SHOW,
+                              help="Add an inset on the end of the run."),
+    view: str = typer.Option(None, "--view", rich_help_panel=SHOW,
+                             help="2d (contour, the default) or 3d (surface)."),
+    fps: int = typer.Option(None, "--fps", rich_help_panel=SHOW,
+                            help="Animation frames per second (default 20; -o x.gif/x.mp4)."),
+    frames: int = typer.Option(None, "--frames", rich_help_panel=SHOW,
+                               help="Animation frames (default: every step up to 150)."),
+    rotate: bool = typer.Option(False, "--rotate", rich_help_panel=SHOW,
+                                help="3d animation: turn the camera slowly."),
+    vectors: bool = typer.Option(False, "--vectors", rich_help_panel=SHOW,
+                                 help="Draw gradient, update, momentum and scaling arrows."),
+    vectors_at: str = typer.Option(None, "--vectors-at", rich_help_panel=SHOW,
+                                   help="Steps a still picture draws the vectors at, e.g. "
+                                        "0,5,10."),
+    explore_lrs: str = typer.Option(None, "--explore-lrs", rich_help_panel=SHOW,
+                                    help="HTML explorer (-o x.html): lr grid LO:HI:N "
+                                         "(default 33 values over two decades)."),
     dpi: int = DPI,
     dump_config: bool = DUMP_CONFIG,
 ) -> None:
@@ -94,7 +117,9 @@ def trajectory_cmd(
         lookahead=lookahead_from_cli(lookahead, lookahead_k, lookahead_alpha),
         scheduler=scheduler, interval=interval, show_state=show_state, model=model,
         in_features=in_features, out_features=out_features, bias=bias, samples=samples,
-        batch_size=batch_size, epochs=epochs, noise=noise,
+        batch_size=batch_size, epochs=epochs, noise=noise, aspect=aspect, zoom=zoom, view=view,
+        fps=fps, frames=frames, rotate=rotate, vectors=vectors,
+        vectors_at=parse_ints("--vectors-at", vectors_at), explore_lrs=explore_lrs,
     )
     if dump_config:
         print_config(spec)

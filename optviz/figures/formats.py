@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from optviz.config import CONFIG_KEY, VERSION_KEY
-from optviz.errors import BadValueError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-DEFAULT_DPI = 110
+DEFAULT_DPI = 150
 _SVG_SALT = "optviz"
 
 
@@ -63,16 +61,6 @@ def _pdf(fig: Figure, dpi: int, config: str | None) -> bytes:
 FORMATS: dict[str, Callable[[Figure, int, str | None], bytes]] = {
     ".png": _png, ".svg": _svg, ".pdf": _pdf,
 }
-
-
-def check_suffix(path: Path) -> str:
-    """The image format a file name asks for; one line listing the supported ones if none."""
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        supported = ", ".join(FORMATS)
-        raise BadValueError(f"output {path}: unknown image format {suffix or '(no suffix)'!r}; "
-                            f"use one of {supported}")
-    return suffix
 
 
 def figure_bytes(fig: Figure, suffix: str = ".png", dpi: int | None = None,

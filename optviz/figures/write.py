@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from optviz.export.data import check_format, export_text
 from optviz.export.files import atomic_write_all, check_writable
-from optviz.figures.formats import check_suffix, figure_bytes
 from optviz.figures.kinds import Computed, FigureKind, kind_of
+from optviz.figures.outputs import check_suffix, output_bytes
 from optviz.hooks import Hooks
 
 if TYPE_CHECKING:
@@ -49,8 +49,9 @@ class Rendered:
         return dump_yaml(self.spec.model_copy(update={"output": None, "export": None}))
 
     def image_bytes(self, suffix: str = ".png", dpi: int | None = None) -> bytes:
-        """The figure as a PNG, SVG or PDF file's bytes, with the config embedded."""
-        return figure_bytes(self.figure, check_suffix(Path(f"x{suffix}")), dpi, None)
+        """The figure as the bytes of a file of any output format (PNG, SVG, PDF, and the
+        animated and interactive ones), with the config embedded where the format allows."""
+        return output_bytes(self, suffix, dpi)
 
     @property
     def png(self) -> bytes:

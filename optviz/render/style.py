@@ -1,12 +1,9 @@
-"""Shared look: a palette with a stable colour per name, and deterministic PNG bytes."""
+"""Shared look: a palette with a stable colour per name."""
 
 from __future__ import annotations
 
-import io
 import zlib
 from collections.abc import Sequence
-
-from matplotlib.figure import Figure
 
 # tab10 with black in place of its grey, which vanishes on grey contours.
 PALETTE = (
@@ -31,10 +28,3 @@ def colours_for(names: Sequence[str]) -> list[str]:
             taken.clear()
         out.append(PALETTE[idx])
     return out
-
-
-def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
-    """The figure as PNG bytes with no time stamp or software tag, so output is deterministic."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-    return buf.getvalue()

@@ -223,6 +223,18 @@ class TrajectorySpec(_Spec):
     rows: int | None = Field(None, ge=1, le=12)
     cols: int | None = Field(None, ge=1, le=12)
     panels: list[PanelSpec] = Field(default_factory=list)
+    # How the figure is shown. aspect None: equal scale where the function's domain is
+    # isotropic. animate: frames even where the output's suffix does not ask for them.
+    aspect: Literal["auto", "equal"] | None = None
+    zoom: bool = False  # an inset on the end of the run when its last steps are tiny
+    view: Literal["2d", "3d"] = "2d"  # 3d: the surface, with the paths lifted onto it
+    animate: bool = False
+    fps: int = Field(20, ge=1, le=60)
+    frames: int | None = Field(None, ge=2, le=1000)  # None: every step up to a cap
+    rotate: bool = False  # 3d animations: a slow turn of the camera
+    vectors: bool = False  # gradient, update, momentum and scaling at the current point
+    vectors_at: list[int] | None = None  # the steps a still picture draws them at
+    explore_lrs: str | None = None  # HTML explorer: the lr grid, LO:HI:N (default 33 values)
     output: str | None = None
     export: str | None = None
 

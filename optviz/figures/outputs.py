@@ -1,0 +1,59 @@
+"""Every output a figure can be written as, by file suffix: the still formats (PNG, SVG, PDF)
+and the kinds that need more than one still figure (animations, interactive pages).
+
+A writer takes the rendered figure (spec, computed result, the still ``Figure``) and the dpi,
+and returns the file's bytes. Adding an output is its own module plus one line in
+``build_outputs``; every command, config and the gallery then write it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from optviz.errors import BadValueError
+from optviz.figures.formats import FORMATS, figure_bytes
+
+if TYPE_CHECKING:
+    from optviz.figures.write import Rendered
+
+Writer = Callable[["Rendered", "int | None"], bytes]
+
+
+def _still(suffix: str) -> Writer:
+    def write(rendered: Rendered, dpi: int | None) -> bytes:
+        return figure_bytes(rendered.figure, suffix, dpi, rendered.config_text())
+
+    return write
+
+
+def build_outputs() -> dict[str, Writer]:
+    """Every output by suffix."""
+    outputs: dict[str, Writer] = {suffix: _still(suffix) for suffix in FORMATS}
+    return outputs
+
+
+_OUTPUTS: dict[str, Writer] = {}
+
+
+def outputs() -> dict[str, Writer]:
+    if not _OUTPUTS:
+        _OUTPUTS.update(build_outputs())
+    return _OUTPUTS
+
+
+def check_suffix(path: Path | str) -> str:
+    """The output a file name asks for; one line listing the supported ones if none."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in outputs():
+        supported = ", ".join(outputs())
+        raise BadValueError(f"output {path}: unknown format {suffix or '(no suffix)'!r}; use "
+                            f"one of {supported}")
+    return suffix
+
+
+def output_bytes(rendered: Any, suffix: str, dpi: int | None = None) -> bytes:
+    """The bytes of ``rendered`` written as a ``suffix`` file."""
+    return outputs()[check_suffix(Path(f"x{suffix}"))](rendered, dpi)
