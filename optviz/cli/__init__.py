@@ -32,6 +32,20 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _printed_help(exc: Exception) -> bool:
+    """Whether click raised only after printing the help (a command run with no arguments)."""
+    no_args = getattr(click_exc, "NoArgsIsHelpError", None)
+    return (no_args is not None and isinstance(exc, no_args)) or not str(exc).strip()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from optviz import __version__
+
+        typer.echo(f"optviz {__version__}")
+        raise typer.Exit()
+
+
 class OptvizGroup(TyperGroup):
     """Runs commands in non-standalone mode so that errors are reported our way."""
 
@@ -46,6 +60,8 @@ class OptvizGroup(TyperGroup):
         except typer.Abort:
             _fail("aborted", 130)
         except click_exc.ClickException as exc:
+            if _printed_help(exc):
+                sys.exit(0)  # bare ``optviz``: the help is the answer, not an error
             if _debug():
                 raise
             where = exc.ctx.command_path if getattr(exc, "ctx", None) else "optviz"
@@ -72,6 +88,14 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print optviz's version and exit."),
+) -> None:
+    """See how PyTorch optimizers and learning-rate schedulers move."""
 
 
 def _register() -> None:
