@@ -231,7 +231,7 @@ def test_trajectory_lr_auto_labels_and_runs_the_picked_lr(out_dir):
     for run, name in ((adam, "adam"), (gd, "gd")):
         picked = auto_lr(f, plan_optimizer(OptimizerSpec(name=name)), steps=40)
         assert run["hyperparameters"]["lr"] == picked
-        assert f"lr={picked:.2g} (auto)" in run["label"]
+        assert f"auto lr={picked:.2g}" in run["label"]
     assert sgd["hyperparameters"]["lr"] == 0.001 and "auto" not in sgd["label"]
     # The drawn path is the lone run at the picked lr.
     lone = run_one(f.load(), plan_optimizer(OptimizerSpec(name="adam",

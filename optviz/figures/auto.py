@@ -35,7 +35,7 @@ def plan_with_auto(
 ) -> OptimizerPlan:
     """``plan_optimizer`` that also understands ``lr: auto`` (on the optimizer, or for every
     optimizer without its own lr): the lr is picked by ``auto_lr`` for exactly this function,
-    start and number of steps, and the legend says so: ``Adam (lr=0.032 (auto))``."""
+    start and number of steps, and the legend says so: ``Adam (auto lr=0.032)``."""
     if not wants_auto(spec, lr):
         return plan_optimizer(spec, lr=lr, common=common, lookahead=lookahead)
     base = plan_optimizer(spec.model_copy(update={"lr": None}), common=common,
@@ -47,7 +47,7 @@ def plan_with_auto(
                           lookahead=lookahead)
     if spec.label is None:
         plan = replace(plan, label=plan.label.replace(f"lr={format_value(best)}",
-                                                      f"lr={best:.2g} (auto)", 1))
+                                                      f"auto lr={best:.2g}", 1))
     return plan
 
 

@@ -1,30 +1,130 @@
-"""Shared look: a palette with a stable colour per name."""
+"""Shared look: one style (colour, dash, marker) per name, the same in every figure, grid and
+panel, and the stacking order every picture follows.
+
+Built-in optimizer and scheduler names have a fixed entry in ``FIXED``, each distinct from
+every other of its registry; any other name (a plugin, a label) gets a style from a hash of the
+name, so it too is the same in any company. Within one figure a name that is repeated (the same
+optimizer at three lrs) keeps its hue in darker and lighter shades with its own dash, and a
+hashed name that would collide with one already drawn moves to the next free style.
+"""
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-# tab10 with black in place of its grey, which vanishes on grey contours.
+from matplotlib.colors import to_hex, to_rgb
+
+# Stacking order (zorder) of every trajectory-like picture: filled contours 1, contour lines 2,
+# paths 3 (later runs above earlier ones, each a little higher), start and end markers 7,
+# minima 8 (a hollow, outlined star that an end marker never hides), labels and insets 9.
+Z_PATH = 3.0
+Z_PATH_STEP = 0.01
+Z_SLOW = 2.5
+Z_ENDS = 7.0
+Z_MINIMUM = 8.0
+Z_LABEL = 9.0
+
+# Twenty colours that stay apart on the pale blue contours: tab10 (its grey, which vanishes on
+# grey contours, replaced by black) and ten darker or more saturated hues. None is gold, the
+# colour of the minima.
 PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#bcbd22", "#17becf", "#000000",
+    "#8c564b", "#e377c2", "#000000", "#bcbd22", "#17becf",
+    "#08306b", "#7a0177", "#00876c", "#a63603", "#5e3c99",
+    "#4d9221", "#c51b7d", "#525252", "#01665e", "#e6550d",
 )
+DASHES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+@dataclass(frozen=True)
+class Style:
+    colour: str
+    dash: str = "-"
+    marker: str = "o"
+
+
+def _s(i: int, dash: str = "-", marker: str = "o") -> Style:
+    return Style(PALETTE[i], dash, marker)
+
+
+# Fixed styles: a built-in name never changes colour. Optimizers: a colour each. Schedulers
+# (more names than colours): a colour each for the common ones, a colour and a dash for the rest.
+FIXED: dict[str, Style] = {
+    # optimizers
+    "sgd": _s(0), "adam": _s(1), "momentum": _s(2), "adamw": _s(3), "nesterov": _s(4),
+    "adagrad": _s(5), "rmsprop": _s(6), "lbfgs": _s(7), "adadelta": _s(8), "adamax": _s(9),
+    "gd": _s(10, marker="s"), "nadam": _s(11, marker="^"), "radam": _s(12, marker="D"),
+    "rprop": _s(13, marker="v"), "lion": _s(14, marker="P"), "asgd": _s(15, marker="s"),
+    "muon": _s(16, marker="^"), "adafactor": _s(17, marker="D"),
+    "sparse_adam": _s(18, marker="v"),
+    # schedulers
+    "step": _s(0), "multistep": _s(1), "constant": _s(2), "linear": _s(3),
+    "exponential": _s(4), "cosine": _s(5), "warm_restarts": _s(6), "cyclic": _s(7),
+    "onecycle": _s(8), "plateau": _s(9), "polynomial": _s(10), "lambda": _s(11),
+    "multiplicative": _s(12), "sequential": _s(13), "chained": _s(14), "wsd": _s(15),
+    "inverse_sqrt": _s(16), "linear_warmup": _s(17), "cosine_warmup": _s(18),
+    "constant_warmup": _s(19), "polynomial_warmup": _s(0, "--", "s"),
+    "cosine_min_lr_warmup": _s(1, "--", "s"), "cosine_restarts_warmup": _s(2, "--", "s"),
+    "cyclic_triangular2": _s(3, "--", "s"), "cyclic_exp_range": _s(4, "--", "s"),
+    "onecycle_linear": _s(5, "--", "s"),
+}
+
+
+def _key(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+def style_of(name: str) -> Style:
+    """The name's own style, the same in every figure: fixed for built-in names, else from a
+    hash of the name (a plugin's dotted path, a hand-made label)."""
+    fixed = FIXED.get(_key(name))
+    if fixed is not None:
+        return fixed
+    h = zlib.crc32(_key(name).encode())
+    return Style(PALETTE[h % len(PALETTE)], DASHES[(h // 20) % 2], MARKERS[(h // 40) % 6])
+
+
+def _shade(colour: str, k: int) -> str:
+    """The k-th repeat of a hue: alternately darker and lighter, further each time."""
+    rgb = to_rgb(colour)
+    amount = 0.3 * ((k + 1) // 2)
+    amount = min(amount, 0.7)
+    if k % 2:  # darker
+        return to_hex(tuple(c * (1 - amount) for c in rgb))
+    return to_hex(tuple(c + (1 - c) * amount for c in rgb))
+
+
+def styles_for(names: Sequence[str]) -> list[Style]:
+    """A style per entry: the name's own (``style_of``); a repeated name keeps its hue, shaded,
+    with the next dash; a hashed name that collides with one already drawn takes the next free
+    colour of the palette."""
+    out: list[Style] = []
+    seen: dict[str, int] = {}
+    # Built-in names keep their colour whatever comes first; hashed names step around them.
+    used = {FIXED[_key(n)].colour for n in names if _key(n) in FIXED}
+    for name in names:
+        base = style_of(name)
+        k = seen.get(_key(name), 0)
+        seen[_key(name)] = k + 1
+        if k:
+            style = Style(_shade(base.colour, k), DASHES[k % len(DASHES)], base.marker)
+        else:
+            style = base
+            if _key(name) not in FIXED and style.colour in used:
+                start = PALETTE.index(style.colour)
+                for step in range(1, len(PALETTE)):
+                    colour = PALETTE[(start + step) % len(PALETTE)]
+                    if colour not in used:
+                        style = Style(colour, style.dash, style.marker)
+                        break
+        used.add(style.colour)
+        out.append(style)
+    return out
 
 
 def colours_for(names: Sequence[str]) -> list[str]:
-    """A colour per name: the name's own colour (from a hash, so it is the same in every
-    figure) unless an earlier name in this figure took it, then the next free one."""
-    taken: set[int] = set()
-    out = []
-    for name in names:
-        idx = zlib.crc32(name.encode()) % len(PALETTE)
-        for _ in range(len(PALETTE)):
-            if idx not in taken:
-                break
-            idx = (idx + 1) % len(PALETTE)
-        taken.add(idx)
-        if len(taken) == len(PALETTE):
-            taken.clear()
-        out.append(PALETTE[idx])
-    return out
+    """The colour of each entry of ``styles_for``."""
+    return [s.colour for s in styles_for(names)]
