@@ -40,7 +40,7 @@ def _printed_help(exc: Exception) -> bool:
 
 def _version(value: bool) -> None:
     if value:
-        from optviz import __version__
+        from optviz.version import __version__
 
         typer.echo(f"optviz {__version__}")
         raise typer.Exit()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from optviz.engines.basin import run_basin
 from optviz.engines.single import surface
 from optviz.figures.auto import plan_with_auto
-from optviz.figures.kinds import Computed, FigureKind, safe_stem
+from optviz.figures.kind import Computed, FigureKind, safe_stem
 from optviz.hooks import Hooks
 from optviz.registry import FUNCTIONS
 from optviz.render.basin import basin_figure

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from optviz.figures.kinds import Computed, FigureKind
+from optviz.figures.kind import Computed, FigureKind
 from optviz.hooks import Hooks
 from optviz.render.ema import ema_figure, ema_weights
 from optviz.spec.figures import EmaSpec

@@ -22,7 +22,7 @@ _SVG_SALT = "optviz"
 
 
 def _version() -> str:
-    from optviz import __version__
+    from optviz.version import __version__
 
     return __version__
 

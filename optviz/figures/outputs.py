@@ -10,15 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from optviz.errors import BadValueError
 from optviz.figures.formats import FORMATS, figure_bytes
+from optviz.figures.kind import Computed
 
 if TYPE_CHECKING:
-    from optviz.figures.write import Rendered
+    from matplotlib.figure import Figure
 
-Writer = Callable[["Rendered", "int | None"], bytes]
+
+class Rendered(Protocol):
+    """What a writer reads of a rendered figure (``optviz.figures.write.Rendered``)."""
+
+    spec: Any
+    computed: Computed
+
+    @property
+    def figure(self) -> Figure: ...
+
+    def config_text(self) -> str: ...
+
+
+Writer = Callable[[Rendered, "int | None"], bytes]
 
 
 def _still(suffix: str) -> Writer:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from optviz.engines.schedule import DEFAULT_METRIC, LINEAR_METRIC, METRIC_SOURCES, run_schedules
 from optviz.errors import BadValueError
-from optviz.figures.kinds import Computed, FigureKind, safe_stem
+from optviz.figures.kind import Computed, FigureKind, safe_stem
 from optviz.formula import compile_formula
 from optviz.hooks import Hooks
 from optviz.plan.optimizers import plan_optimizer

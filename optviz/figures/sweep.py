@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from optviz.engines.single import surface
 from optviz.engines.sweep import run_sweep
-from optviz.figures.kinds import Computed, FigureKind, safe_stem
+from optviz.figures.kind import Computed, FigureKind, safe_stem
 from optviz.hooks import Hooks
 from optviz.plan.optimizers import plan_optimizer
 from optviz.registry import FUNCTIONS

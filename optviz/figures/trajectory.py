@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from optviz.engines.model import batch_label, effective_batch, model_surface, run_linear
 from optviz.engines.single import run_trajectory, surface
 from optviz.figures.auto import plan_trajectory
-from optviz.figures.kinds import Computed, FigureKind, safe_stem
+from optviz.figures.kind import Computed, FigureKind, safe_stem
 from optviz.hooks import Hooks
 from optviz.plan.optimizers import OptimizerPlan
 from optviz.plan.schedulers import plan_for_run

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from optviz.export.data import check_format, export_text
 from optviz.export.files import atomic_write_all, check_writable
-from optviz.figures.kinds import Computed, FigureKind, kind_of
+from optviz.figures.kind import Computed, FigureKind
+from optviz.figures.kinds import kind_of
 from optviz.figures.outputs import check_suffix, output_bytes
 from optviz.hooks import Hooks
 

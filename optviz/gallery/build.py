@@ -165,10 +165,10 @@ def _version(dist: str) -> str:
 
 
 def versions() -> dict[str, str]:
-    import optviz
+    from optviz.version import __version__
 
     return {
-        "optviz": optviz.__version__,
+        "optviz": __version__,
         "torch": _version("torch"),
         "matplotlib": _version("matplotlib"),
         "numpy": _version("numpy"),
