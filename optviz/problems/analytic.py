@@ -79,3 +79,17 @@ def goldstein_price(p: Tensor) -> Tensor:
     a = 1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x**2 - 14 * y + 6 * x * y + 3 * y**2)
     b = 30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x**2 + 48 * y - 36 * x * y + 27 * y**2)
     return a * b
+
+
+def valley(p: Tensor) -> Tensor:
+    # u runs along the valley floor (direction (0.8, 0.6)), v across it.
+    x, y = p[..., 0], p[..., 1]
+    u = 0.8 * x + 0.6 * y
+    v = 0.8 * y - 0.6 * x
+    return 5 * u**2 + 500 * v**2
+
+
+def plateau_saddle(p: Tensor) -> Tensor:
+    # A degenerate saddle: along y the slope near 0 is only y³, so plain steps crawl there.
+    x, y = p[..., 0], p[..., 1]
+    return x**2 + y**6 / 6 - y**4 / 4

@@ -95,6 +95,19 @@ FUNCTION_RECORDS: tuple[FunctionRecord, ...] = (
         domain=((-2, 2), (-2, 2)), start=(-1.5, 1.5), minima=((0.0, -1.0),), f_min=3.0,
         log_levels=True,
     ),
+    FunctionRecord(
+        "valley", _A + "valley",
+        "Long narrow valley: a trough tilted 36.87°, 100x steeper across (torch's default lrs)",
+        formula="5(0.8x+0.6y)² + 500(0.8y−0.6x)²", domain=((-0.25, 0.25), (-0.2, 0.2)),
+        start=(-0.16, -0.09), minima=((0.0, 0.0),), f_min=0.0,
+        aliases=("long_valley", "trough"),
+    ),
+    FunctionRecord(
+        "plateau_saddle", _A + "plateau_saddle",
+        "Saddle at the origin on a plateau (f falls as −y⁴ there); minima at (0, ±1)",
+        formula="x² + y⁶/6 − y⁴/4", domain=((-2, 2), (-1.6, 1.6)), start=(-1.8, 0.05),
+        minima=((0.0, 1.0), (0.0, -1.0)), f_min=-1 / 12, aliases=("flat_saddle",),
+    ),
 )
 
 
