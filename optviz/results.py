@@ -36,6 +36,11 @@ class Run:
     weights: list[list[float | None]] | None = None  # model runs drawn on a PCA plane
     batch_loss: list[float | None] | None = None  # model runs: the mini-batch loss of each step
     epoch_loss: list[float | None] | None = None  # model runs: mean batch loss per epoch
+    # --vectors: per step i (from point i to i + 1) the gradient, the update taken and, where
+    # the optimizer keeps them, its momentum, second moment and scaling 1/(√v + eps), as read
+    # from its state_dict(); vector_keys names the state_dict entries they were read from.
+    vectors: dict[str, list[list[float | None] | None]] | None = None
+    vector_keys: dict[str, str] | None = None
 
     @property
     def steps(self) -> int:
@@ -93,7 +98,7 @@ class TrajectoryResult:
             del out["problem"]
         for run in out["runs"]:
             for key in ("diverged", "slow_points", "lr", "state", "weights", "batch_loss",
-                        "epoch_loss"):
+                        "epoch_loss", "vectors", "vector_keys"):
                 if run[key] is None:
                     del run[key]
             if not run["notes"]:

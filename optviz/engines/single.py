@@ -54,6 +54,7 @@ def run_one(
     domain: Sequence[Sequence[float]],
     scheduler: Any = None,
     show_state: bool = False,
+    vectors: bool = False,
 ) -> Run:
     """Run one optimizer from ``start`` for ``steps`` steps, honouring the record's quirks;
     with a scheduler plan the LR each step used is recorded, with ``show_state`` the state."""
@@ -86,7 +87,7 @@ def run_one(
         if slow is not None:
             slow[0] = slow_of()[0].reshape(-1)
     diverged = None
-    extras = Extras(opt, scheduler, show_state=show_state, label=plan.label)
+    extras = Extras(opt, scheduler, show_state=show_state, label=plan.label, vectors=vectors)
     for k in range(1, steps + 1):
         extras.before_step()
         take_step(plan, k, opt, closure)
@@ -118,6 +119,8 @@ def run_one(
         lr=extras.lr,
         state=extras.state,
         notes=extras.notes,
+        vectors=extras.vectors,
+        vector_keys=extras.vector_keys,
     )
 
 
@@ -131,6 +134,7 @@ def run_trajectory(
     seed: int = 0,
     schedulers: Sequence[Any] | None = None,
     show_state: bool = False,
+    vectors: bool = False,
 ) -> TrajectoryResult:
     """Run every plan on ``function`` from ``start`` (the function's default when None);
     ``schedulers`` holds one scheduler plan (or None) per optimizer plan."""
@@ -158,7 +162,8 @@ def run_trajectory(
     for i, plan in enumerate(plans):
         torch.manual_seed(seed)
         sched = schedulers[i] if schedulers else None
-        result.runs.append(run_one(fn, plan, start_t, steps, function.domain, sched, show_state))
+        result.runs.append(run_one(fn, plan, start_t, steps, function.domain, sched, show_state,
+                                   vectors))
     return result
 
 

@@ -30,12 +30,18 @@ def run_trajectory_spec(spec: TrajectorySpec, hooks: Hooks | None = None) -> Tra
     # plan_optimizer for each optimizer, with any lr: auto picked by a batched lr sweep.
     plans = plan_trajectory(spec, function, lookahead, hooks)
     if spec.model == "linear":
+        if spec.vectors or spec.vectors_at:
+            from optviz.errors import BadValueError
+
+            raise BadValueError("--vectors draws on test functions only (the linear model's "
+                                "gradient lives in all of its weights)")
         return _run_model_spec(spec, plans)
     schedulers = [plan_for_run(spec.scheduler, p, spec.steps) for p in plans] \
         if spec.scheduler else None
     return run_trajectory(function, plans, start=spec.start, steps=spec.steps,
                           device=spec.device, dtype=spec.dtype, seed=spec.seed,
-                          schedulers=schedulers, show_state=spec.show_state)
+                          schedulers=schedulers, show_state=spec.show_state,
+                          vectors=spec.vectors or bool(spec.vectors_at))
 
 
 def _run_model_spec(spec: TrajectorySpec, plans: list[OptimizerPlan]) -> TrajectoryResult:
