@@ -27,7 +27,7 @@ from optviz.spec.figures import (
     build,
 )
 from optviz.spec.sweep import SweepSpec
-from optviz.spec.syntax import load_yaml, number_dumper
+from optviz.spec.syntax import MAX_YAML_BYTES, YamlLimitError, load_yaml, number_dumper
 from optviz.spec.traces import anchor_traces
 
 KINDS: dict[str, type] = {"trajectory": TrajectorySpec, "ema": EmaSpec,
@@ -219,7 +219,10 @@ def parse_config(text: str, source: str, allow_imports: bool = False) -> Any:
     import yaml
 
     try:
-        data = load_yaml(text)  # yaml.safe_load, reading 1e-8 as a number
+        data = load_yaml(text)  # yaml.safe_load, reading 1e-8 as a number, with limits
+    except YamlLimitError as exc:
+        where = f"{source}:{exc.line}" if exc.line else source
+        raise BadValueError(f"{where}: {exc.problem}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -248,15 +251,28 @@ def parse_config(text: str, source: str, allow_imports: bool = False) -> Any:
     return spec
 
 
+def read_text_limited(path: Path, limit: int = MAX_YAML_BYTES) -> str:
+    """A config file's text; one line if it cannot be read, is not UTF-8 or is too big to be
+    a config (read no further than the limit, so a huge file costs nothing)."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(limit + 1)
+    except OSError as exc:
+        raise OptvizError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:  # a NUL byte in the path
+        raise BadValueError(f"cannot read {path!r}: {exc}") from None
+    if len(raw) > limit:
+        raise BadValueError(f"{path}: more than {limit} bytes; a config is a short YAML file")
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        raise OutputError(f"cannot read {path}: not UTF-8 text") from None
+
+
 def load_config(path: Path | str, allow_imports: bool = False) -> Any:
     """Read and validate one config file into its spec; a relative trace file it names as a
     metric is read beside it."""
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise OptvizError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise OutputError(f"cannot read {path}: not UTF-8 text") from None
+    text = read_text_limited(Path(path))
     return anchor_traces(parse_config(text, str(path), allow_imports), Path(path).parent)
 
 
@@ -316,6 +332,8 @@ def _from_json(path: Path, allow_imports: bool) -> Any:
         raise OptvizError(f"cannot read {path}: {exc.strerror}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadValueError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise BadValueError(f"{path}: nested too deep to be a config") from None
     config = data.get("config") if isinstance(data, dict) else None
     if not isinstance(config, dict):
         raise BadValueError(f"{path} holds no config (an export holds data only); render the "

@@ -7,16 +7,17 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from optviz.spec.figures import Lr, OptimizerSpec, _Spec
+from optviz.spec.figures import Lr, OptimizerSpec, Title, _Spec
 
-Metric = Literal["loss", "steps"]
+# minimum: which known minimum each start ended at (the basins of attraction).
+Metric = Literal["loss", "steps", "minimum"]
 
 
 class BasinSpec(_Spec):
     """A basin map figure: final loss (or steps to the tolerance) from every start of a grid."""
 
     kind: Literal["basin"] = "basin"
-    title: str | None = None
+    title: Title = None
     optimizer: OptimizerSpec
     settings: dict[str, Any] = Field(default_factory=dict)  # --kebab settings
     function: str = "rosenbrock"

@@ -21,9 +21,17 @@ from pydantic import (
 from optviz.errors import BadValueError
 from optviz.spec.syntax import parse_inline
 
+# Size limits: what a figure can show, far below what would exhaust time or memory.
+MAX_TEXT = 4096  # characters in any text value (a path, a name)
+MAX_TITLE = 500  # characters in a title or a legend label
+MAX_RUNS = 100  # optimizers (or schedulers) in one figure
+MAX_SEED = 2**63 - 1  # torch.manual_seed takes a 64-bit integer
+MAX_MODEL_VALUES = 50_000_000  # the linear model's samples x (in + out features), ~200 MB
+Title = Annotated[str | None, Field(max_length=MAX_TITLE)]
+
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=MAX_TEXT)
 
 
 def _lr(value: Any) -> float | str | None:
@@ -99,7 +107,7 @@ class OptimizerSpec(_Spec):
     name: str = Field(min_length=1)
     lr: Lr = None
     settings: dict[str, Any] = Field(default_factory=dict)
-    label: str | None = None
+    label: Title = None
     lookahead: LookaheadSpec | None = None
     batch_size: int | None = Field(None, ge=0)  # the linear model: this run's (0: full batch)
 
@@ -167,7 +175,7 @@ def _ignored_error(loc: tuple[Any, ...], key: str) -> KeyedError:
 class PanelSpec(_Spec):
     """One panel of a ``panels`` figure: any of the figure's keys, overriding the shared ones."""
 
-    optimizers: list[OptimizerSpec] | None = None
+    optimizers: list[OptimizerSpec] | None = Field(None, max_length=MAX_RUNS)
     settings: dict[str, Any] | None = None
     lookahead: LookaheadSpec | None = None
     scheduler: SchedulerSpec | None = None
@@ -180,12 +188,12 @@ class PanelSpec(_Spec):
     samples: int | None = Field(None, ge=1, le=10_000_000)
     batch_size: int | None = Field(None, ge=0)
     epochs: int | None = Field(None, ge=1, le=100_000)
-    noise: float | None = Field(None, ge=0)
+    noise: FiniteFloat | None = Field(None, ge=0)
     function: str | None = None
     start: list[FiniteFloat] | None = None
     steps: int | None = Field(None, ge=1, le=1_000_000)
     lr: Lr = None
-    title: str | None = None
+    title: Title = None
 
 
 class TrajectorySpec(_Spec):
@@ -197,8 +205,8 @@ class TrajectorySpec(_Spec):
     """
 
     kind: Literal["trajectory"] = "trajectory"
-    title: str | None = None
-    optimizers: list[OptimizerSpec] = Field(default_factory=list)
+    title: Title = None
+    optimizers: list[OptimizerSpec] = Field(default_factory=list, max_length=MAX_RUNS)
     settings: dict[str, Any] = Field(default_factory=dict)  # --kebab settings, for every optimizer
     lookahead: LookaheadSpec | None = None  # wraps every optimizer of the figure
     scheduler: SchedulerSpec | None = None  # attached to every optimizer of the figure
@@ -211,14 +219,14 @@ class TrajectorySpec(_Spec):
     samples: int = Field(256, ge=1, le=10_000_000)
     batch_size: int = Field(32, ge=0)  # 0 or >= samples: full batch
     epochs: int = Field(20, ge=1, le=100_000)
-    noise: float = Field(0.1, ge=0)
+    noise: FiniteFloat = Field(0.1, ge=0)
     function: str = "quadratic"
     start: list[FiniteFloat] | None = None
     steps: int = Field(100, ge=1, le=1_000_000)
     lr: Lr = None
     device: str = "cpu"
     dtype: Literal["float32", "float64"] = "float32"
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     layout: Literal["overlay", "panels"] = "overlay"
     rows: int | None = Field(None, ge=1, le=12)
     cols: int | None = Field(None, ge=1, le=12)
@@ -285,6 +293,16 @@ class TrajectorySpec(_Spec):
                 if all(k in _ignored({k}, m, self.interval) for m in models)]
 
     @model_validator(mode="after")
+    def _model_size(self) -> TrajectorySpec:
+        # The data set is held in memory whole (and a copy per mini-batch): refuse what
+        # cannot fit before anything is allocated.
+        values = self.samples * (self.in_features + self.out_features)
+        if self.model == "linear" and values > MAX_MODEL_VALUES:
+            raise ValueError(f"samples x (in_features + out_features) is {values:.3g}; the "
+                             f"linear model holds at most {MAX_MODEL_VALUES:.0e} values")
+        return self
+
+    @model_validator(mode="after")
     def _layout(self) -> TrajectorySpec:
         if self.panels and "layout" not in self.model_fields_set:
             object.__setattr__(self, "layout", "panels")
@@ -329,8 +347,9 @@ class EmaSpec(_Spec):
     (1 − β)·β^i that an average with factor β gives the value i steps back."""
 
     kind: Literal["ema"] = "ema"
-    title: str | None = None
-    betas: list[float] = Field(default_factory=lambda: [0.98, 0.95, 0.9, 0.8], min_length=1)
+    title: Title = None
+    betas: list[float] = Field(default_factory=lambda: [0.98, 0.95, 0.9, 0.8], min_length=1,
+                               max_length=MAX_RUNS)
     points: int = Field(100, ge=2, le=100_000)
     output: str | None = None
     export: str | None = None
@@ -345,7 +364,9 @@ class EmaSpec(_Spec):
 
 _PLAIN = {"greater_than": "must be > {gt:g}", "greater_than_equal": "must be >= {ge:g}",
           "less_than": "must be < {lt:g}", "less_than_equal": "must be <= {le:g}",
-          "too_short": "needs at least {min_length} item(s)"}
+          "too_short": "needs at least {min_length} item(s)",
+          "too_long": "takes at most {max_length} items",
+          "string_too_long": "takes at most {max_length} characters"}
 
 
 def _where(loc: tuple[Any, ...], cli: bool) -> str:
@@ -440,8 +461,8 @@ class SchedulerSpec(_Spec):
 
     name: str = Field(min_length=1)
     settings: dict[str, Any] = Field(default_factory=dict)
-    schedulers: list[SchedulerSpec] | None = None
-    label: str | None = None
+    schedulers: list[SchedulerSpec] | None = Field(None, max_length=MAX_RUNS)
+    label: Title = None
 
     @model_validator(mode="before")
     @classmethod
@@ -479,7 +500,7 @@ class SchedulePanelSpec(_Spec):
     """One panel of a ``panels`` schedule figure: any of the figure's run keys, overriding the
     shared ones; its schedulers are overlaid on the panel."""
 
-    schedulers: list[SchedulerSpec] | None = None
+    schedulers: list[SchedulerSpec] | None = Field(None, max_length=MAX_RUNS)
     settings: dict[str, Any] | None = None
     lr: LrList | None = None
     epochs: int | None = Field(None, ge=1, le=100_000)
@@ -488,7 +509,7 @@ class SchedulePanelSpec(_Spec):
     optimizer: OptimizerSpec | None = None
     metric: str | None = None
     log_y: bool | None = None
-    title: str | None = None
+    title: Title = None
 
     @model_validator(mode="before")
     @classmethod
@@ -507,8 +528,8 @@ class ScheduleSpec(_Spec):
     """
 
     kind: Literal["schedule"] = "schedule"
-    title: str | None = None
-    schedulers: list[SchedulerSpec] = Field(default_factory=list)
+    title: Title = None
+    schedulers: list[SchedulerSpec] = Field(default_factory=list, max_length=MAX_RUNS)
     settings: dict[str, Any] = Field(default_factory=dict)  # --kebab settings, every scheduler
     lr: LrList = Field(default_factory=lambda: [1e-3], min_length=1)  # one per group
     epochs: int = Field(4, ge=1, le=100_000)
@@ -518,7 +539,7 @@ class ScheduleSpec(_Spec):
     metric: str | None = None  # trace.csv, a formula in step, or a source name; None: linear model
     grid: bool = False
     log_y: bool = False
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     layout: Literal["overlay", "panels"] = "overlay"
     rows: int | None = Field(None, ge=1, le=12)
     cols: int | None = Field(None, ge=1, le=12)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, FiniteFloat, field_validator, model_validator
 
-from optviz.spec.figures import OptimizerSpec, _Spec
+from optviz.spec.figures import OptimizerSpec, Title, _Spec
 
 # Ten values a decade over six decades: wide enough for SGD on a steep function (1e-5) and for
 # Adadelta's or Rprop's unit-scale steps (10).
@@ -66,7 +66,7 @@ class SweepSpec(_Spec):
     path."""
 
     kind: Literal["sweep"] = "sweep"
-    title: str | None = None
+    title: Title = None
     optimizer: OptimizerSpec
     settings: dict[str, Any] = Field(default_factory=dict)  # --kebab settings
     function: str = "quadratic"

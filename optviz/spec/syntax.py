@@ -28,12 +28,81 @@ def _with_exponent_floats(base: Any) -> Any:
     return cls
 
 
+# What one YAML text may hold. A config is a few dozen lines; these stop hostile or broken
+# ones in milliseconds, before anything walks what they hold: an alias bomb (``&a [*a, *a]``
+# nested a few times) is small as text but huge once expanded, so the nodes are counted as
+# expanded, aliases at their full weight.
+MAX_YAML_BYTES = 1_000_000
+MAX_DEPTH = 50  # nesting levels; PyYAML's composer recurses and would hit RecursionError
+MAX_STRING = 10_000  # characters in one scalar
+MAX_ITEMS = 10_000  # entries in one list or mapping
+MAX_NODES = 100_000  # values in the whole document, aliases counted as expanded
+
+
+class YamlLimitError(BadValueError):
+    """A YAML text beyond one of the limits above; ``line`` is 1-based (None: the whole text)."""
+
+    def __init__(self, line: int | None, problem: str) -> None:
+        super().__init__(f"line {line}: {problem}" if line else problem)
+        self.line, self.problem = line, problem
+
+
+def _limited(base: Any) -> Any:
+    """A subclass of a PyYAML Loader that checks every node as it is composed, so a refused
+    text is never expanded (see the limits above)."""
+    from yaml.events import AliasEvent
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    class Limited(base):  # type: ignore[misc, valid-type]
+        _depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()
+            line = event.start_mark.line + 1
+            if self.check_event(AliasEvent):
+                node = super().compose_node(parent, index)
+                if getattr(node, "weight", None) is None:
+                    raise YamlLimitError(line, f"alias *{event.anchor} refers to the value "
+                                               "that holds it (a recursive structure)")
+                return node
+            if self._depth >= MAX_DEPTH:
+                raise YamlLimitError(line, f"nested deeper than {MAX_DEPTH} levels")
+            self._depth += 1
+            try:
+                node = super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+            node.weight = 1 + _children_weight(node)
+            if node.weight > MAX_NODES:
+                raise YamlLimitError(line, f"holds more than {MAX_NODES} values once its "
+                                           "aliases (*name) are expanded")
+            return node
+
+    def _children_weight(node: Any) -> int:
+        if isinstance(node, ScalarNode):
+            if len(node.value) > MAX_STRING:
+                raise YamlLimitError(node.start_mark.line + 1,
+                                     f"a text of {len(node.value)} characters; at most "
+                                     f"{MAX_STRING} are read")
+            return 0
+        if isinstance(node, (SequenceNode, MappingNode)) and len(node.value) > MAX_ITEMS:
+            what = "list" if isinstance(node, SequenceNode) else "mapping"
+            raise YamlLimitError(node.start_mark.line + 1,
+                                 f"a {what} of {len(node.value)} entries; at most {MAX_ITEMS}")
+        if isinstance(node, SequenceNode):
+            return sum(child.weight for child in node.value)
+        return sum(k.weight + v.weight for k, v in node.value)
+
+    Limited.__name__ = f"Limited{base.__name__}"
+    return Limited
+
+
 @cache
 def _number_loader() -> Any:
-    """SafeLoader with YAML 1.2's floats: still constructs no objects."""
+    """SafeLoader with YAML 1.2's floats and the limits above: still constructs no objects."""
     import yaml
 
-    return _with_exponent_floats(yaml.SafeLoader)
+    return _limited(_with_exponent_floats(yaml.SafeLoader))
 
 
 @cache
@@ -47,9 +116,13 @@ def number_dumper() -> Any:
 
 def load_yaml(text: str) -> Any:
     """``yaml.safe_load`` that reads ``1e-8`` as a number, as YAML 1.2 does: PyYAML follows
-    YAML 1.1, whose floats need a dot (``1.0e-8``), and would hand torch the text '1e-8'."""
+    YAML 1.1, whose floats need a dot (``1.0e-8``), and would hand torch the text '1e-8'.
+    A text beyond the limits above raises ``YamlLimitError`` (with the line)."""
     import yaml
 
+    if len(text) > MAX_YAML_BYTES:
+        raise YamlLimitError(None, f"{len(text)} characters of YAML; at most "
+                                   f"{MAX_YAML_BYTES} are read")
     return yaml.load(text, Loader=_number_loader())
 
 
@@ -62,6 +135,8 @@ def parse_value(text: str) -> Any:
         text = f"[{text}]"
     try:
         value = load_yaml(text) if text else None
+    except YamlLimitError as exc:
+        raise BadValueError(f"cannot read value {text[:20]!r}...: {exc.problem}") from None
     except yaml.YAMLError as exc:
         raise BadValueError(f"cannot read value {text!r}: {exc.problem}") from None
     return _numbers(value)

@@ -1,0 +1,143 @@
+"""Hostile and broken input: YAML limits (alias bombs, nesting, sizes), spec limits, and values
+that used to end in 'internal error'; each is one line naming the file and line, or the flag."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from optviz.cli import app
+from optviz.config import load_config, parse_config
+from optviz.errors import BadValueError
+from optviz.spec import syntax
+from optviz.spec.figures import MAX_RUNS, MAX_TITLE, TrajectorySpec, build
+
+runner = CliRunner()
+
+
+def _bomb(levels: int, width: int = 9) -> str:
+    """``&a0 [1 x width]``, then ``&aN [*aN-1 x width]``: width**levels values once expanded."""
+    lines = [f"    l0: &a0 [{', '.join(['1'] * width)}]"]
+    for i in range(1, levels):
+        lines.append(f"    l{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]")
+    return "\n".join(lines) + "\n"
+
+
+def _refused(text: str, source: str = "bad.yaml") -> str:
+    start = time.perf_counter()
+    with pytest.raises(BadValueError) as err:
+        parse_config(text, source)
+    # Refused before anything walks the expanded structure (the bomb took 244 s).
+    assert time.perf_counter() - start < 5
+    message = str(err.value)
+    assert "\n" not in message
+    return message
+
+
+def test_alias_bomb_under_foreach_is_refused_with_its_line() -> None:
+    text = ("kind: trajectory\noptimizers: [adam]\nsettings:\n  foreach:\n" + _bomb(6))
+    assert 300 < len(text) < 700  # small as text: 9**6 = 531441 values once expanded
+    message = _refused(text)
+    assert message.startswith("bad.yaml:")
+    assert "aliases" in message and str(syntax.MAX_NODES) in message
+    line = int(message.split(":")[1])
+    assert 5 <= line <= 10  # a line of the bomb itself, not the top of the file
+
+
+def test_alias_bomb_in_an_optimizer_key_is_refused() -> None:
+    text = "optimizers:\n  - name: adam\n    weird:\n" + _bomb(7).replace("    ", "      ")
+    assert "aliases" in _refused(text)
+
+
+def test_a_small_alias_is_still_read() -> None:
+    text = "optimizers:\n  - {name: adam, betas: &b [0.9, 0.99]}\n  - {name: adamw, betas: *b}\n"
+    spec = parse_config(text, "ok.yaml")
+    assert [o.settings["betas"] for o in spec.optimizers] == [[0.9, 0.99], [0.9, 0.99]]
+
+
+def test_recursive_alias_is_refused() -> None:
+    assert "recursive" in _refused("settings:\n  x: &a [1, *a]\n")
+
+
+@pytest.mark.parametrize("depth", [60, 5000])
+def test_deep_nesting_is_one_line_not_recursion_error(depth: int) -> None:
+    message = _refused("title: t\nsettings:\n  x: " + "[" * depth + "]" * depth + "\n")
+    assert message == f"bad.yaml:3: nested deeper than {syntax.MAX_DEPTH} levels"
+
+
+def test_nesting_within_the_limit_is_read() -> None:
+    depth = syntax.MAX_DEPTH - 2
+    data = syntax.load_yaml("x: " + "[" * depth + "]" * depth)
+    for _ in range(depth):
+        data = data["x"] if isinstance(data, dict) else data[0]
+    assert data == []
+
+
+def test_a_huge_string_names_its_line() -> None:
+    message = _refused("kind: trajectory\ntitle: " + "x" * 100_000 + "\n")
+    assert message == ("bad.yaml:2: a text of 100000 characters; at most "
+                       f"{syntax.MAX_STRING} are read")
+
+
+def test_a_title_longer_than_a_figure_can_show_names_the_key() -> None:
+    message = _refused("kind: trajectory\ntitle: " + "x" * (MAX_TITLE + 1) + "\n")
+    assert message == f"bad.yaml:2 title: takes at most {MAX_TITLE} characters"
+
+
+def test_a_huge_list_is_refused() -> None:
+    text = "optimizers: [" + ", ".join(["adam"] * 20_000) + "]\n"
+    assert _refused(text) == f"bad.yaml:1: a list of 20000 entries; at most {syntax.MAX_ITEMS}"
+
+
+def test_more_optimizers_than_a_figure_holds_names_the_key() -> None:
+    text = "optimizers: [" + ", ".join(["adam"] * (MAX_RUNS + 1)) + "]\n"
+    assert _refused(text) == f"bad.yaml:1 optimizers: takes at most {MAX_RUNS} items"
+
+
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    with open(path, "wb") as fh:  # 50 MB: only the first megabyte is ever read
+        fh.write(b"title: ")
+        fh.truncate(50_000_000)
+    start = time.perf_counter()
+    with pytest.raises(BadValueError) as err:
+        load_config(path)
+    assert time.perf_counter() - start < 2
+    assert str(err.value) == (f"{path}: more than {syntax.MAX_YAML_BYTES} bytes; a config is a "
+                              "short YAML file")
+
+
+def test_deep_json_sidecar_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"config": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    result = runner.invoke(app, ["render", str(path)])
+    assert result.exit_code == 2
+    assert "nested too deep" in result.output
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--seed", "99999999999999999999999"], "--seed: must be <= 9.22337e+18"),
+    (["--model", "linear", "--epochs", "2", "--noise", "inf"],
+     "--noise: Input should be a finite number"),
+    (["--model", "linear", "--epochs", "2", "--samples", "10000000", "--in-features", "10000"],
+     "samples x (in_features + out_features) is 1e+11"),
+])
+def test_values_that_were_internal_errors_are_one_line(args: list[str], expected: str) -> None:
+    result = runner.invoke(app, ["trajectory", "sgd:lr=0.1", *args, "--dump-config"])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+    assert "internal error" not in result.output
+
+
+def test_an_over_long_cli_value_is_one_line() -> None:
+    result = runner.invoke(app, ["trajectory", "sgd", "--momentum", "1" * 20_000, "--dump-config"])
+    assert result.exit_code == 2
+    assert "at most 10000" in result.output
+
+
+def test_spec_limits_hold_for_the_python_api() -> None:
+    with pytest.raises(BadValueError, match="takes at most 100 items"):
+        build(TrajectorySpec, {"optimizers": ["sgd"] * 101})
