@@ -154,7 +154,8 @@ class ScheduleRun:
     """One scheduler's LR series: ``lr[i]`` is the LR that optimizer step i used (group 0).
 
     ``momentum`` is the momentum (or Adam's beta1) per step when the scheduler cycles it, else
-    None; ``lr_groups`` holds every parameter group's series when the groups differ.
+    None; ``lr_groups`` and ``momentum_groups`` hold every parameter group's series when the
+    groups differ (per-group base_lr, max_momentum...).
     """
 
     label: str
@@ -165,6 +166,7 @@ class ScheduleRun:
     momentum: list[float | None] | None = None
     momentum_name: str | None = None
     lr_groups: list[list[float | None]] | None = None
+    momentum_groups: list[list[float | None]] | None = None
     plateau: PlateauTrace | None = None
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -291,7 +293,10 @@ def _cell(value: Any) -> str:
 @dataclass
 class BasinResult:
     """Per start of the grid: final loss (NaN: diverged), steps to the tolerance (-1: never)
-    and the step of divergence (0: none), each a flat row-major array of grid * grid."""
+    and the step of divergence (0: none), each a flat row-major array of grid * grid.
+    With ``metric`` "minimum", ``reached`` holds the index (into ``minima``) of the known
+    minimum each start ended at, -1 for none (or diverged), and ``reach_radius`` the distance
+    from a minimum that counts as having reached it."""
 
     function: str
     formula: str
@@ -315,12 +320,18 @@ class BasinResult:
     final_loss: np.ndarray
     steps_to_tol: np.ndarray
     diverged: np.ndarray
+    reached: np.ndarray | None = None
+    reach_radius: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         def opt(values: np.ndarray, missing: Callable[[Any], bool]) -> list[Any]:
             return [None if missing(v) else v for v in values.tolist()]
 
-        return {
+        extra: dict[str, Any] = {}
+        if self.reached is not None:
+            extra = {"minima": self.minima, "reach_radius": self.reach_radius,
+                     "reached": opt(self.reached, lambda v: v < 0)}
+        return {**extra,
             "kind": "basin", "function": self.function, "optimizer": self.optimizer,
             "label": self.label, "hyperparameters": self.hyperparameters, "steps": self.steps,
             "metric": self.metric, "tol": self.tol, "f_min": self.f_min, "device": self.device,
@@ -332,11 +343,14 @@ class BasinResult:
         }
 
     def to_csv(self) -> str:
-        rows = ["x,y,final_loss,steps_to_tol,diverged"]
-        for (x, y), loss, arrived, div in zip(self.starts.tolist(), self.final_loss.tolist(),
-                                               self.steps_to_tol.tolist(),
-                                               self.diverged.tolist(), strict=True):
+        reached = self.reached.tolist() if self.reached is not None else None
+        rows = ["x,y,final_loss,steps_to_tol,diverged" + (",reached" if reached else "")]
+        for i, ((x, y), loss, arrived, div) in enumerate(zip(
+                self.starts.tolist(), self.final_loss.tolist(), self.steps_to_tol.tolist(),
+                self.diverged.tolist(), strict=True)):
             cells = [repr(x), repr(y), repr(loss) if math.isfinite(loss) else "",
                      str(arrived) if arrived >= 0 else "", str(div) if div else ""]
+            if reached is not None:
+                cells.append(str(reached[i]) if reached[i] >= 0 else "")
             rows.append(",".join(cells))
         return "\n".join(rows) + "\n"
