@@ -32,7 +32,8 @@ def basin_cmd(
     lr: str = typer.Option(None, "--lr", help="Learning rate, or 'auto' (picked by a sweep "
                            "from the function's default start)."),
     metric: str = typer.Option("loss", "--metric",
-                               help="loss: final f − f*; steps: steps to within --tol of f*."),
+                               help="loss: final f − f*; steps: steps to within --tol of f*; "
+                                    "minimum: which known minimum each start reaches."),
     tol: float = typer.Option(None, "--tol", help="Tolerance on f − f* (default 1e-6, times "
                               "|f*| when that is above 1)."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N, mps or auto."),

@@ -52,6 +52,9 @@ def run_basin(
     if metric == "steps" and function.f_min is None:
         raise UnsupportedError(f"--metric steps needs a known minimum, and {function.name} has "
                                "none (it is unbounded below); use --metric loss")
+    if metric == "minimum" and not function.minima:
+        raise UnsupportedError(f"--metric minimum colours each start by the known minimum it "
+                               f"reaches, and {function.name} has none; use --metric loss")
     xs, ys, starts = grid_starts(function.domain, grid)
     batch = run_batch(function.load(), plan, starts, steps, function.domain, device=device,
                       dtype=dtype, threshold=threshold(function, tol), progress=progress,
@@ -64,4 +67,23 @@ def run_basin(
         metric=metric, tol=tolerance(function, tol), device=device, dtype=dtype,
         batched=batch.batched, xs=xs, ys=ys, starts=starts, final_loss=batch.final_loss,
         steps_to_tol=batch.steps_to_tol, diverged=batch.diverged,
+        **(nearest_minimum(batch.final_point, batch.diverged, function.minima,
+                           function.domain) if metric == "minimum" else {}),
     )
+
+
+# A start reached a minimum when its last point lies within this fraction of the domain's
+# larger side of it: far tighter than the minima's spacing, loose enough for a slow optimizer.
+REACH = 0.02
+
+
+def nearest_minimum(final: np.ndarray, diverged: np.ndarray, minima: Any, domain: Any
+                    ) -> dict[str, Any]:
+    """Per start, the index of the known minimum its last point is nearest to, if within
+    REACH of the domain's size (-1: none, or diverged)."""
+    radius = REACH * max(hi - lo for lo, hi in domain)
+    m = np.asarray(minima, dtype=float)
+    d = np.linalg.norm(np.asarray(final, dtype=float)[:, None, :] - m[None, :, :], axis=-1)
+    nearest = d.argmin(axis=1)
+    ok = (d.min(axis=1) <= radius) & (np.asarray(diverged) == 0)
+    return {"reached": np.where(ok, nearest, -1).astype(np.int64), "reach_radius": radius}
