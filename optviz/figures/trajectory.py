@@ -110,12 +110,12 @@ def draw(computed: Computed, spec: TrajectorySpec) -> Figure:
     items = computed.draw_inputs["panels"]
     if spec.layout != "panels":
         _, drawn, grid, view = items[0]
-        fig = trajectory_figure(drawn, grid, view)
+        fig = trajectory_figure(drawn, grid, view, aspect=spec.aspect, zoom=spec.zoom)
         if spec.title:
             fig.suptitle(spec.title, fontsize=13)
         return fig
     rows, cols = spec.grid()
-    return panels_figure(items, rows, cols, spec.title)
+    return panels_figure(items, rows, cols, spec.title, aspect=spec.aspect)
 
 
 def stem(spec: TrajectorySpec) -> str:

@@ -88,13 +88,13 @@ def style_of(name: str) -> Style:
 
 
 def _shade(colour: str, k: int) -> str:
-    """The k-th repeat of a hue: alternately darker and lighter, further each time."""
+    """The k-th repeat of a hue: a dark colour lighter, a light one darker, further each time,
+    so that repeats stay apart from the first and from each other."""
     rgb = to_rgb(colour)
-    amount = 0.3 * ((k + 1) // 2)
-    amount = min(amount, 0.7)
-    if k % 2:  # darker
-        return to_hex(tuple(c * (1 - amount) for c in rgb))
-    return to_hex(tuple(c + (1 - c) * amount for c in rgb))
+    amount = min(0.3 * k, 0.75)
+    if sum(rgb) / 3 < 0.45:  # dark: towards white
+        return to_hex(tuple(c + (1 - c) * amount for c in rgb))
+    return to_hex(tuple(c * (1 - amount) for c in rgb))
 
 
 def styles_for(names: Sequence[str]) -> list[Style]:
@@ -128,3 +128,30 @@ def styles_for(names: Sequence[str]) -> list[Style]:
 def colours_for(names: Sequence[str]) -> list[str]:
     """The colour of each entry of ``styles_for``."""
     return [s.colour for s in styles_for(names)]
+
+
+def wrap_items(items: Sequence[str], width: int, sep: str = " · ") -> str:
+    """Items joined by ``sep`` on lines of at most ``width`` characters, broken only between
+    items (an item longer than a line is broken at its own spaces, never inside a word)."""
+    import textwrap
+
+    lines: list[str] = []
+    line = ""
+    for item in items:
+        if not item:
+            continue
+        candidate = f"{line}{sep}{item}" if line else item
+        if len(candidate) <= width or not line:
+            line = candidate
+        else:
+            lines.append(line)
+            line = item
+        if len(line) > width:
+            # A product breaks after its dot, as a sum breaks at its spaces.
+            parts = textwrap.wrap(line.replace("·", "· "), width,
+                                  break_long_words=False) or [line]
+            lines.extend(parts[:-1])
+            line = parts[-1]
+    if line:
+        lines.append(line)
+    return "\n".join(lines)

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
 from optviz.render.style import colours_for
-from optviz.render.trajectory import LOSS_FLOOR, draw_panel
+from optviz.render.trajectory import draw_panel
 from optviz.results import Surface
 
 if TYPE_CHECKING:
@@ -44,11 +44,11 @@ def draw_sweep(ax: Axes, result: SweepResult, colour: str) -> Axes:
                 color=DIVERGED)
     f = "f(x)" if not result.f_min else "f(x) − f*"
     if result.f_min is not None:
-        y_final = np.maximum(final - result.f_min, LOSS_FLOOR)
-        y = np.maximum(tail - result.f_min, LOSS_FLOOR)
-        ax.set_yscale("log")
-        ax.axhline(result.tol, ls=":", color=ARRIVED, lw=1.2,
-                   label=f"tolerance {result.tol:.3g}")
+        # No floor: a loss of exactly f* has no place on a log axis and is marked on its
+        # bottom edge instead (below).
+        y_final = final - result.f_min
+        y = tail - result.f_min
+        ax.set_yscale("log", nonpositive="mask")
     else:
         y_final, y = final, tail
         ax.set_yscale("symlog", linthresh=1e-2)
@@ -57,6 +57,8 @@ def draw_sweep(ax: Axes, result: SweepResult, colour: str) -> Axes:
             label=f"{result.label}: final {f}")
     ax.plot(lrs, y, "--", color=colour, lw=1.2, alpha=0.8,
             label=f"worst {f} of the last {result.tail} steps (picks the best)")
+    if result.f_min is not None:
+        _fit_log_axis(ax, result, np.concatenate([y_final, y]), lrs, y)
     diverged = np.array([d is not None for d in result.diverged])
     if diverged.any():
         top = blended_transform_factory(ax.transData, ax.transAxes)
@@ -65,7 +67,8 @@ def draw_sweep(ax: Axes, result: SweepResult, colour: str) -> Axes:
     if result.best is not None:
         b = result.best
         ax.axvline(lrs[b], ls="--", color="#b8860b", lw=1.0, zorder=1)
-        ax.plot(lrs[b], y[b], "*", color=BEST, mec="black", ms=17, zorder=6,
+        at = y[b] if np.isfinite(y[b]) and y[b] > 0 else ax.get_ylim()[0]
+        ax.plot(lrs[b], at, "*", color=BEST, mec="black", ms=17, zorder=6, clip_on=False,
                 label=f"best lr = {lrs[b]:.3g}")
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
@@ -82,6 +85,33 @@ def draw_sweep(ax: Axes, result: SweepResult, colour: str) -> Axes:
     ax.legend(loc="best", fontsize=8, framealpha=0.85)
     ax.set_title(f"loss against lr ({len(lrs)} values, {result.steps} steps each)")
     return ax
+
+
+def _fit_log_axis(ax: Axes, result: SweepResult, values: np.ndarray, lrs: np.ndarray,
+                  tail: np.ndarray) -> None:
+    """The y-axis spans the data (a third of a decade of room either side); the tolerance is a
+    line where it falls inside that range and a note in the legend where it does not, so that it
+    never squeezes the curves. Losses of exactly f* are triangles on the bottom edge."""
+    positive = values[np.isfinite(values) & (values > 0)]
+    if positive.size:
+        lo, hi = float(positive.min()), float(positive.max())
+        lo, hi = lo / 10 ** 0.35, max(hi * 10 ** 0.35, lo * 10)
+        ax.set_ylim(lo, hi)
+        ax.set_autoscaley_on(False)
+    else:
+        lo, hi = ax.get_ylim()
+    if lo <= result.tol <= hi:
+        ax.axhline(result.tol, ls=":", color=ARRIVED, lw=1.2,
+                   label=f"tolerance {result.tol:.3g}")
+    else:
+        where = "below" if result.tol < lo else "above"
+        ax.plot([], [], ls=":", color=ARRIVED, lw=1.2,
+                label=f"tolerance {result.tol:.3g} ({where} the axis)")
+    exact = np.isfinite(tail) & (tail <= 0)
+    if exact.any():
+        bottom = blended_transform_factory(ax.transData, ax.transAxes)
+        ax.plot(lrs[exact], np.zeros(exact.sum()), "v", color=ARRIVED, mec="black", ms=7,
+                transform=bottom, clip_on=False, label="reached f* exactly")
 
 
 def sweep_figure(result: SweepResult, surface: Surface, view: Sequence[tuple[float, float]],

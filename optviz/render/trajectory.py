@@ -9,24 +9,72 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
 
-from optviz.render.style import colours_for
+from optviz.render.style import (
+    Z_ENDS,
+    Z_LABEL,
+    Z_MINIMUM,
+    Z_PATH,
+    Z_PATH_STEP,
+    Z_SLOW,
+    Style,
+    styles_for,
+    wrap_items,
+)
 from optviz.results import Run, Surface, TrajectoryResult
 
 # How far beyond the function's domain the view may grow to keep a path in sight.
 MAX_OVERSHOOT = 0.5
-LOSS_FLOOR = 1e-16
+# With equal scale on both axes, the view's longer side is at most this many times the shorter
+# (the shorter is widened around its centre), so that no panel becomes a sliver.
+MAX_RATIO = 2.0
+# Paths with more points than this show every n-th marker only, so that markers do not merge
+# into a solid band that hides the runs below.
+MAX_MARKERS = 60
+# Two runs whose points agree to this (relative to the view) are said to be the same path.
+SAME_PATH = 1e-6
+
+
+def _c(colour: str | Style) -> str:
+    return colour.colour if isinstance(colour, Style) else colour
 
 
 def _array(rows: Sequence[Sequence[float | None]] | Sequence[float | None]) -> np.ndarray:
     return np.array(rows, dtype=float)  # None becomes nan
 
 
-def choose_view(result: TrajectoryResult) -> list[tuple[float, float]]:
+def equal_scale(result: TrajectoryResult, aspect: str | None = None) -> bool:
+    """Whether a contour view is drawn at equal scale: ``aspect`` "equal" or "auto" as asked;
+    None chooses equal wherever x and y mean the same thing, which is every 2-D test function
+    (their domains are coordinates of one plane) and the linear model's weights or PCA plane
+    (both axes in weight units)."""
+    if aspect is not None:
+        return aspect == "equal"
+    return result.dim == 2
+
+
+def choose_view(result: TrajectoryResult, aspect: str | None = None
+                ) -> list[tuple[float, float]]:
     """The domain, grown to take in the start (wherever the user put it) and to keep every
     finite point in sight, but never by more than half that width on a side, so that a
-    diverging path cannot drag the view away."""
+    diverging path cannot drag the view away. At equal scale the shorter side is widened to
+    at least 1/MAX_RATIO of the longer, so the panel is not a sliver."""
+    view = _grown_view(result)
+    if len(view) == 2 and equal_scale(result, aspect):
+        spans = [hi - lo for lo, hi in view]
+        short = int(spans[1] < spans[0])
+        need = max(spans) / MAX_RATIO
+        if spans[short] < need:
+            lo, hi = view[short]
+            mid, half = (lo + hi) / 2, need / 2
+            view[short] = (mid - half, mid + half)
+    return view
+
+
+def _grown_view(result: TrajectoryResult) -> list[tuple[float, float]]:
     view = []
     for axis, (lo, hi) in enumerate(result.domain):
         if axis < len(result.start) and math.isfinite(result.start[axis]):
@@ -73,67 +121,179 @@ def run_label(run: Run) -> str:
     return f"{run.label} — diverged at step {run.diverged}" if run.diverged else run.label
 
 
-def draw_path(ax: Axes, run: Run, colour: str, values: np.ndarray | None = None) -> Axes:
-    """One path with markers and an end marker; in 1-D ``values`` gives the heights."""
+def same_paths(runs: Sequence[Run], view: Sequence[tuple[float, float]] | None = None
+               ) -> dict[int, int]:
+    """Runs whose path is another's, earlier run's to within SAME_PATH of the view's size:
+    {later index: earlier index}. Such runs are drawn dashed over the first, and the legend
+    says "= the first"."""
+    scale = max((hi - lo for lo, hi in view), default=1.0) if view else 1.0
+    arrays = [_array(run.points) for run in runs]
+    out: dict[int, int] = {}
+    for j, b in enumerate(arrays):
+        for i in range(j):
+            a = arrays[i]
+            if i in out or a.shape != b.shape:
+                continue
+            both = np.isfinite(a) & np.isfinite(b)
+            if (np.array_equal(np.isfinite(a), np.isfinite(b))
+                    and np.all(np.abs(a[both] - b[both]) <= SAME_PATH * scale)):
+                out[j] = i
+                break
+    return out
+
+
+def _labels(runs: Sequence[Run], same: dict[int, int]) -> list[str]:
+    return [run_label(run) + (f" = {runs[same[k]].label}" if k in same else "")
+            for k, run in enumerate(runs)]
+
+
+def draw_path(ax: Axes, run: Run, colour: str | Style, values: np.ndarray | None = None,
+              order: int = 0, label: str | None = None, twin: bool = False) -> Axes:
+    """One path with markers and an end marker; in 1-D ``values`` gives the heights. ``order``
+    (the run's place in the figure) lifts later runs a little above earlier ones; ``twin``
+    (the same path as an earlier run) draws it dashed, without markers, so the first shows."""
+    style = colour if isinstance(colour, Style) else Style(colour)
     pts = _array(run.points)
     xs = pts[:, 0]
     ys = pts[:, 1] if values is None else values
     n = int(np.isfinite(xs).sum())
-    ms = 3.5 if n <= 60 else 2.5
-    ax.plot(xs, ys, "-o", color=colour, lw=1.4, ms=ms, alpha=0.9, label=run_label(run),
-            zorder=3)
+    ms = 3.5 if n <= MAX_MARKERS else 2.5
+    every = max(1, -(-n // MAX_MARKERS))
+    z = Z_PATH + order * Z_PATH_STEP
+    if twin:
+        ax.plot(xs, ys, "--", color=style.colour, lw=1.6, alpha=0.95, zorder=z,
+                label=label or run_label(run))
+    else:
+        ax.plot(xs, ys, "-", marker=style.marker, color=style.colour, lw=1.4, ms=ms,
+                markevery=every, alpha=0.85, label=label or run_label(run), zorder=z)
     if run.slow_points is not None and values is None:
-        # Lookahead's slow weights: a fainter path that moves only every k steps.
+        # Lookahead's slow weights move only every k steps: a point per move, joined. A reset
+        # of the fast weights onto the slow ones is not a move of the slow weights.
         slow = _array(run.slow_points)
         keep = np.concatenate([[True], np.any(np.diff(slow, axis=0) != 0, axis=1)])
-        ax.plot(slow[keep, 0], slow[keep, 1], "--D", color=colour, lw=1.2, ms=4, alpha=0.45,
-                zorder=2, label=f"{run.label}: slow weights")
+        ax.plot(slow[keep, 0], slow[keep, 1], "--D", color=style.colour, lw=1.2, ms=4,
+                alpha=0.45, zorder=Z_SLOW, label=f"{run.label}: slow weights")
     if n:
         end = "X" if run.diverged else "s"
-        # Above the minimum's star: a run that converged ends on it, and its end must show.
-        ax.plot(xs[n - 1], ys[n - 1], end, color=colour, ms=7, mec="white", mew=1.0, zorder=7)
+        ax.plot(xs[n - 1], ys[n - 1], end, color=style.colour, ms=7, mec="white", mew=1.0,
+                zorder=Z_ENDS)
+    return ax
+
+
+def draw_minimum(ax: Axes, x: float, y: float, ms: float = 16) -> Axes:
+    """A known minimum: a hollow star, gold outlined in black, above every path and end
+    marker, so a run that ends on it shows both."""
+    ax.plot(x, y, "*", mfc="none", mec="black", mew=2.6, ms=ms, zorder=Z_MINIMUM)
+    ax.plot(x, y, "*", mfc="none", mec="gold", mew=1.3, ms=ms, zorder=Z_MINIMUM + 0.01)
     return ax
 
 
 def draw_marks(ax: Axes, result: TrajectoryResult, heights: Sequence[float] | None = None) -> Axes:
-    """The start (white dot) and the known minima (gold stars)."""
+    """The start (white dot) and the known minima (hollow gold stars, on top of everything)."""
     if result.dim == 1:
         fmin = result.f_min if result.f_min is not None else 0.0
         for m in result.minima:
-            ax.plot(m[0], fmin, "*", color="gold", mec="black", ms=15, zorder=6)
+            draw_minimum(ax, m[0], fmin)
         ax.plot(result.start[0], heights[0] if heights else 0.0, "o", color="white",
-                mec="black", ms=9, zorder=6)
+                mec="black", ms=9, zorder=Z_ENDS)
         return ax
     for m in result.minima:
-        ax.plot(m[0], m[1], "*", color="gold", mec="black", ms=15, zorder=6)
-    ax.plot(*result.start, "o", color="white", mec="black", ms=9, zorder=6)
+        draw_minimum(ax, m[0], m[1])
+    ax.plot(*result.start, "o", color="white", mec="black", ms=9, zorder=Z_ENDS)
     return ax
 
 
-def draw_loss(ax: Axes, runs: Sequence[Run], colours: Sequence[str], f_min: float | None) -> Axes:
-    """Loss (minus the known minimum, when there is one) against step, on a log axis."""
-    for run, colour in zip(runs, colours, strict=True):
+def _minimum_handle() -> Line2D:
+    return Line2D([], [], ls="", marker="*", mfc="none", mec="goldenrod", mew=1.6, ms=11,
+                  label="known minimum")
+
+
+def reached_zero(loss: np.ndarray) -> int | None:
+    """The first step whose loss (minus f*) is 0 or below, after which a log axis has nothing
+    to draw; None when it stays positive."""
+    hits = np.flatnonzero(np.isfinite(loss) & (loss <= 0))
+    return int(hits[0]) if hits.size else None
+
+
+def front_loaded(runs: Sequence[Run], f_min: float | None) -> bool:
+    """Whether most of the descent happens in the first few percent of a long run: 90% of the
+    fall (in decades, on the log axis) within the first 3% of the steps, in every run that
+    falls. Then the step axis is logarithmic, or the descent is one pixel column."""
+    longest = max((len(run.loss) for run in runs), default=0)
+    if longest < 1000:
+        return False
+    verdicts = []
+    for run in runs:
+        loss = _array(run.loss) - (f_min or 0.0)
+        if f_min is None or not np.isfinite(loss[0]) or loss[0] <= 0:
+            continue
+        logs = np.log10(np.where(loss > 0, loss, np.nan))
+        finite = np.isfinite(logs)
+        if finite.sum() < 2:
+            continue
+        drop = logs[0] - np.nanmin(logs)
+        if drop < 1:
+            continue
+        done = np.flatnonzero(finite & (logs <= logs[0] - 0.9 * drop))[0]
+        verdicts.append(done <= 0.03 * len(loss))
+    return bool(verdicts) and all(verdicts)
+
+
+def draw_loss(ax: Axes, runs: Sequence[Run], colours: Sequence[str | Style],
+              f_min: float | None) -> Axes:
+    """Loss (minus the known minimum, when there is one) against step, on a log axis that
+    spans the data: nothing is clamped. A run that reaches f* exactly ends with a down-pointing
+    marker on the axis' floor and says at which step."""
+    low = []
+    zeros: list[tuple[int, Style]] = []
+    for k, (run, colour) in enumerate(zip(runs, colours, strict=True)):
+        style = colour if isinstance(colour, Style) else Style(colour)
         loss = _array(run.loss)
         steps = np.arange(loss.size)
         if f_min is not None:
-            loss = np.maximum(loss - f_min, LOSS_FLOOR)
-        ax.plot(steps, loss, "-", color=colour, lw=1.6, marker="o" if loss.size <= 40 else None,
-                ms=3)
+            loss = loss - f_min
+            zero = reached_zero(loss)
+            if zero is not None:
+                zeros.append((zero, style))
+                loss = np.where(steps < zero, loss, np.nan)
+            positive = loss[np.isfinite(loss) & (loss > 0)]
+            if positive.size:
+                low.append(float(positive.min()))
+        ax.plot(steps, loss, style.dash if style.dash != ":" else "-", color=style.colour,
+                lw=1.6, marker=style.marker if loss.size <= 40 else None, ms=3,
+                zorder=Z_PATH + k * Z_PATH_STEP, alpha=0.9)
         if run.diverged:
-            k = run.diverged - 1
-            ax.plot(k, loss[k], "X", color=colour, ms=9, mec="white")
+            d = run.diverged - 1
+            ax.plot(d, loss[d], "X", color=style.colour, ms=9, mec="white", zorder=Z_ENDS)
     # The whole run on the axis, in whole steps, even when every run diverged early.
     longest = max((len(run.loss) - 1 for run in runs), default=0)
-    if longest:
-        ax.set_xlim(-0.03 * longest, 1.03 * longest)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if front_loaded(runs, f_min):
+        ax.set_xscale("symlog", linthresh=1, linscale=0.2)
+        ax.set_xlim(0, longest * 1.05)
+        ax.set_xlabel("step (log scale: most of the descent is in the first steps)")
+    else:
+        if longest:
+            ax.set_xlim(-0.03 * longest, 1.03 * longest)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("step")
     if f_min is not None:
         ax.set_yscale("log")
         ax.set_ylabel("f(x) − f*" if f_min != 0 else "f(x)")
+        if low:
+            top = ax.get_ylim()[1]
+            floor = min(low) / 10 ** 0.3
+            ax.set_ylim(floor, max(top, floor * 10))
+        what = "0" if f_min == 0 else "f*"
+        bottom = blended_transform_factory(ax.transData, ax.transAxes)
+        for i, (zero, style) in enumerate(zeros):
+            ax.plot(zero, 0.0, "v", color=style.colour, mec="black", mew=0.6, ms=9,
+                    transform=bottom, clip_on=False, zorder=Z_LABEL)
+            ax.annotate(f"reached {what} at step {zero}", (zero, 0.0), xycoords=bottom,
+                        xytext=(6, 8 + 12 * i), textcoords="offset points", fontsize=8,
+                        color=style.colour, zorder=Z_LABEL)
     else:
         ax.set_yscale("symlog", linthresh=1e-2)
         ax.set_ylabel("f(x)")
-    ax.set_xlabel("step")
     ax.grid(True, which="major", alpha=0.3)
     ax.set_title("loss")
     return ax
@@ -159,22 +319,25 @@ def _x(result: TrajectoryResult, run: Run, steps: np.ndarray) -> np.ndarray:
     return steps
 
 
-def draw_model_loss(ax: Axes, result: TrajectoryResult, colours: Sequence[str]) -> Axes:
+def draw_model_loss(ax: Axes, result: TrajectoryResult, colours: Sequence[str | Style]) -> Axes:
     """A model's training loss: each step's mini-batch loss, and the mean of each epoch."""
     for run, colour in zip(result.runs, colours, strict=True):
         batch = _array(run.batch_loss or [])
         per_epoch = _model_steps_per_epoch(result, run)
-        ax.plot(_x(result, run, np.arange(1, batch.size + 1)), batch, "-", color=colour,
+        ax.plot(_x(result, run, np.arange(1, batch.size + 1)), batch, "-", color=_c(colour),
                 lw=0.8, alpha=0.45)
         means = _array(run.epoch_loss or [])
         ax.plot(_x(result, run, per_epoch * np.arange(1, means.size + 1)), means, "-o",
-                color=colour, lw=1.6, ms=3.5)
+                color=_c(colour), lw=1.6, ms=3.5)
         if run.diverged:
             ax.plot(_x(result, run, np.array(run.diverged)),
                     np.nanmax(batch) if np.isfinite(batch).any() else 1.0, "X",
-                    color=colour, ms=9, mec="white")
+                    color=_c(colour), ms=9, mec="white")
     if result.f_min is not None and result.f_min > 0:
-        ax.axhline(result.f_min, color="goldenrod", lw=1, ls="--", label="least-squares loss")
+        # Grey, not gold: gold is the minima's colour, and a gold line sat close to Adam's
+        # orange.
+        ax.axhline(result.f_min, color="#555555", lw=1, ls=(0, (5, 3)),
+                   label="least-squares loss")
         ax.legend(fontsize=8, loc="upper right")
     ax.set_yscale("log")
     ax.set_xlabel("epoch" if in_epochs(result) else "step")
@@ -184,12 +347,12 @@ def draw_model_loss(ax: Axes, result: TrajectoryResult, colours: Sequence[str]) 
     return ax
 
 
-def draw_lr(ax: Axes, result: TrajectoryResult, colours: Sequence[str]) -> Axes:
+def draw_lr(ax: Axes, result: TrajectoryResult, colours: Sequence[str | Style]) -> Axes:
     """The LR each step used, for runs with a scheduler."""
     for run, colour in zip(result.runs, colours, strict=True):
         if run.lr is not None:
             lr = _array(run.lr)
-            ax.plot(_x(result, run, np.arange(lr.size)), lr, "-", color=colour, lw=1.5,
+            ax.plot(_x(result, run, np.arange(lr.size)), lr, "-", color=_c(colour), lw=1.5,
                     drawstyle="steps-post",
                     marker="o" if lr.size <= 60 else None, ms=3)
     if all(run.lr is None for run in result.runs):  # a panel without a scheduler, in a grid
@@ -206,19 +369,25 @@ def draw_lr(ax: Axes, result: TrajectoryResult, colours: Sequence[str]) -> Axes:
 
 
 _STYLES = ("-", "--", ":", "-.")
+# A lone run's state curves: a colour each (told apart by more than dash).
+_STATE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
 
 
-def draw_state(ax: Axes, result: TrajectoryResult, colours: Sequence[str]) -> Axes:
-    """Norms of the optimizer's state tensors after each step (log axis)."""
+def draw_state(ax: Axes, result: TrajectoryResult, colours: Sequence[str | Style]) -> Axes:
+    """Norms of the optimizer's state tensors after each step (log axis). One run: a colour
+    per state tensor; several runs: the run's colour, a dash per tensor."""
     shown = False
+    alone = len(result.runs) == 1
     for run, colour in zip(result.runs, colours, strict=True):
+        style = colour if isinstance(colour, Style) else Style(colour)
         for i, (key, series) in enumerate(sorted((run.state or {}).items())):
             values = _array(series)
             if not np.isfinite(values).any():
                 continue
             ax.plot(_x(result, run, np.arange(1, values.size + 1)), np.abs(values),
-                    _STYLES[i % len(_STYLES)],
-                    color=colour, lw=1.3, label=f"{run.optimizer}: {key}")
+                    "-" if alone else _STYLES[i % len(_STYLES)],
+                    color=_STATE_COLOURS[i % len(_STATE_COLOURS)] if alone else style.colour,
+                    lw=1.3, label=key if alone else f"{run.optimizer}: {key}")
             shown = True
     if shown:
         ax.set_yscale("log")
@@ -233,10 +402,118 @@ def draw_state(ax: Axes, result: TrajectoryResult, colours: Sequence[str]) -> Ax
     return ax
 
 
+def _paths(ax: Axes, result: TrajectoryResult, surface: Surface,
+           view: Sequence[tuple[float, float]], styles: Sequence[Style],
+           aspect: str | None) -> Axes:
+    """The contour (or curve) with every path, the start and the minima, in the view, at equal
+    scale where ``equal_scale`` says so."""
+    same = same_paths(result.runs, view)
+    labels = _labels(result.runs, same)
+    if result.dim == 1:
+        ax.plot(surface.xs, surface.z, color="#5a6b7b", lw=1.5)
+        for k, (run, style) in enumerate(zip(result.runs, styles, strict=True)):
+            draw_path(ax, run, style, values=_array(run.loss), order=k, label=labels[k],
+                      twin=k in same)
+        draw_marks(ax, result, heights=[result.runs[0].loss[0]] if result.runs else None)
+        ax.set_xlim(*view[0])
+        zmin, zmax = float(np.min(surface.z)), float(np.max(surface.z))
+        pad = 0.05 * (zmax - zmin)
+        ax.set_ylim(zmin - pad, zmax + pad)
+        return ax
+    draw_contour(ax, surface, result.log_levels)
+    for k, (run, style) in enumerate(zip(result.runs, styles, strict=True)):
+        draw_path(ax, run, style, order=k, label=labels[k], twin=k in same)
+    draw_marks(ax, result)
+    ax.set_xlim(*view[0])
+    ax.set_ylim(*view[1])
+    if equal_scale(result, aspect):
+        ax.set_aspect("equal", adjustable="box")
+    return ax
+
+
+def end_box(result: TrajectoryResult, tail: float = 0.3) -> tuple[float, float, float, float]:
+    """The box (x0, x1, y0, y1) around the last ``tail`` of every run's finite points and the
+    minima inside it, padded: what the zoom inset shows."""
+    pts = []
+    for run in result.runs:
+        p = _array(run.points)
+        p = p[np.isfinite(p).all(axis=1)]
+        if p.size:
+            pts.append(p[int(len(p) * (1 - tail)):])
+    both = np.concatenate(pts) if pts else np.zeros((1, 2))
+    x0, y0 = both.min(axis=0)
+    x1, y1 = both.max(axis=0)
+    for m in result.minima:
+        if x0 <= m[0] <= x1 or y0 <= m[1] <= y1:
+            x0, x1 = min(x0, m[0]), max(x1, m[0])
+            y0, y1 = min(y0, m[1]), max(y1, m[1])
+    size = max(x1 - x0, y1 - y0, 1e-12)
+    pad = 0.15 * size
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half = size / 2 + pad
+    return cx - half, cx + half, cy - half, cy + half
+
+
+def _free_corner(result: TrajectoryResult, view: Sequence[tuple[float, float]]) -> list[float]:
+    """Where an inset covers the fewest path points: one of the four corners (axes fraction)."""
+    (vx0, vx1), (vy0, vy1) = view
+    pts = np.concatenate([_array(r.points) for r in result.runs] or [np.zeros((0, 2))])
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    fx = (pts[:, 0] - vx0) / (vx1 - vx0)
+    fy = (pts[:, 1] - vy0) / (vy1 - vy0)
+    corners = [[0.6, 0.03], [0.03, 0.03], [0.6, 0.6], [0.03, 0.6]]
+    counts = [int(((fx >= c[0]) & (fx <= c[0] + 0.38) & (fy >= c[1]) & (fy <= c[1] + 0.38))
+                  .sum()) for c in corners]
+    best = corners[int(np.argmin(counts))]
+    for m in result.minima:  # keep the minimum itself uncovered too
+        mx, my = (m[0] - vx0) / (vx1 - vx0), (m[1] - vy0) / (vy1 - vy0)
+        if best[0] <= mx <= best[0] + 0.38 and best[1] <= my <= best[1] + 0.38:
+            order = np.argsort(counts)
+            best = corners[int(order[1])]
+    return [best[0], best[1], 0.37, 0.37]
+
+
+def draw_zoom(ax: Axes, result: TrajectoryResult, surface: Surface,
+              view: Sequence[tuple[float, float]], styles: Sequence[Style]) -> Axes:
+    """An inset on the end of the run: the last 30% of every path and the minima near it,
+    magnified, with a frame on the main view showing where it is."""
+    x0, x1, y0, y1 = end_box(result)
+    inset = ax.inset_axes(_free_corner(result, view), zorder=Z_LABEL)
+    draw_contour(inset, surface, result.log_levels, n=40)
+    for k, (run, style) in enumerate(zip(result.runs, styles, strict=True)):
+        pts = _array(run.points)
+        inset.plot(pts[:, 0], pts[:, 1], "-", marker=style.marker, color=style.colour, lw=1.2,
+                   ms=2.5, alpha=0.85, zorder=Z_PATH + k * Z_PATH_STEP)
+        n = int(np.isfinite(pts[:, 0]).sum())
+        if n:
+            inset.plot(pts[n - 1, 0], pts[n - 1, 1], "s", color=style.colour, ms=6,
+                       mec="white", zorder=Z_ENDS)
+    for m in result.minima:
+        draw_minimum(inset, m[0], m[1], ms=13)
+    inset.set_xlim(x0, x1)
+    inset.set_ylim(y0, y1)
+    inset.set_aspect("equal", adjustable="datalim")
+    inset.tick_params(labelsize=6)
+    inset.set_title(f"end of the run (× {(view[0][1] - view[0][0]) / (x1 - x0):.0f})",
+                    fontsize=7, pad=2)
+    inset.patch.set_facecolor("white")
+    ax.indicate_inset_zoom(inset, edgecolor="#333333", alpha=0.8)
+    return inset
+
+
+def _legend_handles(ax: Axes, result: TrajectoryResult) -> list:
+    handles = list(ax.get_legend_handles_labels()[0])
+    if result.minima:
+        handles.append(_minimum_handle())
+    return handles
+
+
 def trajectory_figure(result: TrajectoryResult, surface: Surface,
-                      view: Sequence[tuple[float, float]]) -> Figure:
+                      view: Sequence[tuple[float, float]], aspect: str | None = None,
+                      zoom: bool = False) -> Figure:
     """The whole picture: contour (or curve) with paths; on the right the loss, and the LR and
-    optimizer state when the runs recorded them; legend and title."""
+    optimizer state when the runs recorded them; legend and title. ``zoom`` adds an inset on
+    the end of the run."""
     has_lr = any(run.lr is not None for run in result.runs)
     has_state = any(run.state is not None for run in result.runs)
     n_right = 1 + has_lr + has_state
@@ -244,83 +521,63 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
     grid = fig.add_gridspec(n_right, 2, width_ratios=[1.25, 1])
     left = fig.add_subplot(grid[:, 0])
     right = [fig.add_subplot(grid[i, 1]) for i in range(n_right)]
-    colours = colours_for([run.optimizer for run in result.runs])
+    styles = styles_for([run.optimizer for run in result.runs])
+    _paths(left, result, surface, view, styles, aspect)
     if result.dim == 1:
-        left.plot(surface.xs, surface.z, color="#5a6b7b", lw=1.5)
-        for run, colour in zip(result.runs, colours, strict=True):
-            heights = _array(run.loss)
-            draw_path(left, run, colour, values=heights)
-        draw_marks(left, result, heights=[result.runs[0].loss[0]] if result.runs else None)
-        left.set_xlim(*view[0])
-        zmin, zmax = float(np.min(surface.z)), float(np.max(surface.z))
-        pad = 0.05 * (zmax - zmin)
-        left.set_ylim(zmin - pad, zmax + pad)
         left.set_xlabel("x")
         left.set_ylabel("f(x)")
     else:
-        draw_contour(left, surface, result.log_levels)
-        for run, colour in zip(result.runs, colours, strict=True):
-            draw_path(left, run, colour)
-        draw_marks(left, result)
-        left.set_xlim(*view[0])
-        left.set_ylim(*view[1])
         axes = result.problem["axes"] if result.problem else ["x", "y"]
         left.set_xlabel(axes[0])
         left.set_ylabel(axes[1])
+        if zoom:
+            draw_zoom(left, result, surface, view, styles)
     if result.problem:
         where = "weights" if result.problem["points_are"] == "weights" else \
-            "weights projected on the plane of their top two principal directions"
-        left.set_title(f"{result.formula}: {where}, {result.problem['epochs']} epochs\n"
-                       f"(gold star: least-squares solution)", fontsize=10)
-        draw_model_loss(right[0], result, colours)
+            "weights projected on the plane of their top two principal directions " \
+            "(equal scale)"
+        left.set_title(wrap_items([f"{result.formula}:", where,
+                                   f"{result.problem['epochs']} epochs"], 60, " "),
+                       fontsize=10)
+        draw_model_loss(right[0], result, styles)
     else:
-        left.set_title(f"{result.formula}  ({result.function}), {result.steps} steps")
-        draw_loss(right[0], result.runs, colours, result.f_min)
+        left.set_title(wrap_items([f"{result.formula}  ({result.function})",
+                                   f"{result.steps} steps"], 60, ", "))
+        draw_loss(right[0], result.runs, styles, result.f_min)
     if has_lr:
-        draw_lr(right[1], result, colours)
+        draw_lr(right[1], result, styles)
     if has_state:
-        draw_state(right[-1], result, colours)
-    ncol = 1 if len(result.runs) <= 3 else 2 if len(result.runs) <= 8 else 3
-    fig.legend(handles=left.get_lines() and left.get_legend_handles_labels()[0],
-               loc="outside lower center", ncols=ncol, fontsize=9, frameon=False)
+        draw_state(right[-1], result, styles)
+    handles = _legend_handles(left, result)
+    ncol = 1 if len(handles) <= 3 else 2 if len(handles) <= 8 else 3
+    fig.legend(handles=handles, loc="outside lower center", ncols=ncol, fontsize=9,
+               frameon=False)
     return fig
 
 
 def draw_panel(ax: Axes, result: TrajectoryResult, surface: Surface,
-               view: Sequence[tuple[float, float]], title: str | None = None) -> Axes:
+               view: Sequence[tuple[float, float]], title: str | None = None,
+               aspect: str | None = None) -> Axes:
     """One contour panel with its paths (no loss curve): the article's 2 x 4 grid cell."""
-    colours = colours_for([run.optimizer for run in result.runs])
-    if result.dim == 1:
-        ax.plot(surface.xs, surface.z, color="#5a6b7b", lw=1.2)
-        for run, colour in zip(result.runs, colours, strict=True):
-            draw_path(ax, run, colour, values=_array(run.loss))
-        draw_marks(ax, result, heights=[result.runs[0].loss[0]] if result.runs else None)
-        ax.set_xlim(*view[0])
-        zmin, zmax = float(np.min(surface.z)), float(np.max(surface.z))
-        ax.set_ylim(zmin - 0.05 * (zmax - zmin), zmax + 0.05 * (zmax - zmin))
-    else:
-        draw_contour(ax, surface, result.log_levels)
-        for run, colour in zip(result.runs, colours, strict=True):
-            draw_path(ax, run, colour)
-        draw_marks(ax, result)
-        ax.set_xlim(*view[0])
-        ax.set_ylim(*view[1])
-        if result.problem:
-            ax.set_xlabel(result.problem["axes"][0], fontsize=8)
-            ax.set_ylabel(result.problem["axes"][1], fontsize=8)
+    styles = styles_for([run.optimizer for run in result.runs])
+    _paths(ax, result, surface, view, styles, aspect)
+    if result.dim != 1 and result.problem:
+        ax.set_xlabel(result.problem["axes"][0], fontsize=8)
+        ax.set_ylabel(result.problem["axes"][1], fontsize=8)
     if title is None and len(result.runs) == 1:
         title = run_label(result.runs[0])
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(wrap_items([title], 44), fontsize=10)
     if len(result.runs) > 1 or (result.runs and result.runs[0].diverged and title):
-        ax.legend(fontsize=7, loc="best", framealpha=0.8)
+        ax.legend(fontsize=7, loc="best", framealpha=0.8).set_zorder(Z_LABEL)
     ax.tick_params(labelsize=8)
     return ax
 
 
 def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
                                          Sequence[tuple[float, float]]]],
-                  rows: int, cols: int, title: str | None = None) -> Figure:
+                  rows: int, cols: int, title: str | None = None,
+                  aspect: str | None = None) -> Figure:
     """A rows x cols grid of contour panels; empty cells are hidden. When a panel's runs
     recorded the LR (a scheduler) or the optimizer's state, every cell gains strips below its
     contour for them, so the grid stays aligned."""
@@ -333,7 +590,7 @@ def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
     if not strips:
         axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
         for ax, (panel_title, result, surface, view) in zip(axes, panels, strict=False):
-            draw_panel(ax, result, surface, view, panel_title)
+            draw_panel(ax, result, surface, view, panel_title, aspect)
         for ax in axes[len(panels):]:
             ax.set_visible(False)
     else:
@@ -341,15 +598,15 @@ def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
         for cell, (panel_title, result, surface, view) in zip(cells, panels, strict=False):
             axes = cell.subplots(1 + strips, 1, height_ratios=[3.6] + [1.5] * strips,
                                  squeeze=False)[:, 0]
-            draw_panel(axes[0], result, surface, view, panel_title)
-            colours = colours_for([run.optimizer for run in result.runs])
+            draw_panel(axes[0], result, surface, view, panel_title, aspect)
+            styles = styles_for([run.optimizer for run in result.runs])
             below = list(axes[1:])
             if lr_strip:
-                _strip(draw_lr(below.pop(0), result, colours))
+                _strip(draw_lr(below.pop(0), result, styles))
             if state_strip:
-                _strip(draw_state(below.pop(0), result, colours))
+                _strip(draw_state(below.pop(0), result, styles))
     if title:
-        fig.suptitle(title)
+        fig.suptitle(wrap_items([title], int(4 * cols * 72 / (12 * 0.6))))
     return fig
 
 
