@@ -13,7 +13,15 @@ from typer.testing import CliRunner
 
 from optviz.cli import app
 from optviz.engines.single import run_one
-from optviz.engines.sweep import auto_lr, pick_best, run_sweep, tail_steps, threshold, tolerance
+from optviz.engines.sweep import (
+    REFINE_PASSES,
+    auto_lr,
+    pick_best,
+    run_sweep,
+    tail_steps,
+    threshold,
+    tolerance,
+)
 from optviz.errors import OptvizError, UnsupportedError
 from optviz.plan.optimizers import plan_optimizer
 from optviz.registry import FUNCTIONS
@@ -196,8 +204,9 @@ def test_an_oscillating_run_that_ends_low_does_not_win():
     assert pick_best(result.final_loss, result.steps_to_tol, f.f_min, result.tol) == 1
     # ... the tail loss does not.
     assert result.best == 0 and result.best_lr == 1 / 32
+    # --lr auto on the same two lrs without its refining passes picks the same.
     assert auto_lr(f, plan_optimizer(OptimizerSpec(name="lion")), steps=98, dtype="float64",
-                   lrs=[1 / 32, 1 / 2]) == 1 / 32
+                   lrs=[1 / 32, 1 / 2], refine=0) == 1 / 32
 
 
 def test_auto_lr_returns_the_sweeps_best_and_refuses_when_all_diverge():
@@ -205,6 +214,8 @@ def test_auto_lr_returns_the_sweeps_best_and_refuses_when_all_diverge():
     plan = plan_optimizer(OptimizerSpec(name="sgd"))
     lrs = parse_lr_grid("1e-3:0.2:24")
     assert auto_lr(f, plan, steps=60, lrs=lrs) == run_sweep(
+        f, plan, lrs, steps=60, with_path=False, refine=REFINE_PASSES).best_lr
+    assert auto_lr(f, plan, steps=60, lrs=lrs, refine=0) == run_sweep(
         f, plan, lrs, steps=60, with_path=False).best_lr
     with pytest.raises(UnsupportedError, match=r"diverged .* at every lr"):
         auto_lr(f, plan, steps=60, lrs=[5.0, 10.0])
@@ -355,7 +366,8 @@ def test_lr_auto_reports_each_sweep_to_the_progress_hook():
     render_figure(spec, Hooks(task=start))
     assert list(seen) == ["lr auto: Adam", "lr auto: SGD"]
     for ticks in seen.values():
-        assert ticks[-1] == (20, 20)  # one batch of 20 steps, every lr at once
+        # The coarse grid then the refining passes, one batch of 20 steps each.
+        assert ticks[-1] == (20 * (1 + REFINE_PASSES),) * 2
     seen.clear()
     render_figure(spec)  # without hooks nothing is reported
     assert seen == {}

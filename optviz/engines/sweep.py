@@ -9,13 +9,20 @@ loss, then to the earlier lr of the grid (the smaller, for LO:HI:N). Judging the
 whole horizon, not the distance covered early on, keeps fast starters that stall from winning;
 judging the worst of its last steps, not the very last one, keeps a run that oscillates (Lion's
 fixed-size steps hop across the minimum, high and low in turn) from winning on a low step.
+
+The search (``search_lrs``): the batched coarse grid first, then ``passes`` refining passes, each
+one batch of ``points`` lrs log-spaced between the evaluated neighbours of each of the ``seeds``
+best lrs found so far (the best few, not only the best: the tail loss against lr is jagged, and
+a narrow good region may sit beside the second best coarse point). Every lr of every pass is a
+candidate under the same objective; refinement points come after the grid in the candidate
+order, so on a tie the grid's lr keeps winning.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from optviz.engines.batched import run_batch, with_lr
@@ -32,6 +39,12 @@ if TYPE_CHECKING:
 DEFAULT_TOL = 1e-6
 
 TAIL_FRACTION = 0.1
+
+# The refinement's defaults: 3 passes of 3 seeds x 8 lrs (72 runs in 3 batches) after the
+# 61-lr coarse grid: each pass narrows the spacing about 5x (26% -> 5% -> 1% -> 0.2%).
+REFINE_PASSES = 3
+REFINE_SEEDS = 3
+REFINE_POINTS = 8
 
 Progress = Callable[[int, int], None]
 
@@ -60,14 +73,87 @@ def pick_best(tail_loss: Sequence[float | None], steps_to_tol: Sequence[int | No
     """The index of the best run under the objective in the module docstring, given each run's
     tail loss (the worst of its last ``tail_steps`` losses); None when every run diverged (a
     diverged run's tail loss is None or NaN)."""
-    keys = []
-    for i, (loss, arrived) in enumerate(zip(tail_loss, steps_to_tol, strict=True)):
-        if loss is None or not math.isfinite(loss):
-            continue
-        gap = loss - f_min if f_min is not None else loss
-        first = max(gap, tol) if f_min is not None else gap
-        keys.append((first, math.inf if arrived is None else arrived, gap, i))
-    return min(keys)[3] if keys else None
+    order = ranked(tail_loss, steps_to_tol, f_min, tol)
+    return order[0] if order else None
+
+def _key(loss: float | None, arrived: int | None, f_min: float | None, tol: float,
+         i: int) -> tuple[float, float, float, int] | None:
+    if loss is None or not math.isfinite(loss):
+        return None
+    gap = loss - f_min if f_min is not None else loss
+    first = max(gap, tol) if f_min is not None else gap
+    return (first, math.inf if arrived is None else arrived, gap, i)
+
+
+def ranked(tail_loss: Sequence[float | None], steps_to_tol: Sequence[int | None],
+           f_min: float | None, tol: float) -> list[int]:
+    """Every run that did not diverge, best first under the module docstring's objective
+    (``ranked(...)[0]`` is ``pick_best``)."""
+    keys = [k for i, (loss, arrived) in enumerate(zip(tail_loss, steps_to_tol, strict=True))
+            if (k := _key(loss, arrived, f_min, tol, i)) is not None]
+    return [k[3] for k in sorted(keys)]
+
+
+@dataclass
+class Scores:
+    """What the objective reads of each lr a search evaluated, in evaluation order, with the
+    engine's other numbers alongside (``final_loss``, ``diverged``) for reports."""
+
+    lr: list[float] = field(default_factory=list)
+    tail_loss: list[float | None] = field(default_factory=list)
+    steps_to_tol: list[int | None] = field(default_factory=list)
+    final_loss: list[float | None] = field(default_factory=list)
+    diverged: list[int | None] = field(default_factory=list)
+    passes: int = 0  # batched passes run (the coarse grid is the first)
+
+    def extend(self, other: Scores) -> None:
+        for name in ("lr", "tail_loss", "steps_to_tol", "final_loss", "diverged"):
+            getattr(self, name).extend(getattr(other, name))
+        self.passes += 1
+
+
+def refinement(lrs: Sequence[float], order: Sequence[int], seeds: int = REFINE_SEEDS,
+               points: int = REFINE_POINTS) -> list[float]:
+    """The next pass's lrs: for each of the first ``seeds`` indices of ``order`` (best first),
+    ``points`` lrs log-spaced strictly between its nearest evaluated neighbours (one spacing
+    beyond the end where it is the smallest or largest), leaving out lrs already evaluated."""
+    import numpy as np
+
+    known = sorted(set(lrs))
+    out: list[float] = []
+    for i in order[:seeds]:
+        lr = lrs[i]
+        at = known.index(lr)
+        lo = known[at - 1] if at > 0 else None
+        hi = known[at + 1] if at + 1 < len(known) else None
+        if lo is None and hi is None:  # one lr only: a decade either side
+            lo, hi = lr / 10, lr * 10
+        lo = lo if lo is not None else lr * lr / hi
+        hi = hi if hi is not None else lr * lr / lo
+        for v in np.geomspace(lo, hi, points + 2)[1:-1]:
+            v = float(v)
+            if all(abs(v - k) > 1e-9 * k for k in known + out):
+                out.append(v)
+    return out
+
+
+def search_lrs(evaluate: Callable[[list[float]], Scores], grid: Sequence[float],
+               f_min: float | None, tol: float, passes: int = REFINE_PASSES,
+               seeds: int = REFINE_SEEDS, points: int = REFINE_POINTS) -> tuple[Scores, int | None]:
+    """The coarse ``grid`` then ``passes`` refining passes (module docstring), each one call
+    of ``evaluate`` (one batch). Returns every lr evaluated, in order, and the best's index."""
+    scores = Scores()
+    scores.extend(evaluate(list(grid)))
+    for _ in range(passes):
+        order = ranked(scores.tail_loss, scores.steps_to_tol, f_min, tol)
+        if not order:
+            break
+        more = refinement(scores.lr, order, seeds, points)
+        if not more:
+            break
+        scores.extend(evaluate(more))
+    return scores, pick_best(scores.tail_loss, scores.steps_to_tol, f_min, tol)
+
 
 def _none_if_nan(values: Any) -> list[float | None]:
     return [v if math.isfinite(v) else None for v in (float(x) for x in values)]
@@ -92,35 +178,60 @@ def run_sweep(
     with_path: bool = True,
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
+    refine: int = 0,
 ) -> SweepResult:
     """Run ``plan`` at every lr of ``lrs`` from one start, in one batch, and pick the best
     by its tail loss (the module docstring's objective).
 
+    ``refine`` refining passes (``search_lrs``) add lrs around the best few; the result then
+    holds the grid's lrs and the refinement's, sorted by lr (the best picked in evaluation
+    order, so ties still go to the grid).
     With ``with_path`` the best lr is run again alone (``run_trajectory``) for its path, which
     the tests check equals the batch's row.
     """
 
     start_pt = _start(function, start)
     tol_ = tolerance(function, tol)
-    plans = [with_lr(plan, lr) for lr in lrs]
     tail = tail_steps(steps)
-    batch = run_batch(function.load(), plans, [start_pt] * len(plans), steps, function.domain,
-                      device=device, dtype=dtype, threshold=threshold(function, tol),
-                      tail=tail, progress=progress, notify=notify)
-    final = _none_if_nan(batch.final_loss)
-    tail_loss = _none_if_nan(batch.tail_loss)
-    arrived = [int(s) if s >= 0 else None for s in batch.steps_to_tol]
-    best = pick_best(tail_loss, arrived, function.f_min, tol_)
+    batched = [True]
+    passes = 1 + max(0, refine)
+    done = [0]
+
+    def step_progress(k: int, total: int) -> None:
+        if progress is not None:
+            progress(done[0] * total + k, passes * total)
+
+    def evaluate(values: list[float]) -> Scores:
+        plans = [with_lr(plan, lr) for lr in values]
+        batch = run_batch(function.load(), plans, [start_pt] * len(plans), steps,
+                          function.domain, device=device, dtype=dtype,
+                          threshold=threshold(function, tol), tail=tail,
+                          progress=step_progress, notify=notify if done[0] == 0 else None)
+        done[0] += 1
+        batched[0] = batch.batched
+        return Scores(lr=[float(v) for v in values], tail_loss=_none_if_nan(batch.tail_loss),
+                      steps_to_tol=[int(s) if s >= 0 else None for s in batch.steps_to_tol],
+                      final_loss=_none_if_nan(batch.final_loss),
+                      diverged=[int(d) if d > 0 else None for d in batch.diverged])
+
+    scores, best = search_lrs(evaluate, lrs, function.f_min, tol_, passes=max(0, refine))
+    if scores.passes > 1:  # refined: sorted by lr for the figure and the export
+        order = sorted(range(len(scores.lr)), key=lambda i: scores.lr[i])
+        best = None if best is None else order.index(best)
+        for name in ("lr", "tail_loss", "steps_to_tol", "final_loss", "diverged"):
+            values = getattr(scores, name)
+            setattr(scores, name, [values[i] for i in order])
     settings = {k: json_safe(v) for k, v in plan.kwargs.items() if k != "lr"}
     label = sweep_label(plan)
     result = SweepResult(
         function=function.name, formula=function.formula, optimizer=plan.record.name,
         label=label, hyperparameters=settings, start=start_pt, steps=steps,
-        device=device, dtype=dtype, f_min=function.f_min, tol=tol_, lr=[float(v) for v in lrs],
-        final_loss=final, steps_to_tol=arrived,
-        diverged=[int(d) if d > 0 else None for d in batch.diverged], best=best,
-        batched=batch.batched, tail=tail, tail_loss=tail_loss,
+        device=device, dtype=dtype, f_min=function.f_min, tol=tol_, lr=scores.lr,
+        final_loss=scores.final_loss, steps_to_tol=scores.steps_to_tol,
+        diverged=scores.diverged, best=best,
+        batched=batched[0], tail=tail, tail_loss=scores.tail_loss,
     )
+    lrs = result.lr
     if best is not None and len(set(lrs)) >= 3 and lrs[best] in (min(lrs), max(lrs)):
         end = "smallest" if lrs[best] == min(lrs) else "largest"
         if notify is not None:
@@ -145,13 +256,16 @@ def auto_lr(
     tol: float | None = None,
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
+    refine: int = REFINE_PASSES,
 ) -> float:
     """The lr ``--lr auto`` picks for ``plan`` on ``function``: the best of a batched sweep
-    over ``lrs`` (default: 1e-5 to 10, ten a decade) under the module's objective.
+    over ``lrs`` (default: 1e-5 to 10, ten a decade) refined by ``refine`` batched passes
+    around the best few (``search_lrs``), under the module's objective.
     """
     grid = parse_lr_grid(AUTO_GRID) if lrs is None else list(lrs)
     result = run_sweep(function, plan, grid, start=start, steps=steps, device=device,
-                       dtype=dtype, tol=tol, with_path=False, progress=progress, notify=notify)
+                       dtype=dtype, tol=tol, with_path=False, progress=progress, notify=notify,
+                       refine=refine)
     if result.best_lr is None:
         raise UnsupportedError(
             f"--lr auto: {plan.record.label} diverged on {function.name} at every lr from "
