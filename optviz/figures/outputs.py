@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from optviz.errors import BadValueError
+from optviz.figures import animate
 from optviz.figures.formats import FORMATS, figure_bytes
 from optviz.figures.kind import Computed
 
@@ -45,6 +46,8 @@ def _still(suffix: str) -> Writer:
 def build_outputs() -> dict[str, Writer]:
     """Every output by suffix."""
     outputs: dict[str, Writer] = {suffix: _still(suffix) for suffix in FORMATS}
+    outputs[".gif"] = animate.write_gif
+    outputs[".mp4"] = animate.write_mp4
     return outputs
 
 

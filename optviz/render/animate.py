@@ -1,0 +1,267 @@
+"""Frames of a trajectory figure: the still figure, drawn once, whose paths grow step by step.
+
+The still picture (contour, colour bar, axes, legend) is drawn once by the same code as the PNG;
+the artists that move are found in it by their data (a run's path, its end marker, the
+per-step series of the loss, LR and state panels), taken out of that background and drawn
+again on it for each frame, cut at the frame's step, with a head marker on each path, a cursor
+on each per-step panel and the step in the corner. Only a camera turn (3-D, ``rotate``) redraws
+the whole figure per frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from optviz.render.vectors import VectorArtists
+from optviz.results import Run, TrajectoryResult
+
+MAX_FRAMES = 150  # default: one frame per step up to this many frames
+PAUSE_S = 1.0  # the last frame is held this long
+
+
+def frame_steps(steps: int, frames: int | None = None) -> list[int]:
+    """The step each frame shows. One frame per step (0..steps) when they fit in ``frames``
+    (default 150); otherwise the first half of the frames show the first steps one by one,
+    where paths move fastest, and the other half are spread evenly over the remaining steps,
+    the last frame on the last step. Never more than one frame per step."""
+    n = MAX_FRAMES if frames is None else frames
+    if n >= steps + 1:
+        return list(range(steps + 1))
+    head = n // 2
+    tail = np.rint(np.linspace(head, steps, n - head)).astype(int).tolist()
+    return list(range(head)) + tail
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True))
+
+
+def _data(line: Line2D) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    xs = np.asarray(line.get_xdata(), dtype=float)
+    ys = np.asarray(line.get_ydata(), dtype=float)
+    zs = None
+    if hasattr(line, "get_data_3d"):
+        xs, ys, zs = (np.asarray(v, dtype=float) for v in line.get_data_3d())
+    return xs, ys, zs
+
+
+def _last_finite(xs: np.ndarray) -> int:
+    finite = np.flatnonzero(np.isfinite(xs))
+    return int(finite[-1]) if finite.size else -1
+
+
+@dataclass
+class _Path:
+    """One run's path in one axes: its line(s), its end markers and its head marker."""
+
+    run: Run
+    xs: np.ndarray
+    ys: np.ndarray
+    zs: np.ndarray | None
+    lines: list[Line2D] = field(default_factory=list)
+    ends: list[Line2D] = field(default_factory=list)
+    head: Line2D | None = None
+    vectors: VectorArtists | None = None
+
+    @property
+    def last(self) -> int:
+        return _last_finite(self.xs)
+
+    def show(self, step: int) -> None:
+        k = min(step, self.xs.size - 1)
+        for line in self.lines:
+            if self.zs is not None:
+                line.set_data_3d(self.xs[:k + 1], self.ys[:k + 1], self.zs[:k + 1])
+            else:
+                line.set_data(self.xs[:k + 1], self.ys[:k + 1])
+        for end in self.ends:
+            end.set_visible(k >= self.last)
+        at = min(k, self.last)
+        if self.head is not None:
+            if at < 0:
+                self.head.set_visible(False)
+            else:
+                self.head.set_visible(True)
+                gone = bool(self.run.diverged) and k >= self.last
+                self.head.set_marker("X" if gone else "o")
+                if self.zs is not None:
+                    self.head.set_data_3d([self.xs[at]], [self.ys[at]], [self.zs[at]])
+                else:
+                    self.head.set_data([self.xs[at]], [self.ys[at]])
+        if self.vectors is not None:
+            self.vectors.show(at if k < self.run.steps and k <= self.last else None)
+
+
+def _path_values(result: TrajectoryResult, run: Run) -> tuple[np.ndarray, np.ndarray]:
+    """A path as drawn: (x, y) on a contour or surface, (x, f(x)) on a 1-D curve."""
+    pts = np.array(run.points, dtype=float)
+    if result.dim == 1:
+        return pts[:, 0], np.array(run.loss, dtype=float)
+    return pts[:, 0], pts[:, 1]
+
+
+def find_paths(ax: Axes, results: Sequence[TrajectoryResult]) -> list[_Path]:
+    """Each run's path lines in ``ax`` (the same points; in 3-D at any heights) and its end
+    markers (one-point lines on its last point)."""
+    claimed: set[int] = set()
+    found = []
+    for result in results:
+        for run in result.runs:
+            xs, ys = _path_values(result, run)
+            path = None
+            for line in ax.get_lines():
+                lx, ly, lz = _data(line)
+                if id(line) in claimed or lx.size != xs.size or lx.size < 2:
+                    continue
+                if _same(lx, xs) and _same(ly, ys):
+                    path = path or _Path(run, xs, ys, lz)
+                    path.lines.append(line)
+                    claimed.add(id(line))
+            if path is None:
+                continue
+            last = path.last
+            for line in ax.get_lines():
+                lx, ly, _ = _data(line)
+                if lx.size == 1 and last > 0 and id(line) not in claimed and \
+                        lx[0] == xs[last] and ly[0] == ys[last]:
+                    path.ends.append(line)
+                    claimed.add(id(line))
+            found.append(path)
+    return found
+
+
+def paths_in(fig: Figure, results: Sequence[TrajectoryResult]) -> list[_Path]:
+    """Every run's path in every axes of ``fig`` (a run drawn in an inset appears twice)."""
+    return [p for ax in fig.findobj(Axes) if ax.get_visible() for p in find_paths(ax, results)]
+
+
+class Animator:
+    """Frames of ``fig``, a still trajectory figure drawn from ``results`` (each panel's drawn
+    result, in order). ``frame(step)`` returns the RGB pixels of the figure at that step."""
+
+    def __init__(self, fig: Figure, results: Sequence[TrajectoryResult], dpi: float,
+                 vectors: bool = False, rotate: bool = False) -> None:
+        self.fig = fig
+        fig.set_dpi(dpi)
+        self.canvas = FigureCanvasAgg(fig)
+        self.results = list(results)
+        self.steps = max((r.steps for r in self.results), default=0)
+        self.rotate = rotate
+        self.paths: list[_Path] = []
+        self.series: list[tuple[Axes, Line2D, np.ndarray, np.ndarray]] = []
+        self.cursors: list[tuple[Axes, Line2D, float]] = []
+        axes = [a for a in fig.findobj(Axes) if a.get_visible()]
+        path_axes = set()
+        for ax in axes:
+            if self._find_paths(ax):
+                path_axes.add(ax)
+        for ax in axes:
+            if ax not in path_axes and not hasattr(ax, "get_zlim"):
+                self._find_series(ax)
+        if vectors:
+            for path in self.paths:
+                if path.zs is None and path.run.vectors and path.head is not None:
+                    path.vectors = VectorArtists(path.head.axes, path.run,
+                                                 path.head.get_color())
+        self.label = fig.text(0.006, 0.008, "", ha="left", va="bottom", fontsize=10,
+                              family="monospace", color="#222222", zorder=20)
+        self.moving: list[Artist] = [self.label]
+        for path in self.paths:
+            self.moving += [*path.lines, *path.ends]
+            if path.head is not None:
+                self.moving.append(path.head)
+            if path.vectors is not None:
+                self.moving += path.vectors.artists
+        self.moving += [line for _, line, _, _ in self.series]
+        self.moving += [line for _, line, _ in self.cursors]
+        self._background = None
+        self._turn = [(ax, ax.azim) for ax in axes if hasattr(ax, "get_zlim")]
+
+    # -- finding the moving artists in the still figure ---------------------------------------
+
+    def _find_paths(self, ax: Axes) -> bool:
+        found = find_paths(ax, self.results)
+        for path in found:
+            colour = path.lines[0].get_color()
+            style = dict(color=colour, ms=9, mec="black", mew=1.0, zorder=30)
+            if path.zs is not None:
+                (path.head,) = ax.plot([path.xs[0]], [path.ys[0]], [path.zs[0]], "o", **style)
+            else:
+                (path.head,) = ax.plot([path.xs[0]], [path.ys[0]], "o", **style)
+        self.paths += found
+        return bool(found)
+
+    def _find_series(self, ax: Axes) -> None:
+        """Per-step lines of the loss, LR and state panels: everything in data coordinates."""
+        epochs = ax.get_xlabel() == "epoch"
+        scale = 1.0
+        if epochs:
+            problem = next((r.problem for r in self.results if r.problem), None) or {}
+            scale = problem.get("epochs", 1) / max(1, self.steps)
+        mine = False
+        for line in ax.get_lines():
+            if line.get_transform() != ax.transData:
+                continue  # axhline and the like: reference lines, not series
+            xs, ys, _ = _data(line)
+            if xs.size:
+                self.series.append((ax, line, xs, ys))
+                mine = True
+        if mine:
+            cursor = ax.axvline(0, color="#444444", lw=0.9, ls=":", zorder=1)
+            self.cursors.append((ax, cursor, scale))
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def _set(self, step: int) -> None:
+        for path in self.paths:
+            path.show(step)
+        for _, line, xs, ys in self.series:
+            keep = xs <= self._cursor_x(line.axes, step) + 1e-9
+            line.set_data(xs[keep], ys[keep])
+        for _, cursor, scale in self.cursors:
+            x = step * scale
+            cursor.set_xdata([x, x])
+        width = len(str(self.steps))
+        self.label.set_text(f"step {step:>{width}} / {self.steps}")
+
+    def _cursor_x(self, ax: Axes, step: int) -> float:
+        for a, _, scale in self.cursors:
+            if a is ax:
+                return step * scale
+        return float(step)
+
+    def frame(self, step: int, turn: float = 0.0) -> np.ndarray:
+        """The figure at ``step`` as an (h, w, 3) uint8 array; ``turn`` in degrees turns the
+        camera of any 3-D axes from where the still figure put it."""
+        self._set(step)
+        if self.rotate and self._turn:
+            for ax, azim in self._turn:
+                ax.view_init(elev=ax.elev, azim=azim + turn)
+            for artist in self.moving:
+                artist.set_animated(False)
+            self.canvas.draw()
+        else:
+            if self._background is None:
+                for artist in self.moving:
+                    artist.set_animated(True)
+                self.canvas.draw()
+                self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+            self.canvas.restore_region(self._background)
+            renderer = self.canvas.get_renderer()
+            for artist in self.moving:
+                if artist.get_visible():
+                    artist.draw(renderer)
+        rgba = np.asarray(self.canvas.buffer_rgba())
+        return rgba[..., :3].copy()
+
+    def frames(self, steps: Sequence[int], turn_per_frame: float = 0.0) -> Iterator[np.ndarray]:
+        for i, step in enumerate(steps):
+            yield self.frame(step, i * turn_per_frame)

@@ -1,0 +1,136 @@
+"""The optimizer's inner vectors at a point of its path: the negative gradient, the update it
+took, its momentum (negated: the way it pushes) and the per-coordinate scaling 1/(√v + eps) of
+its second moment, all as the engine read them from the optimizer's ``state_dict()``.
+
+Arrows show direction and size relative to the same vector's largest along the run (so a
+gradient of 1e3 and an Adam step of 1e-3 are both visible); the scaling is a box whose sides
+are in the ratio of the scaling along x and along y (round: both coordinates scaled alike).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.quiver import Quiver
+
+from optviz.results import Run
+
+# (kind in Run.vectors, sign, colour, legend label)
+ARROWS = (
+    ("gradient", -1.0, "#c0392b", "−gradient"),
+    ("momentum", -1.0, "#7d3c98", "−momentum"),
+    ("update", 1.0, "#111111", "update taken"),
+)
+BOX_COLOUR = "#e67e22"
+ARROW_SHARE = 0.14  # the longest arrow of a kind: this share of the view's diagonal
+BOX_SHARE = 0.05  # the box's longer half-side: this share of the view's diagonal
+
+
+def _rows(run: Run, kind: str) -> np.ndarray | None:
+    series = (run.vectors or {}).get(kind)
+    if series is None:
+        return None
+    return np.array([row if row is not None else [np.nan, np.nan] for row in series],
+                    dtype=float)
+
+
+def _diagonal(ax: Axes) -> float:
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    return float(np.hypot(x1 - x0, y1 - y0))
+
+
+class VectorArtists:
+    """The arrows and the scaling box of one run in ``ax``; ``show(i)`` puts them at point i
+    (the vectors of step i + 1, taken from there), ``show(None)`` hides them."""
+
+    def __init__(self, ax: Axes, run: Run, colour: str) -> None:
+        self.ax = ax
+        self.run = run
+        self.points = np.array(run.points, dtype=float)
+        diagonal = _diagonal(ax)
+        self.arrows: list[tuple[str, float, np.ndarray, Quiver]] = []
+        for kind, sign, arrow_colour, _ in ARROWS:
+            rows = _rows(run, kind)
+            if rows is None:
+                continue
+            lengths = np.hypot(rows[:, 0], rows[:, 1])
+            largest = np.nanmax(lengths) if np.isfinite(lengths).any() else 0.0
+            factor = ARROW_SHARE * diagonal / largest if largest > 0 else 1.0
+            # With scale_units="xy", an arrow of (U, V) is |(U, V)| / scale data units long.
+            q = ax.quiver([np.nan], [np.nan], [0.0], [0.0], angles="xy", scale_units="xy",
+                          scale=1.0 / factor, color=arrow_colour, width=0.005, zorder=25,
+                          edgecolor=colour, linewidth=0.6)
+            self.arrows.append((kind, sign, rows, q))
+        self.scaling = _rows(run, "scaling")
+        self.box = None
+        self.half = BOX_SHARE * diagonal
+        if self.scaling is not None:
+            self.box = Rectangle((0, 0), 0, 0, fill=False, ec=BOX_COLOUR, lw=1.6, ls="--",
+                                 zorder=24)
+            ax.add_patch(self.box)
+        _legend(ax, [k for k, *_ in self.arrows], self.box is not None)
+        self.show(None)
+
+    @property
+    def artists(self) -> list:
+        return [q for *_, q in self.arrows] + ([self.box] if self.box is not None else [])
+
+    def vector(self, kind: str, i: int) -> np.ndarray:
+        """The arrow drawn for ``kind`` at point i: the recorded vector, signed as drawn."""
+        for k, sign, rows, _ in self.arrows:
+            if k == kind:
+                return sign * rows[i]
+        raise KeyError(kind)
+
+    def show(self, i: int | None) -> None:
+        ok = i is not None and 0 <= i < len(self.points) - 1 and \
+            bool(np.isfinite(self.points[i]).all())
+        for _, sign, rows, q in self.arrows:
+            visible = ok and bool(np.isfinite(rows[i]).all())
+            q.set_visible(visible)
+            if visible:
+                q.set_offsets([self.points[i]])
+                q.set_UVC([sign * rows[i, 0]], [sign * rows[i, 1]])
+        if self.box is not None:
+            s = self.scaling[i] if ok else None
+            visible = s is not None and bool(np.isfinite(s).all()) and float(s.max()) > 0
+            self.box.set_visible(visible)
+            if visible:
+                hx, hy = self.half * s / float(s.max())
+                x, y = self.points[i]
+                self.box.set_bounds(x - hx, y - hy, 2 * hx, 2 * hy)
+
+
+def _legend(ax: Axes, kinds: Sequence[str], box: bool) -> None:
+    """One legend of the vector kinds per axes (kept beside any legend the axes has)."""
+    shown = getattr(ax, "_optviz_vector_kinds", set())
+    shown |= set(kinds) | ({"scaling"} if box else set())
+    ax._optviz_vector_kinds = shown  # type: ignore[attr-defined]
+    handles = [Line2D([], [], color=c, lw=2.2, marker=">", ms=6, label=label)
+               for kind, _, c, label in ARROWS if kind in shown]
+    if "scaling" in shown:
+        handles.append(Rectangle((0, 0), 1, 1, fill=False, ec=BOX_COLOUR, ls="--", lw=1.6,
+                                 label="scaling 1/(√v+ε): x : y"))
+    old = getattr(ax, "_optviz_vector_legend", None)
+    if old is not None:
+        old.remove()
+    other = ax.get_legend()
+    legend = ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.85,
+                       title="vectors (length: vs. the run's largest)", title_fontsize=7)
+    if other is not None and other is not old:
+        ax.add_artist(other)
+    ax._optviz_vector_legend = legend  # type: ignore[attr-defined]
+
+
+def draw_vectors_at(ax: Axes, run: Run, colour: str, steps: Sequence[int]) -> list[VectorArtists]:
+    """A still picture's vectors: one set at each of ``steps`` (points 0..steps - 1)."""
+    out = []
+    for step in steps:
+        artists = VectorArtists(ax, run, colour)
+        artists.show(step)
+        out.append(artists)
+    return out
