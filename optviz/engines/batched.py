@@ -201,6 +201,120 @@ def _from_paths(points: np.ndarray, loss: np.ndarray, diverged: np.ndarray,
     )
 
 
+@dataclasses.dataclass
+class _Rows:
+    """The per-row bookkeeping of a stacked run, in the rows' stacked order: which rows are
+    alive, where and when they diverged, arrived, and what they recorded."""
+
+    alive: torch.Tensor
+    diverged: torch.Tensor
+    arrived: torch.Tensor
+    last: torch.Tensor  # the last accepted point
+    current: torch.Tensor  # the rows' points as the parameters hold them now
+    last_loss: torch.Tensor
+    worst: torch.Tensor  # the worst loss of the tail so far
+    points: torch.Tensor | None
+    loss: torch.Tensor | None
+
+    @classmethod
+    def start(cls, x0: torch.Tensor, steps: int, record_paths: bool) -> _Rows:
+        n, dim = x0.shape
+        like = {"dtype": x0.dtype, "device": x0.device}
+        points = loss = None
+        if record_paths:
+            points = torch.full((steps + 1, n, dim), math.nan, **like)
+            loss = torch.full((steps + 1, n), math.nan, **like)
+            points[0] = x0
+        return cls(alive=torch.ones(n, dtype=torch.bool, device=x0.device),
+                   diverged=torch.zeros(n, dtype=torch.int64, device=x0.device),
+                   arrived=torch.full((n,), -1, dtype=torch.int64, device=x0.device),
+                   last=x0.clone(), current=x0.clone(),
+                   last_loss=torch.full((n,), math.nan, **like),
+                   worst=torch.full((n,), -math.inf, **like), points=points, loss=loss)
+
+    def judge_value(self, k: int, vals: torch.Tensor, in_tail: bool,
+                    threshold: float | None) -> None:
+        """Judge f at point k - 1 (never the start's own value, as run_one)."""
+        nan = torch.tensor(math.nan, dtype=vals.dtype, device=vals.device)
+        if k >= 2:
+            bad = self.alive & ~torch.isfinite(vals)
+            self.diverged = torch.where(bad, k - 1, self.diverged)
+            self.alive = self.alive & ~bad
+            if self.points is not None:
+                self.points[k - 1] = torch.where(bad[:, None], nan, self.points[k - 1])
+        self.last = torch.where(self.alive[:, None], self.current, self.last)
+        self.last_loss = torch.where(self.alive, vals, self.last_loss)
+        if in_tail:
+            self.worst = torch.where(self.alive, torch.maximum(self.worst, vals), self.worst)
+        if threshold is not None:
+            hit = self.alive & (self.arrived < 0) & (vals <= threshold)
+            self.arrived = torch.where(hit, k - 1, self.arrived)
+        if self.loss is not None:
+            self.loss[k - 1] = torch.where(self.alive, vals, nan)
+
+    def judge_point(self, k: int, moved: torch.Tensor, centre: torch.Tensor,
+                    reach: torch.Tensor) -> torch.Tensor:
+        """Judge point k; a row that left its escape bounds (or went non-finite: |p - c| <= r
+        is false for inf and NaN too) is frozen at its last point. Returns the rows' points."""
+        ok = ((moved - centre).abs() <= reach).all(dim=1)
+        bad = self.alive & ~ok
+        self.diverged = torch.where(bad, k, self.diverged)
+        self.alive = self.alive & ok
+        self.current = torch.where(self.alive[:, None], moved, self.last)
+        if self.points is not None:
+            nan = torch.tensor(math.nan, dtype=moved.dtype, device=moved.device)
+            self.points[k] = torch.where(self.alive[:, None], moved, nan)
+        return self.current
+
+    def result(self, order: torch.Tensor) -> BatchResult:
+        """Back to the caller's row order, on the host."""
+        inverse = torch.empty_like(order)
+        inverse[order] = torch.arange(order.numel(), device=order.device)
+
+        def host(t: torch.Tensor, axis: int = 0) -> np.ndarray:
+            t = t.index_select(axis, inverse).detach().cpu()
+            return t.double().numpy() if t.is_floating_point() else t.numpy()
+
+        nan = torch.tensor(math.nan, dtype=self.last_loss.dtype, device=self.last.device)
+        gone = self.diverged > 0
+        return BatchResult(
+            final_point=host(self.last), final_loss=host(torch.where(gone, nan, self.last_loss)),
+            diverged=host(self.diverged), steps_to_tol=host(self.arrived), batched=True,
+            tail_loss=host(torch.where(gone, nan, self.worst)),
+            points=host(self.points, 1) if self.points is not None else None,
+            loss=host(self.loss, 1) if self.loss is not None else None,
+        )
+
+
+def _escape_box(domain: Sequence[Sequence[float]], starts: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """run_one's escape bounds per row: a start far outside the domain widens its own bounds
+    (computed in double, as run_one does, then cast), so escape is measured from there."""
+    centre, reach = escape_bounds(domain)
+    c64 = torch.tensor(centre, dtype=torch.float64, device=starts.device)
+    r64 = torch.tensor(reach, dtype=torch.float64, device=starts.device)
+    r = torch.maximum(r64, ESCAPE_FACTOR * (starts.double() - c64).abs()).to(starts.dtype)
+    return c64.to(starts.dtype), r
+
+
+def _stacked_optimizer(plan: OptimizerPlan, plans: Sequence[OptimizerPlan], x0: torch.Tensor
+                       ) -> tuple[Any, list[torch.Tensor], torch.Tensor, OptimizerPlan]:
+    """One optimizer over the rows, one param group per distinct setting: the optimizer, the
+    groups' parameters, the rows' stacked order, and the plan a failing step is named by."""
+    groups = _groups(plans)
+    for kwargs, _ in groups:
+        _check_factory(plan, kwargs, x0.dtype)
+    order = torch.tensor([i for _, rows in groups for i in rows], device=x0.device)
+    sizes = [len(rows) for _, rows in groups]
+    params = [t.clone().requires_grad_(True) for t in torch.split(x0[order], sizes)]
+    # build() adds Lookahead when the plan asks for it; it is element-wise too.
+    opt = dataclasses.replace(plan, kwargs=groups[0][0]).build(
+        [{"params": [p], **kw} for p, (kw, _) in zip(params, groups, strict=True)])
+    # A failing step names the settings every row shares: which group failed is not known.
+    shared = {k: v for k, v in groups[0][0].items() if all(kw.get(k) == v for kw, _ in groups)}
+    return opt, params, order, dataclasses.replace(plan, kwargs=shared)
+
+
 def _run_stacked(
     fn: Callable[[torch.Tensor], torch.Tensor],
     plans: Sequence[OptimizerPlan],
@@ -223,21 +337,9 @@ def _run_stacked(
     Freezing rather than dropping rows keeps every tensor's shape, so there is no host sync and
     no re-indexing of optimizer state inside the loop.
     """
-    n, dim = x0.shape
-    plan = plans[0]
-    record = plan.record
-    groups = _groups(plans)
-    for kwargs, _ in groups:
-        _check_factory(plan, kwargs, x0.dtype)
-    order = torch.tensor([i for _, rows in groups for i in rows], device=x0.device)
-    sizes = [len(rows) for _, rows in groups]
-    params = [t.clone().requires_grad_(True) for t in torch.split(x0[order], sizes)]
-    # build() adds Lookahead when the plan asks for it; it is element-wise too.
-    opt = dataclasses.replace(plan, kwargs=groups[0][0]).build(
-        [{"params": [p], **kw} for p, (kw, _) in zip(params, groups, strict=True)])
-    # A failing step names the settings every row shares: which group failed is not known.
-    shared = {k: v for k, v in groups[0][0].items() if all(kw.get(k) == v for kw, _ in groups)}
-    stepper = dataclasses.replace(plan, kwargs=shared)
+    record = plans[0].record
+    opt, params, order, stepper = _stacked_optimizer(plans[0], plans, x0)
+    sizes = [p.shape[0] for p in params]
 
     def value() -> torch.Tensor:
         # One call of the function for every group: cat is differentiable and hands each
@@ -253,28 +355,8 @@ def _run_stacked(
         return vals.sum()
 
     closure = gradient_closure(opt, params, total, record)
-
-    centre, reach_ = escape_bounds(domain)
-    c = torch.tensor(centre, dtype=x0.dtype, device=x0.device)
-    # run_one's rule: a start far outside the domain widens its own bounds (computed in double,
-    # as run_one does, then cast), so escape is measured from where the user put it.
-    c64 = torch.tensor(centre, dtype=torch.float64, device=x0.device)
-    r64 = torch.tensor(reach_, dtype=torch.float64, device=x0.device)
-    r = torch.maximum(r64, ESCAPE_FACTOR * (x0[order].double() - c64).abs()).to(x0.dtype)
-    nan = torch.tensor(math.nan, dtype=x0.dtype, device=x0.device)
-    alive = torch.ones(n, dtype=torch.bool, device=x0.device)
-    diverged = torch.zeros(n, dtype=torch.int64, device=x0.device)
-    arrived = torch.full((n,), -1, dtype=torch.int64, device=x0.device)
-    last = x0[order].clone()
-    current = last  # the rows' points as the parameters hold them now
-    last_loss = torch.full((n,), math.nan, dtype=x0.dtype, device=x0.device)
-    worst = torch.full((n,), -math.inf, dtype=x0.dtype, device=x0.device)
-    points = loss = None
-    if record_paths:
-        points = torch.full((steps + 1, n, dim), math.nan, dtype=x0.dtype, device=x0.device)
-        loss = torch.full((steps + 1, n), math.nan, dtype=x0.dtype, device=x0.device)
-        points[0] = last
-
+    centre, reach = _escape_box(domain, x0[order])
+    rows = _Rows.start(x0[order], steps, record_paths)
     # Iteration k evaluates f at point k - 1 (the forward pass of step k's gradient, so no
     # extra evaluation is needed), judges that value, then takes step k and judges point k.
     # The last iteration only evaluates the final point.
@@ -289,52 +371,16 @@ def _run_stacked(
         else:
             with torch.no_grad():
                 vals = value()
-        if k >= 2:  # run_one never judges the start's own value
-            bad = alive & ~torch.isfinite(vals)
-            diverged = torch.where(bad, k - 1, diverged)
-            alive = alive & ~bad
-            if points is not None:
-                points[k - 1] = torch.where(bad[:, None], nan, points[k - 1])
-        last = torch.where(alive[:, None], current, last)
-        last_loss = torch.where(alive, vals, last_loss)
-        if k - 1 > steps - tail:  # the loss at step k - 1 is one of the last ``tail``
-            worst = torch.where(alive, torch.maximum(worst, vals), worst)
-        if threshold is not None:
-            hit = alive & (arrived < 0) & (vals <= threshold)
-            arrived = torch.where(hit, k - 1, arrived)
-        if loss is not None:
-            loss[k - 1] = torch.where(alive, vals, nan)
+        rows.judge_value(k, vals, in_tail=k - 1 > steps - tail, threshold=threshold)
         if k > steps:
             break
         if not record.needs_closure:
             checked_step(stepper, k, opt)
         with torch.no_grad():
             moved = params[0] if len(params) == 1 else torch.cat(params)
-            # |p - c| <= r is false for inf and NaN too: one test covers run_one's three.
-            ok = ((moved - c).abs() <= r).all(dim=1)
-            bad = alive & ~ok
-            diverged = torch.where(bad, k, diverged)
-            alive = alive & ok
-            current = torch.where(alive[:, None], moved, last)
+            current = rows.judge_point(k, moved, centre, reach)
             for p, part in zip(params, torch.split(current, sizes), strict=True):
                 p.copy_(part)
-            if points is not None:
-                points[k] = torch.where(alive[:, None], moved, nan)
         if progress is not None:
             progress(k, steps)
-
-    inverse = torch.empty_like(order)
-    inverse[order] = torch.arange(n, device=order.device)
-
-    def host(t: torch.Tensor, axis: int = 0) -> np.ndarray:
-        t = t.index_select(axis, inverse).detach().cpu()
-        return t.double().numpy() if t.is_floating_point() else t.numpy()
-
-    final_loss = torch.where(diverged > 0, nan, last_loss)
-    tail_loss = torch.where(diverged > 0, nan, worst)
-    return BatchResult(
-        final_point=host(last), final_loss=host(final_loss), diverged=host(diverged),
-        steps_to_tol=host(arrived), batched=True, tail_loss=host(tail_loss),
-        points=host(points, 1) if points is not None else None,
-        loss=host(loss, 1) if loss is not None else None,
-    )
+    return rows.result(order)
