@@ -13,6 +13,7 @@ import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from optviz.errors import BadValueError
 
@@ -121,86 +122,96 @@ def compile_formula(text: str, variables: Sequence[str] = ("epoch",)) -> Formula
 
 def _compile(node: ast.AST, text: str, variables: set[str]) -> _Node:
     """One whitelisted node -> a closure over its compiled children."""
-    if isinstance(node, ast.Constant):
-        value = node.value
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _refuse(text, f"{value!r} is not a number")
-        # Floats everywhere, so that 10**10**10 overflows at once instead of building a huge int.
-        number = float(value)
-        return lambda env: number
-    if isinstance(node, ast.Name):
-        name = node.id
-        if name in variables:
-            return lambda env: env[name]
-        if name in CONSTANTS:
-            const = CONSTANTS[name]
-            return lambda env: const
-        known = ", ".join(sorted(variables)) or "none"
-        raise _refuse(text, f"unknown name {name!r} (variables here: {known})")
-    if isinstance(node, ast.BinOp):
-        op = _BINARY.get(type(node.op))
-        if op is None:
-            raise _refuse(text, f"operator {type(node.op).__name__} is not allowed")
-        left, right = _compile(node.left, text, variables), _compile(node.right, text, variables)
-        return lambda env: op(left(env), right(env))
-    if isinstance(node, ast.UnaryOp):
-        uop = _UNARY.get(type(node.op))
-        if uop is None:
-            raise _refuse(text, f"operator {type(node.op).__name__} is not allowed")
-        operand = _compile(node.operand, text, variables)
-        return lambda env: uop(operand(env))
-    if isinstance(node, ast.BoolOp):
-        parts = [_compile(v, text, variables) for v in node.values]
-        if isinstance(node.op, ast.And):
-            def all_of(env: dict[str, float]) -> float:
-                out = 1.0
-                for part in parts:
-                    out = part(env)
-                    if not out:
-                        return out
-                return out
-            return all_of
-
-        def any_of(env: dict[str, float]) -> float:
-            out = 0.0
-            for part in parts:
-                out = part(env)
-                if out:
-                    return out
-            return out
-        return any_of
-    if isinstance(node, ast.Compare):
-        ops = []
-        for op_node in node.ops:
-            cop = _COMPARE.get(type(op_node))
-            if cop is None:
-                raise _refuse(text, f"comparison {type(op_node).__name__} is not allowed")
-            ops.append(cop)
-        first = _compile(node.left, text, variables)
-        rest = [_compile(c, text, variables) for c in node.comparators]
-
-        def compare(env: dict[str, float]) -> float:
-            left = first(env)
-            for cop, comp in zip(ops, rest, strict=True):
-                right = comp(env)
-                if not cop(left, right):
-                    return 0.0
-                left = right
-            return 1.0
-        return compare
-    if isinstance(node, ast.IfExp):
-        test = _compile(node.test, text, variables)
-        yes = _compile(node.body, text, variables)
-        no = _compile(node.orelse, text, variables)
-        return lambda env: yes(env) if test(env) else no(env)
-    if isinstance(node, ast.Call):
-        return _compile_call(node, text, variables)
+    compiler = _COMPILERS.get(type(node))
+    if compiler is not None:
+        return compiler(node, text, variables)
     if isinstance(node, ast.Attribute):
         hint = f"; write {node.attr}(...)" if node.attr in FUNCTIONS else ""
         raise _refuse(text, f"attribute access ('.{node.attr}') is not allowed{hint}")
     if isinstance(node, ast.Lambda):
         raise _refuse(text, "lambda is not allowed: write the body alone, in terms of the variable")
     raise _refuse(text, f"{type(node).__name__} is not allowed")
+
+
+def _constant(node: ast.Constant, text: str, variables: set[str]) -> _Node:
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _refuse(text, f"{value!r} is not a number")
+    # Floats everywhere, so that 10**10**10 overflows at once instead of building a huge int.
+    number = float(value)
+    return lambda env: number
+
+
+def _name(node: ast.Name, text: str, variables: set[str]) -> _Node:
+    name = node.id
+    if name in variables:
+        return lambda env: env[name]
+    if name in CONSTANTS:
+        const = CONSTANTS[name]
+        return lambda env: const
+    known = ", ".join(sorted(variables)) or "none"
+    raise _refuse(text, f"unknown name {name!r} (variables here: {known})")
+
+
+def _binary(node: ast.BinOp, text: str, variables: set[str]) -> _Node:
+    op = _BINARY.get(type(node.op))
+    if op is None:
+        raise _refuse(text, f"operator {type(node.op).__name__} is not allowed")
+    left, right = _compile(node.left, text, variables), _compile(node.right, text, variables)
+    return lambda env: op(left(env), right(env))
+
+
+def _unary(node: ast.UnaryOp, text: str, variables: set[str]) -> _Node:
+    uop = _UNARY.get(type(node.op))
+    if uop is None:
+        raise _refuse(text, f"operator {type(node.op).__name__} is not allowed")
+    operand = _compile(node.operand, text, variables)
+    return lambda env: uop(operand(env))
+
+
+def _boolean(node: ast.BoolOp, text: str, variables: set[str]) -> _Node:
+    """``and``/``or`` as Python evaluates them: the first false (true) part, else the last."""
+    parts = [_compile(v, text, variables) for v in node.values]
+    stop_when = not isinstance(node.op, ast.And)  # and: stop at a false part; or: at a true one
+
+    def evaluate(env: dict[str, float]) -> float:
+        out = 0.0
+        for part in parts:
+            out = part(env)
+            if bool(out) == stop_when:
+                return out
+        return out
+
+    return evaluate
+
+
+def _compare(node: ast.Compare, text: str, variables: set[str]) -> _Node:
+    ops = []
+    for op_node in node.ops:
+        cop = _COMPARE.get(type(op_node))
+        if cop is None:
+            raise _refuse(text, f"comparison {type(op_node).__name__} is not allowed")
+        ops.append(cop)
+    first = _compile(node.left, text, variables)
+    rest = [_compile(c, text, variables) for c in node.comparators]
+
+    def compare(env: dict[str, float]) -> float:
+        left = first(env)
+        for cop, comp in zip(ops, rest, strict=True):
+            right = comp(env)
+            if not cop(left, right):
+                return 0.0
+            left = right
+        return 1.0
+
+    return compare
+
+
+def _if_else(node: ast.IfExp, text: str, variables: set[str]) -> _Node:
+    test = _compile(node.test, text, variables)
+    yes = _compile(node.body, text, variables)
+    no = _compile(node.orelse, text, variables)
+    return lambda env: yes(env) if test(env) else no(env)
 
 
 def _compile_call(node: ast.Call, text: str, variables: set[str]) -> _Node:
@@ -219,3 +230,9 @@ def _compile_call(node: ast.Call, text: str, variables: set[str]) -> _Node:
     args = [_compile(a, text, variables) for a in node.args]
     return lambda env: fn(*(a(env) for a in args))
 
+
+
+_COMPILERS: dict[type, Callable[[Any, str, set[str]], _Node]] = {
+    ast.Constant: _constant, ast.Name: _name, ast.BinOp: _binary, ast.UnaryOp: _unary,
+    ast.BoolOp: _boolean, ast.Compare: _compare, ast.IfExp: _if_else, ast.Call: _compile_call,
+}
