@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from optviz.errors import BadValueError
-from optviz.figures import animate
+from optviz.figures import animate, explore
 from optviz.figures.formats import FORMATS, figure_bytes
 from optviz.figures.kind import Computed
 
@@ -48,6 +48,7 @@ def build_outputs() -> dict[str, Writer]:
     outputs: dict[str, Writer] = {suffix: _still(suffix) for suffix in FORMATS}
     outputs[".gif"] = animate.write_gif
     outputs[".mp4"] = animate.write_mp4
+    outputs[".html"] = explore.write_html
     return outputs
 
 

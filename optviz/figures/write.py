@@ -28,6 +28,7 @@ class Rendered:
     spec: Any
     kind: FigureKind
     computed: Computed
+    hooks: Hooks = field(default_factory=Hooks)  # outputs that compute more (the explorer)
 
     @cached_property
     def figure(self) -> Figure:
@@ -76,12 +77,14 @@ class Written:
 def render_figure(spec: Any, hooks: Hooks | None = None) -> Rendered:
     """Any figure spec, computed (the figure is drawn on first use), with nothing written."""
     kind = kind_of(spec)
-    return Rendered(spec, kind, kind.compute(spec, hooks or Hooks()))
+    hooks = hooks or Hooks()
+    return Rendered(spec, kind, kind.compute(spec, hooks), hooks)
 
 
 def default_name(spec: Any) -> Path:
     """The file a spec without ``output`` writes: ``trajectory_quadratic_adam.png``."""
-    return Path(kind_of(spec).stem(spec) + ".png")
+    animated = getattr(spec, "animate", False)  # animate: true writes a GIF by default
+    return Path(kind_of(spec).stem(spec) + (".gif" if animated else ".png"))
 
 
 def output_paths(spec: Any) -> tuple[Path, Path | None]:

@@ -5,6 +5,7 @@ Everything a run needs is checked here, before any torch work starts.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -15,6 +16,7 @@ from pydantic import (
     PlainValidator,
     ValidationError,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
@@ -35,7 +37,8 @@ class _Spec(BaseModel):
 
 
 def _lr(value: Any) -> float | str | None:
-    """A learning rate: a number > 0, or ``auto`` (picked by an lr sweep: optviz.sweep)."""
+    """A learning rate: a finite number > 0, or ``auto`` (picked by an lr sweep:
+    optviz.sweep)."""
     if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
         return None if value is None else "auto"
     try:
@@ -44,8 +47,14 @@ def _lr(value: Any) -> float | str | None:
         number = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"must be a number > 0 or 'auto', got {value!r}") from None
-    if not number > 0:
-        raise ValueError("must be > 0")
+    return check_lr(number)
+
+
+def check_lr(number: float) -> float:
+    """A learning rate must be a finite number > 0: inf or nan would only draw a diverged
+    run (or, in a schedule, no curve at all)."""
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"a learning rate must be a finite number > 0, got {number:g}")
     return number
 
 
@@ -196,6 +205,9 @@ class PanelSpec(_Spec):
     title: Title = None
 
 
+MAX_EXPLORE_LRS = 256  # the HTML explorer's lr grid: every path at every lr is in the page
+
+
 class TrajectorySpec(_Spec):
     """A trajectory figure: optimizers run from one start on one function.
 
@@ -245,6 +257,17 @@ class TrajectorySpec(_Spec):
     explore_lrs: str | None = None  # HTML explorer: the lr grid, LO:HI:N (default 33 values)
     output: str | None = None
     export: str | None = None
+
+    @field_validator("explore_lrs")
+    @classmethod
+    def _explore_lrs(cls, value: str | None) -> str | None:
+        """The explorer's lr grid, checked when the spec is read (at most 256 lrs)."""
+        if value is not None:
+            from optviz.spec.sweep import parse_lr_grid
+
+            if len(parse_lr_grid(value)) > MAX_EXPLORE_LRS:
+                raise ValueError(f"at most {MAX_EXPLORE_LRS} lrs in an explorer")
+        return value
 
     @model_validator(mode="after")
     def _model_keys(self) -> TrajectorySpec:
@@ -554,8 +577,6 @@ class ScheduleSpec(_Spec):
 
     @model_validator(mode="after")
     def _check(self) -> ScheduleSpec:
-        import math
-
         if self.panels and "layout" not in self.model_fields_set:
             object.__setattr__(self, "layout", "panels")
         if self.layout == "overlay":
@@ -576,8 +597,10 @@ class ScheduleSpec(_Spec):
             if rows * cols < len(self.panels):
                 raise ValueError(f"{len(self.panels)} panels do not fit in {rows} x {cols}")
         for value in self.lr:
-            if not (math.isfinite(value) and value > 0):
-                raise KeyedError(("lr",), f"must be > 0, got {value:g}")
+            try:
+                check_lr(value)
+            except ValueError as exc:
+                raise KeyedError(("lr",), str(exc)) from None
         if self.epochs * self.steps_per_epoch > MAX_SCHEDULE_STEPS:
             raise ValueError(f"epochs x steps_per_epoch must be at most {MAX_SCHEDULE_STEPS}")
         if self.optimizer.lr is not None:
