@@ -22,10 +22,10 @@ def _registries_as_built() -> Iterator[None]:
     # must not leave its plugins in the listings another test reads.
     from optviz.registry import OPTIMIZERS, SCHEDULERS
 
-    saved = [(r, dict(r._records), dict(r._index)) for r in (OPTIMIZERS, SCHEDULERS)]
+    saved = [(r, r.snapshot()) for r in (OPTIMIZERS, SCHEDULERS)]
     yield
-    for registry, records, index in saved:
-        registry._records, registry._index = records, index
+    for registry, snapshot in saved:
+        registry.restore(snapshot)
 
 
 @pytest.fixture

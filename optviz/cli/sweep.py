@@ -14,12 +14,11 @@ from optviz.cli.common import (
     LOOKAHEAD_K,
     check_option_typos,
 )
+from optviz.results import OBJECTIVE
 
 EPILOG = (
-    "The best lr has the lowest tail loss: the worst f − f* over the last 10% of the steps "
-    "(at least 2), so a run that oscillates cannot win on one low step; runs whose tail stays "
-    "within --tol of f* tie, and the one that got there in the fewest steps wins. Other "
-    "settings go as --kebab-name VALUE (e.g. --momentum 0.9) or inline: sgd:momentum=0.9."
+    f"The best lr has the {OBJECTIVE} (--tol). Other settings go as --kebab-name VALUE "
+    "(e.g. --momentum 0.9) or inline: sgd:momentum=0.9."
 )
 
 

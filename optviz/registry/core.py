@@ -134,6 +134,15 @@ class Registry(Generic[R]):
             # An explicit name or alias beats a class-name claim by another record.
             self._index[key] = name
 
+    def snapshot(self) -> tuple[dict[str, R], dict[str, str]]:
+        """The records and names as they stand, for ``restore``: resolving a plugin's dotted
+        path adds it, as it should, and a test or a long-lived process may want it gone."""
+        return dict(self._records), dict(self._index)
+
+    def restore(self, snapshot: tuple[dict[str, R], dict[str, str]]) -> None:
+        """Back to a ``snapshot``: records added since are forgotten."""
+        self._records, self._index = dict(snapshot[0]), dict(snapshot[1])
+
     def __contains__(self, name: str) -> bool:
         self._load_plugins()
         return normalise(name) in self._index
