@@ -161,3 +161,14 @@ def write_mp4(rendered: Rendered, dpi: int | None) -> bytes:
             writer.send(padded(last))
         writer.close()
         return path.read_bytes()
+
+
+def check_motion(spec: Any, dim: int, steps: int) -> None:
+    """What the motion options need, checked before anything runs: a 3-D view needs a surface
+    (two coordinates), vectors are drawn at steps the run takes."""
+    if spec.view == "3d" and dim != 2:
+        raise BadValueError(f"--view 3d draws a surface: {spec.function} has {dim} "
+                            f"coordinate(s), and needs 2")
+    for k in spec.vectors_at or []:
+        if not 0 <= k < steps:
+            raise BadValueError(f"--vectors-at {k}: the run's steps are 0 to {steps - 1}")

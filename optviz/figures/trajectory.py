@@ -29,6 +29,9 @@ def run_trajectory_spec(spec: TrajectorySpec, hooks: Hooks | None = None) -> Tra
     lookahead = (spec.lookahead.k, spec.lookahead.alpha) if spec.lookahead else None
     # plan_optimizer for each optimizer, with any lr: auto picked by a batched lr sweep.
     plans = plan_trajectory(spec, function, lookahead, hooks)
+    from optviz.figures.animate import check_motion
+
+    check_motion(spec, 2 if spec.model else function.dim, spec.steps)
     if spec.model == "linear":
         if spec.vectors or spec.vectors_at:
             from optviz.errors import BadValueError
@@ -107,6 +110,10 @@ def compute(spec: TrajectorySpec, hooks: Hooks) -> Computed:
 
 def draw(computed: Computed, spec: TrajectorySpec) -> Figure:
     """The overlay picture, or the grid of panels."""
+    if spec.view == "3d" or spec.vectors_at or spec.vectors:  # the motion options' stills
+        from optviz.figures.animate import draw_still
+
+        return draw_still(computed, spec, draw)
     items = computed.draw_inputs["panels"]
     if spec.layout != "panels":
         _, drawn, grid, view = items[0]

@@ -93,7 +93,7 @@ class VectorArtists:
             visible = ok and bool(np.isfinite(rows[i]).all())
             q.set_visible(visible)
             if visible:
-                q.set_offsets([self.points[i]])
+                _place(q, self.points[i])
                 q.set_UVC([sign * rows[i, 0]], [sign * rows[i, 1]])
         if self.box is not None:
             s = self.scaling[i] if ok else None
@@ -103,6 +103,13 @@ class VectorArtists:
                 hx, hy = self.half * s / float(s.max())
                 x, y = self.points[i]
                 self.box.set_bounds(x - hx, y - hy, 2 * hx, 2 * hy)
+
+
+def _place(q: Quiver, xy: np.ndarray) -> None:
+    """Move a one-arrow quiver to ``xy`` (``set_offsets`` alone leaves the arrow's own copy)."""
+    q.X, q.Y = np.array([xy[0]]), np.array([xy[1]])
+    q.XY = np.array([xy], dtype=float)
+    q.set_offsets(q.XY)
 
 
 def _legend(ax: Axes, kinds: Sequence[str], box: bool) -> None:

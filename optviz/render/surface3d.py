@@ -1,0 +1,141 @@
+"""The 3-D view: the function as a surface with its contour projected beneath, and each path
+lifted onto it (height = the loss at each point), beside the loss panel; or a grid of 3-D
+panels.
+
+Functions whose values span decades (those drawn with log contour levels: Rosenbrock, Beale,
+Himmelblau, Goldstein-Price) are drawn at height log₁₀(f − f*), and the z axis says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from optviz.render.style import styles_for
+from optviz.render.trajectory import draw_loss, draw_lr, draw_model_loss, draw_state, run_label
+from optviz.results import Surface, TrajectoryResult
+
+GRID = 60  # the surface's mesh: this many samples a side (the contour beneath keeps them all)
+DECADES = 8  # log heights span at most this many decades below the top of the view
+
+
+class Heights:
+    """How a loss becomes a height: f itself, or log₁₀(f − f*) for steep functions."""
+
+    def __init__(self, result: TrajectoryResult, surface: Surface) -> None:
+        z = np.asarray(surface.z, dtype=float)
+        self.log = bool(result.log_levels)
+        self.base = result.f_min if result.f_min is not None else float(np.nanmin(z))
+        top = float(np.nanmax(z)) - self.base
+        self.floor = max(top, 1e-300) * 10.0 ** -DECADES
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        if not self.log:
+            return values
+        with np.errstate(invalid="ignore"):
+            return np.log10(np.maximum(values - self.base, self.floor))
+
+    def label(self) -> str:
+        if not self.log:
+            return "f(x, y)"
+        return "log₁₀(f − f*)" if self.base else "log₁₀ f"
+
+
+def draw_surface3d(ax, result: TrajectoryResult, surface: Surface, title: str | None = None,
+                   fontsize: float = 10) -> Heights:
+    """Surface, projected contour, paths with end markers, start and minima on a 3-D axes."""
+    heights = Heights(result, surface)
+    xs, ys = np.asarray(surface.xs, dtype=float), np.asarray(surface.ys, dtype=float)
+    h = heights(np.asarray(surface.z, dtype=float))
+    every = max(1, len(xs) // GRID)
+    gx, gy = np.meshgrid(xs, ys)
+    lifted = [heights(np.array(run.loss, dtype=float)) for run in result.runs]
+    fmin = result.f_min if result.f_min is not None else heights.base
+    lows = [float(np.nanmin(v)) for v in lifted if np.isfinite(v).any()]
+    if result.minima:
+        lows.append(float(heights(np.array([fmin]))[0]))
+    lo, hi = min([float(np.nanmin(h)), *lows]), float(np.nanmax(h))
+    below = lo - 0.35 * (hi - lo if hi > lo else 1.0)
+    ax.computed_zorder = False  # paths stay above the surface, drawn in this order
+    ax.contourf(gx, gy, h, zdir="z", offset=below, levels=20, cmap="Blues_r", alpha=0.55,
+                zorder=0)
+    ax.plot_surface(gx[::every, ::every], gy[::every, ::every], h[::every, ::every],
+                    cmap="Blues_r", alpha=0.6, linewidth=0, antialiased=False, rcount=GRID,
+                    ccount=GRID, zorder=1)
+    styles = styles_for([run.optimizer for run in result.runs])
+    for k, (run, style) in enumerate(zip(result.runs, styles, strict=True)):
+        pts = np.array(run.points, dtype=float)
+        z = lifted[k]
+        ax.plot(pts[:, 0], pts[:, 1], z, "-", marker=style.marker, ms=2.5, lw=1.6,
+                color=style.colour, label=run_label(run), zorder=5 + 0.01 * k)
+        n = int(np.isfinite(pts[:, 0]).sum())
+        if n > 1:
+            ax.plot([pts[n - 1, 0]], [pts[n - 1, 1]], [z[n - 1]], "X" if run.diverged else "s",
+                    color=style.colour, ms=7, mec="white", zorder=7)
+    if result.runs:
+        z0 = heights(np.array([result.runs[0].loss[0]], dtype=float))[0]
+        ax.plot([result.start[0]], [result.start[1]], [z0], "o", color="white", mec="black",
+                ms=8, zorder=8)
+    for m in result.minima:
+        zm = heights(np.array([fmin]))[0]
+        ax.plot([m[0]], [m[1]], [zm], "*", mfc="none", mec="black", mew=1.6, ms=14, zorder=9)
+    ax.set_xlim(xs[0], xs[-1])
+    ax.set_ylim(ys[0], ys[-1])
+    ax.set_zlim(below, hi)
+    axes = result.problem["axes"] if result.problem else ["x", "y"]
+    ax.set_xlabel(axes[0], fontsize=fontsize - 1)
+    ax.set_ylabel(axes[1], fontsize=fontsize - 1)
+    ax.set_zlabel(heights.label(), fontsize=fontsize - 1)
+    ax.tick_params(labelsize=fontsize - 3)
+    ax.view_init(elev=32, azim=-60)
+    if title:
+        ax.set_title(title, fontsize=fontsize)
+    return heights
+
+
+def surface3d_figure(result: TrajectoryResult, surface: Surface) -> Figure:
+    """The 3-D overlay: the surface with the paths on the left; loss (and LR, state) right."""
+    has_lr = any(run.lr is not None for run in result.runs)
+    has_state = any(run.state is not None for run in result.runs)
+    n_right = 1 + has_lr + has_state
+    fig = Figure(figsize=(13, 5.8 if n_right == 1 else 2.9 * n_right + 1.2), layout="constrained")
+    grid = fig.add_gridspec(n_right, 2, width_ratios=[1.3, 1])
+    left = fig.add_subplot(grid[:, 0], projection="3d")
+    right = [fig.add_subplot(grid[i, 1]) for i in range(n_right)]
+    styles = styles_for([run.optimizer for run in result.runs])
+    if result.problem:
+        title = f"{result.formula}: loss over the weights, {result.problem['epochs']} epochs"
+        draw_model_loss(right[0], result, styles)
+    else:
+        title = f"{result.formula}  ({result.function}), {result.steps} steps"
+        draw_loss(right[0], result.runs, styles, result.f_min)
+    draw_surface3d(left, result, surface, title)
+    if has_lr:
+        draw_lr(right[1], result, styles)
+    if has_state:
+        draw_state(right[-1], result, styles)
+    ncol = 1 if len(result.runs) <= 3 else 2 if len(result.runs) <= 8 else 3
+    handles, labels = left.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=ncol, fontsize=9,
+               frameon=False)
+    return fig
+
+
+def panels3d_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface, object]],
+                    rows: int, cols: int, title: str | None = None) -> Figure:
+    """A rows x cols grid of 3-D panels, one per panel result."""
+    fig = Figure(figsize=(4.4 * cols, 4.0 * rows + (0.4 if title else 0)),
+                 layout="constrained")
+    for i, (panel_title, result, surface, _) in enumerate(panels):
+        ax = fig.add_subplot(rows, cols, i + 1, projection="3d")
+        if panel_title is None and len(result.runs) == 1:
+            panel_title = run_label(result.runs[0])
+        draw_surface3d(ax, result, surface, panel_title, fontsize=9)
+        if len(result.runs) > 1:
+            ax.legend(fontsize=7, loc="upper right")
+    if title:
+        fig.suptitle(title)
+    return fig
