@@ -410,8 +410,10 @@ def schedule_data(rendered: Rendered, hooks: Hooks) -> dict[str, Any]:
         tick = hooks.task(f"explorer: {run.label}, {len(combos)} settings")
         curves, errors, tokens = [], [], []
         for n, values in enumerate(combos):
-            settings = {**sched.settings, **{sl["key"]: v for sl, v in
-                                             zip(sliders, values, strict=True)}}
+            # A setting goes into the command when given, or when moved off the planned value.
+            settings = {**sched.settings, **{
+                sl["key"]: v for sl, v in zip(sliders, values, strict=True)
+                if sl["key"] in sched.settings or v != sl["values"][sl["initial"]]}}
             one = sched.model_copy(update={"settings": settings})
             tokens.append(shlex.quote(scheduler_token(one)))
             if all(v == sl["values"][sl["initial"]] for sl, v in zip(sliders, values,

@@ -1,0 +1,382 @@
+"""The HTML explorer (-o x.html) in a real browser: headless Chromium (Debian's package) driven
+by Playwright, no browser download. The page's drawn paths are read back from plotly's own
+trace data and compared with the --export of the same run at that lr and step."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shlex
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from optviz.cli import app
+from optviz.figures.explore import lr_grid
+from optviz.figures.write import render_figure, write_figure
+from optviz.hooks import Hooks
+from optviz.spec.figures import ScheduleSpec, TrajectorySpec, build, resolved_config
+
+runner = CliRunner()
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium"
+                                         if Path("/usr/bin/chromium").exists() else None)
+DONE_WHEN = ["momentum", "adam", "-f", "rosenbrock", "--lr", "0.01"]
+
+
+# -- the browser, one per module ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if CHROMIUM is None:
+        pytest.skip("no Chromium on this machine (apt-get install chromium): the explorer's "
+                    "browser tests need one")
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="the playwright package is not installed")
+    with sync_api.sync_playwright() as p:
+        chrome = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chrome
+        chrome.close()
+
+
+class Page:
+    """An explorer page in the browser, with every request it made."""
+
+    def __init__(self, browser: Any, path: Path, hash_: str = "") -> None:
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1300, "height": 900})
+
+        def route(r: Any) -> None:
+            self.requests.append(r.request.url)
+            if r.request.url.startswith("file://"):
+                r.continue_()
+            else:
+                r.abort()
+
+        self.page.route("**/*", route)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(path.resolve().as_uri() + hash_)
+        self.page.wait_for_function("window.optviz && (window.optviz.ready || window.optviz.error)",
+                                    timeout=30_000)
+        assert self.js("window.optviz.error || null") is None, self.errors
+        assert not self.errors
+
+    def js(self, expr: str, arg: Any = None) -> Any:
+        return self.page.evaluate(expr, arg)
+
+    def trace(self, div: str, uid: str) -> dict[str, Any]:
+        return self.js("([d, u]) => { const t = document.getElementById(d).data"
+                       ".find(t => t.uid === u);"
+                       " return {x: Array.from(t.x), y: Array.from(t.y)}; }", [div, uid])
+
+    def slide(self, selector: str, value: int) -> None:
+        self.page.locator(selector).fill(str(value))
+
+    def close(self) -> None:
+        self.page.close()
+
+
+# -- the done-when page --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def done_when(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The issue's call, through the CLI, with the paths it must show."""
+    folder = tmp_path_factory.mktemp("explorer")
+    out = folder / "explore.html"
+    result = runner.invoke(app, ["trajectory", *DONE_WHEN, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    grid, first = lr_grid(0.01)
+    return {"path": out, "grid": grid, "first": first}
+
+
+def exported(lr: float, **extra: Any) -> dict[str, Any]:
+    """The --export JSON of the done-when call at ``lr``, as the CLI writes it."""
+    spec = build(TrajectorySpec, {"optimizers": ["momentum", "adam"], "function": "rosenbrock",
+                                  "lr": lr, **extra})
+    return render_figure(spec).data
+
+
+def drawn(run: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """An exported run's points and loss as the picture draws them: cut where it diverged."""
+    points = np.array([[np.nan if v is None else v for v in p] for p in run["points"]])
+    loss = np.array([np.nan if v is None else v for v in run["loss"]])
+    if run.get("diverged"):
+        points[run["diverged"]:] = np.nan
+        loss[run["diverged"]:] = np.nan
+    return points, loss
+
+
+def as_array(values: list[Any]) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def test_the_grid_is_33_lrs_over_two_decades_centred_exactly() -> None:
+    grid, first = lr_grid(0.01)
+    assert len(grid) == 33 and first == 16 and grid[16] == 0.01
+    assert grid[0] == pytest.approx(1e-3) and grid[-1] == pytest.approx(0.1)
+    assert np.allclose(np.diff(np.log(grid)), math.log(100) / 32)
+    chosen, near = lr_grid(0.01, "1e-3:1:64")
+    assert len(chosen) == 64 and chosen[0] == 1e-3 and chosen[-1] == 1.0
+    assert abs(math.log(chosen[near] / 0.01)) <= math.log(1000) / 63 / 2 + 1e-12
+
+
+def test_lr_slider_draws_the_exported_paths_at_each_grid_lr(browser: Any,
+                                                           done_when: dict[str, Any]) -> None:
+    page = Page(browser, done_when["path"])
+    grid = done_when["grid"]
+    assert page.js("document.getElementById('optviz-lr').max") == str(len(grid) - 1)
+    assert page.js("Number(document.getElementById('optviz-lr').value)") == 16
+    for index in (0, 7, 16, 24, 32):
+        page.slide("#optviz-lr", index)
+        data = exported(grid[index])
+        for i, run in enumerate(data["runs"]):
+            points, loss = drawn(run)
+            path = page.trace("optviz-paths", f"path-{i}")
+            # The batched engine runs polynomial functions bit for bit as lone runs do.
+            np.testing.assert_array_equal(as_array(path["x"]), points[:, 0])
+            np.testing.assert_array_equal(as_array(path["y"]), points[:, 1])
+            np.testing.assert_array_equal(as_array(page.trace("optviz-loss", f"loss-{i}")["y"]),
+                                          loss)
+        assert page.js("window.optviz.path(1).lr") == grid[index]
+    page.close()
+
+
+def test_step_slider_moves_each_head_and_the_loss_cursor(browser: Any,
+                                                        done_when: dict[str, Any]) -> None:
+    page = Page(browser, done_when["path"])
+    page.slide("#optviz-lr", 4)
+    page.slide("#optviz-step", 40)
+    data = exported(done_when["grid"][4])
+    for i, run in enumerate(data["runs"]):
+        points, loss = drawn(run)
+        k = 40 if not run.get("diverged") else min(40, run["diverged"] - 1)
+        head = page.trace("optviz-paths", f"head-{i}")
+        assert (head["x"][0], head["y"][0]) == (points[k, 0], points[k, 1])
+        loss_head = page.trace("optviz-loss", f"loss-head-{i}")
+        assert (loss_head["x"][0], loss_head["y"][0]) == (k, loss[k])
+    cursor = page.js("document.getElementById('optviz-loss').layout.shapes[0]")
+    assert cursor["x0"] == cursor["x1"] == 40
+    page.close()
+
+
+def test_the_hash_opens_the_view_and_moving_a_slider_writes_it(browser: Any,
+                                                              done_when: dict[str, Any]) -> None:
+    grid = done_when["grid"]
+    page = Page(browser, done_when["path"], f"#lr={grid[5]!r}&step=40")
+    assert page.js("Number(document.getElementById('optviz-lr').value)") == 5
+    assert page.js("Number(document.getElementById('optviz-step').value)") == 40
+    assert page.js("window.optviz.path(0).lr") == grid[5]
+    page.slide("#optviz-lr", 9)
+    page.slide("#optviz-step", 12)
+    hash_ = page.js("location.hash")
+    assert re.fullmatch(r"#lr=[0-9.e-]+&step=12", hash_)
+    assert float(hash_.split("&")[0][4:]) == grid[9]
+    heads = [page.trace("optviz-paths", f"head-{i}") for i in range(2)]
+    page.close()
+    again = Page(browser, done_when["path"], hash_)
+    assert again.js("Number(document.getElementById('optviz-lr').value)") == 9
+    assert again.js("Number(document.getElementById('optviz-step').value)") == 12
+    assert [again.trace("optviz-paths", f"head-{i}") for i in range(2)] == heads
+    # A link written by hand at a value off the grid opens at the nearest grid lr.
+    again.page.evaluate("location.hash = '#lr=0.0101&step=3'")
+    again.page.wait_for_function("Number(document.getElementById('optviz-step').value) === 3")
+    assert again.js("Number(document.getElementById('optviz-lr').value)") == 16
+    again.close()
+
+
+def test_the_page_asks_no_network_host(browser: Any, done_when: dict[str, Any]) -> None:
+    page = Page(browser, done_when["path"])
+    page.slide("#optviz-lr", 3)
+    page.page.locator("#optviz-play").click()
+    page.page.wait_for_timeout(200)
+    assert page.requests and all(u.startswith("file://") for u in page.requests), page.requests
+    assert page.js("typeof Plotly") == "object"  # the inlined library, unpacked in the page
+    page.close()
+
+
+def test_the_command_shown_draws_the_view(browser: Any, done_when: dict[str, Any]) -> None:
+    page = Page(browser, done_when["path"])
+    page.slide("#optviz-lr", 20)
+    command = page.js("document.getElementById('optviz-command').textContent")
+    page.close()
+    words = shlex.split(command)
+    assert words[:2] == ["optviz", "trajectory"]
+    result = runner.invoke(app, [*words[1:], "--dump-config"])
+    assert result.exit_code == 0, result.output
+    from optviz.config import parse_config
+
+    shown = parse_config(result.output, "shown")
+    lr = done_when["grid"][20]
+    want = build(TrajectorySpec, {"optimizers": [f"momentum:lr={lr!r}", f"adam:lr={lr!r}"],
+                                  "function": "rosenbrock"})
+    assert resolved_config(shown) == resolved_config(want)
+
+
+# -- bytes, size, errors -----------------------------------------------------------------------
+
+
+def test_same_config_same_bytes_and_the_size_budget() -> None:
+    spec = build(TrajectorySpec, {"optimizers": ["sgd", "adam", "rmsprop"],
+                                  "function": "rosenbrock", "steps": 200, "lr": 1e-3})
+    first = render_figure(spec).image_bytes(".html")
+    second = render_figure(spec).image_bytes(".html")
+    assert first == second
+    assert len(first) < 5_000_000, len(first)
+    text = first.decode()
+    assert text.count('"lrs":[') == 3 and "uuid" not in text
+    data = json.loads(re.search(r'id="optviz-data">(.*?)</script>', text, re.S).group(1))
+    assert [r["points"]["shape"] for r in data["runs"]] == [[33, 201, 2]] * 3
+
+
+def test_optimizers_that_cannot_batch_run_alone_and_say_so(out_dir: Path) -> None:
+    notes: list[str] = []
+    spec = build(TrajectorySpec, {"optimizers": ["lbfgs"], "function": "quadratic",
+                                  "steps": 5, "lr": 0.1, "explore_lrs": "0.01:1:3",
+                                  "output": str(out_dir / "x.html")})
+    write_figure(spec, Hooks(note=notes.append))
+    assert any("one at a time" in n for n in notes), notes
+    text = (out_dir / "x.html").read_text()
+    data = json.loads(re.search(r'id="optviz-data">(.*?)</script>', text, re.S).group(1))
+    assert data["runs"][0]["lrs"] == [0.01, 0.1, 1.0]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["ema", "-o", "x.html"], None),
+    (["trajectory", "adam", "--explore-lrs", "1:0.1:3", "-o", "x.html"], "--explore-lrs"),
+    (["trajectory", "adam", "--explore-lrs", "1e-3:1:300", "-o", "x.html"], "at most 256"),
+])
+def test_bad_explorer_input_is_one_line(args: list[str], message: str | None, out_dir: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(out_dir)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    if message:
+        assert message in result.output
+    assert not (out_dir / "x.html").exists()
+
+
+def test_a_config_without_an_explorer_is_refused(out_dir: Path) -> None:
+    from optviz.errors import UnsupportedError
+    from optviz.spec.figures import EmaSpec
+
+    with pytest.raises(UnsupportedError, match="no interactive page"):
+        render_figure(build(EmaSpec, {})).image_bytes(".html")
+    panels = build(TrajectorySpec, {"optimizers": ["adam"], "panels": [{}, {"lr": 0.1}]})
+    with pytest.raises(UnsupportedError, match="panels"):
+        render_figure(panels).image_bytes(".html")
+
+
+# -- the linear model ----------------------------------------------------------------------------
+
+
+def test_linear_model_paths_are_the_exported_weights_on_the_figures_plane(
+        browser: Any, out_dir: Path) -> None:
+    notes: list[str] = []
+    base = {"optimizers": ["adam", "sgd"], "model": "linear", "epochs": 2, "lr": 0.01}
+    spec = build(TrajectorySpec, {**base, "output": str(out_dir / "m.html")})
+    written = write_figure(spec, Hooks(note=notes.append))
+    assert any("linear model once per lr" in n for n in notes)
+    problem = written.result.problem
+    origin, dirs = np.array(problem["origin"]), np.array(problem["directions"])
+    page = Page(browser, out_dir / "m.html")
+    grid, _ = lr_grid(0.01)
+    for index in (2, 30):
+        page.slide("#optviz-lr", index)
+        data = render_figure(build(TrajectorySpec, {**base, "lr": grid[index]})).data
+        for i, run in enumerate(data["runs"]):
+            weights = np.array(run["weights"], dtype=float)
+            want = (weights - origin) @ dirs.T
+            path = page.trace("optviz-paths", f"path-{i}")
+            got = np.stack([as_array(path["x"]), as_array(path["y"])], axis=1)
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+            loss = as_array(page.trace("optviz-loss", f"loss-{i}")["y"])
+            np.testing.assert_allclose(loss, as_array(run["loss"]), rtol=1e-6)
+    page.close()
+
+
+# -- schedules ---------------------------------------------------------------------------------
+
+
+def torch_step_lr(lr: float, step_size: int, gamma: float, steps: int) -> list[float]:
+    import torch
+
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=step_size, gamma=gamma)
+    out = []
+    for _ in range(steps):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return out
+
+
+def test_schedule_sliders_switch_the_curve_to_torchs_own(browser: Any, out_dir: Path) -> None:
+    out = out_dir / "s.html"
+    result = runner.invoke(app, ["schedule", "step:step_size=4,gamma=0.5", "cosine", "--lr",
+                                 "0.1", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    page = Page(browser, out)
+    sliders = page.js("window.optviz.data.schedulers[0].sliders")
+    assert [s["key"] for s in sliders][:2] == ["step_size", "gamma"]
+    gammas = sliders[1]["values"]
+    sizes = sliders[0]["values"]
+    assert 0.5 in gammas and 4 in sizes and len(gammas) > 3
+    j = gammas.index(0.9)
+    page.slide("#optviz-setting-1-gamma", j)
+    page.slide("#optviz-setting-1-step_size", sizes.index(2))
+    curve = as_array(page.trace("optviz-schedule", "schedule-0")["y"])
+    np.testing.assert_allclose(curve, torch_step_lr(0.1, 2, 0.9, 32), rtol=1e-12)
+    command = page.js("document.getElementById('optviz-command').textContent")
+    assert "step:step_size=2,gamma=0.9" in command
+    hash_ = page.js("location.hash")
+    assert "1.gamma=0.9" in hash_ and "1.step_size=2" in hash_
+    page.close()
+    shown = runner.invoke(app, [*shlex.split(command)[1:], "--dump-config"])
+    assert shown.exit_code == 0, shown.output
+    from optviz.config import parse_config
+
+    want = build(ScheduleSpec, {"schedulers": ["step:step_size=2,gamma=0.9", "cosine"],
+                                "lr": 0.1})
+    assert resolved_config(parse_config(shown.output, "shown")) == resolved_config(want)
+    again = Page(browser, out, hash_)
+    np.testing.assert_array_equal(as_array(again.trace("optviz-schedule", "schedule-0")["y"]),
+                                  curve)
+    again.close()
+
+
+# -- sweep and basin -----------------------------------------------------------------------------
+
+
+def test_sweep_and_basin_pages_hold_their_data(browser: Any, out_dir: Path) -> None:
+    sweep = out_dir / "sweep.html"
+    result = runner.invoke(app, ["sweep", "adam", "-f", "quadratic", "--lr", "1e-3:1:9",
+                                 "--steps", "30", "-o", str(sweep), "--export",
+                                 str(out_dir / "sweep.json")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out_dir / "sweep.json").read_text())
+    page = Page(browser, sweep)
+    best = page.trace("optviz-sweep", "best")
+    assert best["x"] == [data["best"]["lr"]]
+    line = page.trace("optviz-sweep", "sweep")
+    assert line["x"] == [lr for lr, t in zip(data["lr"], data["tail_loss"], strict=True)
+                         if t is not None]
+    page.close()
+
+    basin = out_dir / "basin.html"
+    result = runner.invoke(app, ["basin", "adam", "-f", "himmelblau", "--lr", "0.05",
+                                 "--grid", "8", "--steps", "20", "-o", str(basin), "--export",
+                                 str(out_dir / "basin.json")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out_dir / "basin.json").read_text())
+    page = Page(browser, basin)
+    for i, j in ((0, 0), (3, 5), (7, 7)):
+        assert page.js(f"window.optviz.final({i}, {j})") == data["final_loss"][i * 8 + j]
+    page.close()
