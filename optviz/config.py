@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from optviz.errors import BadValueError, OptvizError, OutputError
-from optviz.plan.schedulers import check_step_counts
+from optviz.plan.schedulers import check_scheduler_settings, check_step_counts
 from optviz.registry import FUNCTIONS, OPTIMIZERS, SCHEDULERS
 from optviz.registry.plugins import refine, refine_scheduler
 from optviz.registry.schedulers import valid_settings
@@ -26,12 +26,14 @@ from optviz.spec.figures import (
     TrajectorySpec,
     build,
 )
+from optviz.spec.rank import RankSpec
 from optviz.spec.sweep import SweepSpec
 from optviz.spec.syntax import MAX_YAML_BYTES, YamlLimitError, load_yaml, number_dumper
 from optviz.spec.traces import anchor_traces
 
 KINDS: dict[str, type] = {"trajectory": TrajectorySpec, "ema": EmaSpec,
                           "schedule": ScheduleSpec, "sweep": SweepSpec, "basin": BasinSpec}
+KINDS["rank"] = RankSpec
 
 # Dotted paths a config may name without --allow-imports: these import nothing of the user's.
 SAFE_PREFIXES = ("torch.optim.", "optviz.")
@@ -201,7 +203,8 @@ def check_names(spec: Any, text: str, source: str) -> None:
             if kind == "scheduler" and key in _SET_BY_OPTVIZ:
                 continue
             try:
-                setting = check_settings(label, {key: value}, valid)
+                setting = (check_settings(label, {key: value}, valid) if record is None
+                           else check_scheduler_settings(record, {key: value}, valid))
                 if record is not None:
                     check_step_counts(record, setting)
             except OptvizError as exc:

@@ -354,3 +354,98 @@ class BasinResult:
                 cells.append(str(reached[i]) if reached[i] >= 0 else "")
             rows.append(",".join(cells))
         return "\n".join(rows) + "\n"
+
+
+@dataclass
+class RankCell:
+    """One optimizer on one function at its tuned lr, per start: the worst f of the last
+    ``tail`` steps, the final f (None: diverged), the first step within the tolerance of f*
+    (None: never) and the step of divergence (None: never). ``score`` is the tail loss the lr
+    was tuned on (the mean over the starts, as f − f*; None when every lr diverged from some
+    start), ``arrived`` the slowest start's steps to the tolerance, ``rank`` 1 for the best
+    optimizer on this function."""
+
+    lr: float | None
+    tail_loss: list[float | None]
+    final_loss: list[float | None]
+    steps_to_tol: list[int | None]
+    diverged: list[int | None]
+    score: float | None
+    arrived: int | None
+    rank: int
+    lrs_tried: int
+
+
+@dataclass
+class RankResult:
+    """Optimizers x functions, each at its tuned lr: ``cells[i][j]`` for optimizer i on
+    function j; ``starts[j]`` function j's starts; ``mean_rank[i]`` optimizer i's mean rank
+    over the functions (1 = best everywhere)."""
+
+    optimizers: list[str]
+    hyperparameters: list[dict[str, Any]]
+    functions: list[str]
+    f_min: list[float]
+    tol: list[float]
+    starts: list[list[list[float]]]
+    steps: int
+    tail: int
+    seed: int
+    device: str
+    dtype: str
+    colour: str
+    cells: list[list[RankCell]]
+    mean_rank: list[float]
+    batched: list[bool]
+    lr_scaled: list[bool]
+
+    def order(self) -> list[int]:
+        """Optimizer indices by mean rank, best first (ties: the order given)."""
+        return sorted(range(len(self.optimizers)), key=lambda i: (self.mean_rank[i], i))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "rank", "objective": OBJECTIVE, "steps": self.steps, "tail": self.tail,
+            "seed": self.seed, "device": self.device, "dtype": self.dtype,
+            "functions": [{"name": f, "f_min": m, "tol": t, "starts": s} for f, m, t, s in
+                          zip(self.functions, self.f_min, self.tol, self.starts, strict=True)],
+            "optimizers": [
+                {"label": label, "hyperparameters": hp, "mean_rank": rank, "batched": b,
+                 "lr_scaled": scaled,
+                 "cells": {f: asdict(c) for f, c in zip(self.functions, row, strict=True)}}
+                for label, hp, rank, b, scaled, row in zip(
+                    self.optimizers, self.hyperparameters, self.mean_rank, self.batched,
+                    self.lr_scaled, self.cells, strict=True)],
+        }
+
+    def to_csv(self) -> str:
+        rows = ["optimizer,function,start,x,y,lr,tail_loss,final_loss,steps_to_tol,diverged,"
+                "rank,mean_rank"]
+        for i, label in enumerate(self.optimizers):
+            for j, function in enumerate(self.functions):
+                cell = self.cells[i][j]
+                for s, point in enumerate(self.starts[j]):
+                    xy = [*point, None][:2]
+                    values = [_cell(xy[0]), _cell(xy[1]), _cell(cell.lr),
+                              _cell(cell.tail_loss[s]), _cell(cell.final_loss[s]),
+                              _cell(cell.steps_to_tol[s]), _cell(cell.diverged[s]),
+                              str(cell.rank), repr(self.mean_rank[i])]
+                    name = '"' + label.replace('"', '""') + '"' if "," in label else label
+                    rows.append(",".join([name, function, str(s), *values]))
+        return "\n".join(rows) + "\n"
+
+    def to_markdown(self) -> str:
+        """The table for a README: optimizers by mean rank, each cell the tuned lr and the
+        mean tail f − f* over the starts (— where every lr diverged)."""
+        head = ["optimizer", "mean rank", *self.functions]
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for i in self.order():
+            cells = []
+            for cell in self.cells[i]:
+                if cell.lr is None or cell.score is None:
+                    cells.append("—")
+                else:
+                    cells.append(f"{cell.score:.1e} @ {cell.lr:.3g} (#{cell.rank})")
+            lines.append(f"| {self.optimizers[i]} | {self.mean_rank[i]:.2f} | "
+                         + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"

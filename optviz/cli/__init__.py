@@ -113,6 +113,9 @@ def _register() -> None:
 
     for module in (trajectory, sweep, basin, schedule, render, listing, show, schema, gallery):
         module.register(app)
+    from optviz.cli import rank
+
+    rank.register(app)
 
 
 _register()

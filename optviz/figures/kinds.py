@@ -15,9 +15,10 @@ from optviz.figures.kind import FigureKind
 
 def build_kinds() -> dict[str, FigureKind]:
     """Every figure kind, by the ``kind:`` a config names."""
-    from optviz.figures import basin, ema, schedule, sweep, trajectory
+    from optviz.figures import basin, ema, rank, schedule, sweep, trajectory
 
     kinds = [trajectory.KIND, schedule.KIND, sweep.KIND, basin.KIND, ema.KIND]
+    kinds.append(rank.KIND)
     return {k.name: k for k in kinds}
 
 

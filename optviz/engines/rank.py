@@ -1,0 +1,278 @@
+"""Ranking optimizers: every optimizer on every test function at the lr tuned for that function,
+from several seeded starts, and the mean rank per optimizer. Pure torch: no files, no drawing.
+
+Each (optimizer, function) pair is one ``search_lrs`` (the coarse grid of ``--lr auto`` and its
+refining passes); every pass runs every lr from every start as rows of one batch. An lr's tail
+loss over the starts is their mean, an lr from which any start diverged counts as diverged, and
+its steps to the tolerance are the slowest start's, so one lucky start cannot decide a rank.
+Optimizers rank per function under the sweep's objective (module ``optviz.engines.sweep``); an
+optimizer that diverged at every lr ranks last.
+
+Where torch's param groups would make every lr its own group (one Python pass over the groups
+per step, the cost of a sweep), an optimizer whose update is its lr times something that does
+not depend on the lr (SGD, Adam, RMSprop, ...: checked by running both ways, ``lr_is_a_factor``)
+runs at lr 1 in one group and each row's step is scaled by its own lr (``LrFactor``): the same
+numbers up to rounding, in one tensor.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import zlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from optviz.engines.batched import run_batch, with_lr
+from optviz.engines.single import json_safe
+from optviz.engines.sweep import (
+    Scores,
+    ranked,
+    search_lrs,
+    tail_steps,
+    threshold,
+    tolerance,
+)
+from optviz.plan.optimizers import OptimizerPlan
+from optviz.registry import FUNCTIONS, OPTIMIZERS
+from optviz.registry.functions import FunctionRecord
+from optviz.results import RankCell, RankResult
+from optviz.spec.sweep import AUTO_GRID, parse_lr_grid
+
+Progress = Callable[[int, int], None]
+
+PROBE_LRS = (1e-4, 1e-2, 0.3)
+PROBE_STEPS = 100
+
+
+def default_optimizers() -> list[str]:
+    """Every torch.optim optimizer that batches (element-wise, dense gradients), one name per
+    distinct factory and preset (``sgd``, not also ``gd``)."""
+    seen: dict[tuple[str, str], str] = {}
+    for record in OPTIMIZERS:
+        if (not record.target.startswith("torch.optim.") or not record.elementwise
+                or record.sparse_grad or record.unsupported or record.plugin):
+            continue
+        key = (record.target, repr(sorted(record.defaults.items())))
+        own = record.name == record.target.rsplit(".", 1)[1].lower()
+        if key not in seen or own:
+            seen[key] = record.name
+    return sorted(seen.values())
+
+
+def default_functions() -> list[str]:
+    """Every test function with a known (finite) minimum."""
+    return [f.name for f in FUNCTIONS if f.f_min is not None]
+
+
+def seeded_starts(function: FunctionRecord, count: int, seed: int) -> list[list[float]]:
+    """``count`` starts drawn uniformly over the function's domain, from a generator seeded by
+    ``seed`` and the function's name (so a function's starts do not depend on which others are
+    ranked), rounded to 4 decimals so they read back exactly from an export."""
+    rng = np.random.default_rng([seed, zlib.crc32(function.name.encode())])
+    lo = np.array([d[0] for d in function.domain], dtype=float)
+    hi = np.array([d[1] for d in function.domain], dtype=float)
+    points = lo + (hi - lo) * rng.random((count, function.dim))
+    return [[round(float(v), 4) for v in p] for p in points]
+
+
+class LrFactor:
+    """An optimizer built at lr 1 whose step for row i is scaled by ``lrs[i]`` afterwards:
+    x ← x + lr·(x' − x), x' the lr-1 step. Equal to lr-``lrs[i]`` runs for an optimizer whose
+    update is lr times something that does not depend on lr (``lr_is_a_factor`` checks)."""
+
+    def __init__(self, opt: Any, lrs: Sequence[float]):
+        self.opt = opt
+        self.lrs = list(lrs)
+        self.scale: torch.Tensor | None = None
+
+    @property
+    def param_groups(self) -> list[dict[str, Any]]:
+        return self.opt.param_groups
+
+    @property
+    def state(self) -> Any:
+        return self.opt.state
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.opt.zero_grad(set_to_none=set_to_none)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        params = [p for g in self.opt.param_groups for p in g["params"]]
+        before = [p.detach().clone() for p in params]
+        out = self.opt.step() if closure is None else self.opt.step(closure)
+        with torch.no_grad():
+            for p, b in zip(params, before, strict=True):
+                if self.scale is None or self.scale.device != p.device:
+                    self.scale = torch.tensor(self.lrs, dtype=p.dtype, device=p.device)[:, None]
+                p.copy_(torch.addcmul(b, self.scale, p - b))
+        return out
+
+
+def lr_factor_plan(plan: OptimizerPlan, lrs: Sequence[float]) -> OptimizerPlan:
+    """``plan`` for a batch whose row i runs at ``lrs[i]``, in one param group (``LrFactor``)."""
+    factory = plan.factory
+
+    def build(params: Any, **kwargs: Any) -> LrFactor:
+        return LrFactor(factory(params, **{**kwargs, "lr": 1.0}), lrs)
+
+    build.__wrapped__ = factory  # type: ignore[attr-defined]  # its signature is the factory's
+    return dataclasses.replace(plan, factory=build, kwargs={**plan.kwargs, "lr": 1.0})
+
+
+_FACTOR: dict[tuple[Any, ...], bool] = {}
+
+
+def lr_is_a_factor(plan: OptimizerPlan, device: str = "cpu", dtype: str = "float64") -> bool:
+    """Whether ``plan``'s lr is a plain factor of its update: three lrs from 1e-4 to 0.3 for
+    100 steps on the quadratic bowl, as lone groups and scaled in one group, give the same
+    losses at every step (to 1e-6). Rprop (its lr seeds step sizes clamped to a fixed range)
+    and ASGD (its lr enters a decay) do not; they run with one group per lr."""
+    if not plan.record.elementwise:
+        return False
+    key = (plan.record.target, repr(sorted(plan.kwargs.items())), plan.lookahead, device,
+           dtype)
+    if key not in _FACTOR:
+        bowl = FUNCTIONS.resolve("quadratic")
+        starts = [list(bowl.start)] * len(PROBE_LRS)
+        try:
+            groups = run_batch(bowl.load(), [with_lr(plan, lr) for lr in PROBE_LRS], starts,
+                               PROBE_STEPS, bowl.domain, device=device, dtype=dtype,
+                               record_paths=True)
+            scaled = run_batch(bowl.load(), lr_factor_plan(plan, PROBE_LRS), starts,
+                               PROBE_STEPS, bowl.domain, device=device, dtype=dtype,
+                               record_paths=True)
+            same = (np.array_equal(groups.diverged, scaled.diverged) and np.allclose(
+                groups.loss, scaled.loss, rtol=1e-6, atol=1e-12, equal_nan=True))
+        except Exception:  # the real run reports the optimizer's own error
+            same = False
+        _FACTOR[key] = bool(same)
+    return _FACTOR[key]
+
+
+@dataclasses.dataclass
+class _PerLr:
+    tail: list[float | None]
+    final: list[float | None]
+    arrived: list[int | None]
+    diverged: list[int | None]
+
+
+def _nan_none(v: float) -> float | None:
+    return float(v) if math.isfinite(v) else None
+
+
+def tune_pair(function: FunctionRecord, plan: OptimizerPlan, starts: Sequence[Sequence[float]],
+              steps: int, tol: float | None = None, device: str = "cpu",
+              dtype: str = "float64", grid: Sequence[float] | None = None,
+              scaled: bool | None = None) -> tuple[float | None, Scores, dict[float, _PerLr], bool]:
+    """One optimizer on one function: the lr search over every start at once. Returns the
+    tuned lr (None: diverged at every lr), the search's scores (the means over the starts),
+    each lr's per-start numbers, and whether the optimizer batched."""
+    grid = parse_lr_grid(AUTO_GRID) if grid is None else list(grid)
+    tol_ = tolerance(function, tol)
+    thr = threshold(function, tol)
+    tail = tail_steps(steps)
+    fn = function.load()
+    if scaled is None:
+        scaled = lr_is_a_factor(plan, device, dtype)
+    detail: dict[float, _PerLr] = {}
+    batched = [True]
+
+    def evaluate(lrs: list[float]) -> Scores:
+        n = len(starts)
+        rows = [lr for lr in lrs for _ in starts]
+        plans: Any = (lr_factor_plan(plan, rows) if scaled
+                      else [with_lr(plan, lr) for lr in rows])
+        batch = run_batch(fn, plans, [list(s) for lr in lrs for s in starts], steps,
+                          function.domain, device=device, dtype=dtype, threshold=thr,
+                          tail=tail, notify=lambda _: None)
+        batched[0] = batch.batched
+        out = Scores(lr=list(lrs))
+        for k, lr in enumerate(lrs):
+            part = slice(k * n, (k + 1) * n)
+            per = _PerLr(
+                tail=[_nan_none(v) for v in batch.tail_loss[part]],
+                final=[_nan_none(v) for v in batch.final_loss[part]],
+                arrived=[int(v) if v >= 0 else None for v in batch.steps_to_tol[part]],
+                diverged=[int(v) if v > 0 else None for v in batch.diverged[part]])
+            detail[lr] = per
+            ok = all(v is not None for v in per.tail)
+            out.tail_loss.append(float(np.mean(per.tail)) if ok else None)
+            out.steps_to_tol.append(max(per.arrived) if all(a is not None for a in per.arrived)
+                                    else None)
+            out.final_loss.append(float(np.mean(per.final)) if ok else None)
+            out.diverged.append(None if ok else min(d for d in per.diverged if d is not None))
+        return out
+
+    scores, best = search_lrs(evaluate, grid, function.f_min, tol_)
+    return (None if best is None else scores.lr[best]), scores, detail, batched[0]
+
+
+def run_rank(
+    functions: Sequence[FunctionRecord],
+    plans: Sequence[OptimizerPlan],
+    starts: int = 5,
+    seed: int = 0,
+    steps: int = 500,
+    tol: float | None = None,
+    device: str = "cpu",
+    dtype: str = "float64",
+    colour: str = "loss",
+    progress: Progress | None = None,
+) -> RankResult:
+    """Every plan on every function at its tuned lr (module docstring); ``progress(done,
+    total)`` after each pair."""
+    points = [seeded_starts(f, starts, seed) for f in functions]
+    scaled = [lr_is_a_factor(p, device, dtype) for p in plans]
+    cells: list[list[RankCell]] = []
+    batched: list[bool] = []
+    total, done = len(plans) * len(functions), 0
+    raw: list[list[tuple[float | None, int | None]]] = []
+    for plan, fast in zip(plans, scaled, strict=True):
+        row, raw_row, all_batched = [], [], True
+        for function, pts in zip(functions, points, strict=True):
+            lr, scores, detail, was_batched = tune_pair(function, plan, pts, steps, tol,
+                                                        device, dtype, scaled=fast)
+            all_batched &= was_batched
+            if lr is None:
+                n = len(pts)
+                per = _PerLr([None] * n, [None] * n, [None] * n,
+                             [1] * n)
+                score_f, arrived = None, None
+            else:
+                per = detail[lr]
+                i = scores.lr.index(lr)
+                score_f, arrived = scores.tail_loss[i], scores.steps_to_tol[i]
+            raw_row.append((score_f, arrived))
+            gap = None if score_f is None else score_f - (function.f_min or 0.0)
+            row.append(RankCell(lr=lr, tail_loss=per.tail, final_loss=per.final,
+                                steps_to_tol=per.arrived, diverged=per.diverged, score=gap,
+                                arrived=arrived, rank=0, lrs_tried=len(scores.lr)))
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        cells.append(row)
+        raw.append(raw_row)
+        batched.append(all_batched)
+    for j, function in enumerate(functions):
+        order = ranked([raw[i][j][0] for i in range(len(plans))],
+                       [raw[i][j][1] for i in range(len(plans))], function.f_min,
+                       tolerance(function, tol))
+        for place, i in enumerate(order):
+            cells[i][j].rank = place + 1
+        for i in range(len(plans)):
+            if cells[i][j].rank == 0:  # diverged at every lr: last
+                cells[i][j].rank = len(plans)
+    mean_rank = [float(np.mean([c.rank for c in row])) if row else math.nan for row in cells]
+    return RankResult(
+        optimizers=[p.label for p in plans],
+        hyperparameters=[{k: json_safe(v) for k, v in p.kwargs.items() if k != "lr"}
+                         for p in plans],
+        functions=[f.name for f in functions], f_min=[float(f.f_min or 0.0) for f in functions],
+        tol=[tolerance(f, tol) for f in functions], starts=points, steps=steps,
+        tail=tail_steps(steps), seed=seed, device=device, dtype=dtype, colour=colour,
+        cells=cells, mean_rank=mean_rank, batched=batched, lr_scaled=scaled)
