@@ -306,3 +306,240 @@ def test_a_trace_metric_is_read_beside_its_config_and_its_bytes_are_hashed(
     gone = build_gallery(configs, out, jobs=1, progress=False)
     entry = next(e for e in gone.entries if e.name == "sub/plateau.yaml")
     assert entry.status == "failed" and "trace.csv" in entry.reason
+
+
+# -- robustness: unreadable configs, dead workers, Ctrl-C, parent death, leftovers ----------------
+
+SLOW = "optimizers: ['sgd:lr=0.01']\nsteps: 400000\nfunction: quadratic\n"  # ~a minute
+FAST = "optimizers: [adam]\nsteps: 3\nlr: 0.1\n"
+
+
+def test_configs_that_cannot_even_be_read_fail_alone(tmp_path: Path) -> None:
+    configs = write_configs(tmp_path / "configs", {
+        "deep.yaml": "optimizers: [adam]\nsettings:\n  x: " + "[" * 5000 + "]" * 5000 + "\n",
+        "nul.yaml": 'optimizers: [adam]\nsteps: 3\noutput: "a\\0b.png"\n',
+        "good.yaml": FAST,
+    })
+    (configs / "latin1.yaml").write_bytes(b"title: caf\xe9\n")
+    summary = build_gallery(configs, tmp_path / "out", jobs=1, progress=False)
+    assert statuses(summary) == {"deep.yaml": "failed", "good.yaml": "rendered",
+                                 "latin1.yaml": "failed", "nul.yaml": "failed"}
+    reasons = {e.name: e.reason for e in summary.failed}
+    assert reasons["deep.yaml"] == f"{configs / 'deep.yaml'}:3: nested deeper than 50 levels"
+    assert "cannot hold a NUL byte" in reasons["nul.yaml"]
+    assert "not UTF-8" in reasons["latin1.yaml"]
+    assert "good.png" in (tmp_path / "out" / "README.md").read_text()
+
+
+def test_a_default_output_folder_that_is_a_symlink_out_is_refused(tmp_path: Path) -> None:
+    configs = write_configs(tmp_path / "cfg", {"sub/x.yaml": FAST, "y.yaml": FAST})
+    out, outside = tmp_path / "out", tmp_path / "outside"
+    out.mkdir()
+    outside.mkdir()
+    (out / "sub").symlink_to(outside)
+    summary = build_gallery(configs, out, jobs=1, progress=False)
+    assert statuses(summary) == {"sub/x.yaml": "failed", "y.yaml": "rendered"}
+    assert "sub/x.png: leaves the gallery folder" in summary.failed[0].reason
+    assert "symbolic link" in summary.failed[0].reason
+    assert list(outside.iterdir()) == []
+
+
+def test_a_worker_killed_mid_figure_fails_only_that_figure(tmp_path: Path) -> None:
+    from optviz.gallery import workers
+
+    outcomes: dict[int, object] = {}
+    failures: dict[int, str] = {}
+    pool = workers.WorkerPool(2, _noop, _suicide_on_negative)
+    pool.map([1, -9, 2, 3, -1, 4], outcomes.__setitem__, failures.__setitem__)
+    assert outcomes == {0: 2, 2: 4, 3: 6, 5: 8}  # every other job ran, on replaced workers
+    assert failures == {1: "its worker process was killed by SIGKILL (out of memory?)",
+                        4: "its worker process died (exit code 3; a crash in native code?)"}
+    assert pool.workers == []
+
+
+def _noop() -> None:
+    pass
+
+
+def _suicide_on_negative(job: int) -> int:
+    """A job that kills its worker: SIGKILL as the out-of-memory killer does, or an exit."""
+    import os
+    import signal
+
+    if job == -9:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if job < 0:
+        os._exit(3)
+    return 2 * job
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _cpu(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1
+    return int(fields[11]) + int(fields[12])
+
+
+def _alive(pids: list[int]) -> list[int]:
+    import os
+
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    del os
+    return alive
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 60) -> None:
+    import time
+
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.1)
+
+
+def _start_gallery(tmp_path: Path, configs: dict[str, str], *extra: str) -> subprocess.Popen:
+    write_configs(tmp_path / "configs", configs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "optviz", "gallery", "configs", "--out", "out", *extra],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_ctrl_c_kills_workers_writes_the_index_and_exits_130(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    proc = _start_gallery(tmp_path, {"a.yaml": FAST, "b_slow.yaml": SLOW, "c_slow.yaml": SLOW,
+                                     "d_slow.yaml": SLOW}, "--jobs", "2")
+    try:
+        _wait_for(lambda: (tmp_path / "out" / "a.json").exists()
+                  and len(_children(proc.pid)) >= 2)
+        workers = _children(proc.pid)
+        time.sleep(0.5)
+        start = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)  # the terminal's Ctrl-C: the whole group
+        _, stderr = proc.communicate(timeout=15)
+        assert time.monotonic() - start < 5
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, stderr
+    assert stderr.startswith("optviz: error: interrupted: 1 of 4 figures done"), stderr
+    assert "Traceback" not in stderr
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "a.png" in readme and "b_slow" not in readme
+    _wait_for(lambda: not _alive(workers), timeout=3)
+    assert not list((tmp_path / "out").rglob("*.tmp"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_workers_die_with_their_parent(tmp_path: Path, how: str) -> None:
+    import os
+    import signal
+
+    proc = _start_gallery(tmp_path, {"a_slow.yaml": SLOW, "b_slow.yaml": SLOW}, "--jobs", "2")
+    try:
+        # Two workers past their imports (a second of CPU each), rendering.
+        _wait_for(lambda: sum(_cpu(p) > 100 for p in _children(proc.pid)) >= 2)
+        workers = _children(proc.pid)
+        assert workers
+        proc.send_signal(getattr(signal, how))
+        proc.communicate(timeout=10)
+        _wait_for(lambda: not _alive(workers), timeout=5)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_stale_temporaries_of_killed_writers_are_removed(tmp_path: Path) -> None:
+    configs = write_configs(tmp_path / "configs", {"a.yaml": FAST})
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    import os
+
+    stale = [out / f".a.json.{dead}-x1y2.tmp", out / "sub" / f".b.png.{dead}-k9.tmp"]
+    live = out / f".c.png.{os.getpid()}-zz.tmp"  # a writer still running: left alone
+    foreign = out / ".notes.tmp"  # not ours
+    for path in (*stale, live, foreign):
+        path.write_bytes(b"x" * 100)
+    build_gallery(configs, out, jobs=1, progress=False)
+    assert not any(p.exists() for p in stale)
+    assert live.exists() and foreign.exists()
+
+
+def test_a_folder_made_read_only_mid_run_still_prints_the_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import os
+
+    from optviz.export import files
+    from optviz.gallery import build as gallery_build
+
+    configs = write_configs(tmp_path / "configs", {"a.yaml": FAST, "b.yaml": BAD["bad_steps.yaml"]})
+    out = tmp_path / "out"
+    render_pending, atomic_write = gallery_build._render_pending, files.atomic_write
+
+    def then_read_only(*args: object, **kwargs: object) -> bool:
+        interrupted = render_pending(*args, **kwargs)
+        out.chmod(0o555)
+        return interrupted
+
+    def as_read_only(path: Path, data: object) -> Path:
+        if os.geteuid() == 0:  # root writes into a read-only folder: fail as a user would
+            raise files.OutputError(f"cannot write {path}: Permission denied")
+        return atomic_write(path, data)
+
+    monkeypatch.setattr(gallery_build, "_render_pending", then_read_only)
+    monkeypatch.setattr(files, "atomic_write", as_read_only)
+    try:
+        summary = build_gallery(configs, out, jobs=1)
+    finally:
+        out.chmod(0o755)
+    printed = capsys.readouterr().out
+    assert re.search(r"a\.yaml\s+│\s+rendered", printed)
+    assert re.search(r"b\.yaml\s+│\s+failed", printed)
+    flat = " ".join(printed.split())  # rich wraps long lines
+    assert "index not written: cannot write" in flat
+    assert "README.md: Permission denied" in flat
+    with pytest.raises(GalleryError, match=r"^index not written: .*; 1 of 2 configs failed$"):
+        summary.raise_if_failed()
+
+
+def test_check_compares_bytes_and_lists_figures_out_of_step(tmp_path: Path) -> None:
+    configs = write_configs(tmp_path / "configs", {"a.yaml": FAST, "b.yaml": FAST})
+    out = tmp_path / "out"
+    build_gallery(configs, out, jobs=1, progress=False)
+    ok = CliRunner().invoke(app, ["gallery", str(configs), "--out", str(out), "--check"])
+    assert ok.exit_code == 0, ok.output
+    assert "in step" in ok.stdout
+    png = (out / "b.png").read_bytes()
+    (out / "b.png").write_bytes(png[:-20] + bytes(20))  # one byte of a picture is enough
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = CliRunner().invoke(app, ["gallery", str(configs), "--out", str(out), "--check"])
+    assert bad.exit_code == 1
+    assert bad.stdout == "b.yaml: b.png differ\n"
+    assert "1 figure(s) out of step" in bad.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

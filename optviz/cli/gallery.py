@@ -18,13 +18,27 @@ def gallery_cmd(
     allow_imports: bool = typer.Option(
         False, "--allow-imports",
         help="Let configs name classes outside torch.optim and optviz (runs their code)."),
+    check: bool = typer.Option(
+        False, "--check",
+        help="Write nothing: render every config afresh, each in a new process, and compare "
+             "the bytes with the PNGs and sidecars in --out (exit 1 lists those out of step)."),
 ) -> None:
     """Render every config in a folder, skipping unchanged figures; a bad config fails alone
-    (exit code 1, the table says why)."""
-    from optviz.gallery.build import build_gallery
+    (exit code 1, the table says why). Ctrl-C stops it, writes the index of what is done and
+    exits 130."""
+    from optviz.gallery.build import GalleryError, build_gallery, check_gallery
 
-    build_gallery(config_dir, out, jobs=jobs, force=force,
-                  allow_imports=allow_imports).raise_if_failed()
+    if not check:
+        build_gallery(config_dir, out, jobs=jobs, force=force,
+                      allow_imports=allow_imports).raise_if_failed()
+        return
+    found = check_gallery(config_dir, out, jobs=jobs, allow_imports=allow_imports).out_of_step
+    for name, why in found.items():
+        typer.echo(f"{name}: {why}")
+    if found:
+        raise GalleryError(f"{len(found)} figure(s) out of step with {config_dir}; run "
+                           f"'optviz gallery {config_dir} --out {out}'")
+    typer.echo(f"every figure in {out} is in step with {config_dir}")
 
 
 def register(app: typer.Typer) -> None:

@@ -43,13 +43,20 @@ def render_cmd(
 
 
 def _inside_here(config: Path, key: str, value: str) -> None:
-    """A config from elsewhere must not write outside the folder it is rendered in."""
+    """A config from elsewhere must not write outside the folder it is rendered in: neither
+    by its path's text (absolute, ``..``) nor through a symbolic link on the way."""
     from optviz.errors import OutputError
 
+    flag = "-o" if key == "output" else "--export"
+    if "\0" in value:
+        raise OutputError(f"{config}: {key} {value!r}: a file name cannot hold a NUL byte")
     path = PurePath(value)
-    if path.is_absolute() or ".." in path.parts:
-        raise OutputError(f"{config}: {key} {value!r} must be a path inside the current folder; "
-                          f"give {'-o' if key == 'output' else '--export'} to write elsewhere")
+    here = Path.cwd().resolve()
+    if path.is_absolute() or ".." in path.parts \
+            or not (here / path).resolve().is_relative_to(here):
+        link = "" if path.is_absolute() or ".." in path.parts else " (a symbolic link leads out)"
+        raise OutputError(f"{config}: {key} {value!r} must be a path inside the current "
+                          f"folder{link}; give {flag} to write elsewhere")
 
 
 def register(app: typer.Typer) -> None:

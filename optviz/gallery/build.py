@@ -68,6 +68,7 @@ class GallerySummary:
     entries: list[GalleryEntry] = field(default_factory=list)
     readme: Path | None = None
     index: Path | None = None
+    index_error: str = ""  # why the index could not be written
 
     def with_status(self, status: Status) -> list[GalleryEntry]:
         return [e for e in self.entries if e.status == status]
@@ -87,6 +88,9 @@ class GallerySummary:
     def raise_if_failed(self) -> None:
         """One line naming every failed config, for the CLI's stderr."""
         failed = self.failed
+        if self.index_error:
+            done = f"; {len(failed)} of {len(self.entries)} configs failed" if failed else ""
+            raise GalleryError(f"index not written: {self.index_error}{done}")
         if not failed:
             return
         counts = f"{len(failed)} of {len(self.entries)} configs failed"
@@ -133,22 +137,28 @@ def find_configs(config_dir: Path) -> list[Path]:
 
 def output_name(rel_config: PurePosixPath, spec: Any, out_dir: Path) -> Path:
     """The PNG's path relative to ``out_dir``: the spec's ``output`` if it has one, else the
-    config's relative path with a ``.png`` suffix. Refuses names that leave ``out_dir``."""
+    config's relative path with a ``.png`` suffix. Refuses names that leave ``out_dir``,
+    through ``..`` or through a symbolic link."""
     wanted = getattr(spec, "output", None)
-    if not wanted:
-        return Path(rel_config.with_suffix(".png"))
-    # Both flavours, so that 'C:\x.png' is refused on Linux too: a config travels.
-    if (PurePosixPath(wanted).is_absolute() or PureWindowsPath(wanted).is_absolute()
-            or PureWindowsPath(wanted).drive):
-        raise OutputError(f"output {wanted!r}: must be a path relative to the gallery folder")
-    rel = Path(wanted)
+    if wanted:
+        if "\0" in wanted:
+            raise OutputError(f"output {wanted!r}: a file name cannot hold a NUL byte")
+        # Both flavours, so that 'C:\x.png' is refused on Linux too: a config travels.
+        if (PurePosixPath(wanted).is_absolute() or PureWindowsPath(wanted).is_absolute()
+                or PureWindowsPath(wanted).drive):
+            raise OutputError(f"output {wanted!r}: must be a path relative to the gallery "
+                              "folder")
+        if Path(wanted).suffix.lower() != ".png":
+            raise BadValueError(f"output {wanted!r}: optviz writes PNG files; use a .png name")
+    rel = Path(wanted) if wanted else Path(rel_config.with_suffix(".png"))
     root = out_dir.resolve()
-    # resolve() also follows symbolic links, so a link inside out_dir cannot lead out of it.
+    # resolve() follows symbolic links, so a link inside out_dir (a sub-folder, or the file
+    # itself) cannot lead out of it, whether the name is the config's own or the default.
     target = (root / rel).resolve()
     if target == root or not target.is_relative_to(root):
-        raise OutputError(f"output {wanted!r}: leaves the gallery folder {out_dir}")
-    if rel.suffix.lower() != ".png":
-        raise BadValueError(f"output {wanted!r}: optviz writes PNG files; use a .png name")
+        what = f"output {wanted!r}" if wanted else f"output {rel.as_posix()}"
+        link = "" if ".." in rel.parts else " through a symbolic link"
+        raise OutputError(f"{what}: leaves the gallery folder {out_dir}{link}")
     return target.relative_to(root)
 
 
@@ -255,7 +265,7 @@ def _render_job(job: _Job) -> _Outcome:
 
 def _render_and_write(job: _Job) -> None:
     from optviz.export.data import dumps
-    from optviz.export.files import atomic_write
+    from optviz.export.files import atomic_write_all
     from optviz.figures.write import render_figure
     from optviz.spec.figures import resolved_config
 
@@ -273,41 +283,41 @@ def _render_and_write(job: _Job) -> None:
         "data": rendered.data,
     }
     text = dumps(sidecar) + "\n"
-    # The PNG first, the sidecar last: the sidecar's hash is what marks a figure as done, so a
-    # run cut off between the two renders the figure again next time.
-    atomic_write(png, rendered.png)
-    atomic_write(png.with_suffix(".json"), text)
+    # Both made before either is written, then renamed in this order: the PNG first, the
+    # sidecar last, as the sidecar's hash is what marks a figure as done, so a run cut off
+    # between the two renames renders the figure again next time.
+    atomic_write_all({png: rendered.png, png.with_suffix(".json"): text})
 
 
-def _run_jobs(jobs: list[_Job], workers: int,
-              done: Callable[[int, _Outcome], None]) -> None:
-    """Render every job, calling ``done(i, outcome)`` as each finishes."""
-    if workers <= 1 or len(jobs) <= 1:
+def _render_here(job: _Job) -> _Outcome:
+    """Render one job in this process with one torch thread, as a worker does: a sum split
+    over threads is added in an order that depends on their number, and a gallery's bytes
+    must not depend on the machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _render_job(job)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_jobs(jobs: list[_Job], workers: int, done: Callable[[int, _Outcome], None],
+              fresh: bool = False) -> None:
+    """Render every job, calling ``done(i, outcome)`` as each finishes. With workers, one
+    that dies fails only the figure it held, and is replaced; ``fresh``: each job in a
+    process of its own, even with one worker."""
+    if not fresh and (workers <= 1 or len(jobs) <= 1):
         for i, job in enumerate(jobs):
-            done(i, _render_job(job))
+            done(i, _render_here(job))
         return
+    from optviz.gallery.workers import WorkerPool
 
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
+    def failed(i: int, reason: str) -> None:
+        done(i, _Outcome("failed", f"{reason}; the other figures went on", 0.0))
 
-    # spawn, not fork: forking a process that may hold torch's or OpenMP's threads can hang,
-    # and spawn behaves the same on Linux, macOS and Windows.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_init_worker) as pool:
-        futures = {pool.submit(_render_job, job): i for i, job in enumerate(jobs)}
-        try:
-            for future in as_completed(futures):
-                try:
-                    outcome = future.result()
-                except BrokenProcessPool:
-                    outcome = _Outcome("failed", "a worker process died (out of memory or a "
-                                       "crash in native code); try --jobs 1", 0.0)
-                done(futures[future], outcome)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    WorkerPool(workers, _init_worker, _render_job, fresh).map(jobs, done, failed)
 
 
 # -- the index ----------------------------------------------------------------------------------
@@ -390,23 +400,110 @@ def _check_index_files(out_dir: Path) -> None:
 # -- the whole gallery --------------------------------------------------------------------------
 
 
+class GalleryInterrupted(OptvizError):
+    """Ctrl-C stopped a gallery: its workers are killed and the index of what was done is
+    written. Exit code 130, as for any program stopped by SIGINT."""
+
+    exit_code = 130
+
+
 def build_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gallery",
                   jobs: int | None = None, force: bool = False, allow_imports: bool = False,
                   progress: bool = True) -> GallerySummary:
     """Render every config under ``config_dir`` into ``out_dir`` and write the index.
 
     ``jobs`` worker processes (default: one per core; 1 renders in this process). Figures
-    whose content hash is unchanged are skipped unless ``force``. A bad config fails alone:
-    its entry says why, and ``GallerySummary.raise_if_failed`` reports it. With ``progress``
-    a progress bar and a summary table go to the terminal.
+    whose content hash is unchanged are skipped unless ``force``. A bad config, or one whose
+    worker dies, fails alone: its entry says why, and ``GallerySummary.raise_if_failed``
+    reports it. With ``progress`` a progress bar and a summary table go to the terminal.
+    Ctrl-C kills the workers, writes the index of what is done and raises
+    ``GalleryInterrupted``.
 
     Workers are started with multiprocessing's "spawn" method, so a script that calls this
     with ``jobs`` > 1 needs the usual ``if __name__ == "__main__":`` guard.
     """
-    from optviz.export.files import atomic_write
-    from optviz.spec.traces import trace_files
+    config_dir, out_dir = Path(config_dir), Path(out_dir)
+    configs = _prepare(config_dir, out_dir, jobs)
+    summary = GallerySummary(config_dir=config_dir, out_dir=out_dir)
+    pending = _plan(summary, configs, force, allow_imports)
+    interrupted = _render_pending(summary, pending, jobs, progress)
+    try:
+        _write_index(summary)
+        if progress:
+            print_summary(summary)
+    finally:
+        if interrupted:  # Ctrl-C was ignored while the index was written
+            import signal
+
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    if interrupted:
+        done = len(summary.rendered) + len(summary.skipped)
+        raise GalleryInterrupted(f"interrupted: {done} of {len(summary.entries)} figures "
+                                 f"done; index written to {summary.readme or out_dir}")
+    return summary
+
+
+@dataclass
+class GalleryCheck:
+    """What ``check_gallery`` found: the fresh render, and the figures out of step with the
+    committed files (name: why)."""
+
+    summary: GallerySummary
+    out_of_step: dict[str, str] = field(default_factory=dict)
+
+
+def check_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gallery",
+                  work_dir: Path | str | None = None, jobs: int | None = None,
+                  allow_imports: bool = False) -> GalleryCheck:
+    """Render every config afresh, each in a new process, into ``work_dir`` (a temporary
+    folder if None), and compare the bytes of each PNG and sidecar with those in
+    ``out_dir``. Nothing in ``out_dir`` is written."""
+    import tempfile
 
     config_dir, out_dir = Path(config_dir), Path(out_dir)
+    configs = find_configs(config_dir)
+    if not configs:
+        raise BadValueError(f"no *.yaml or *.yml configs in {config_dir}")
+    if jobs is not None and jobs < 1:
+        raise BadValueError(f"--jobs: must be >= 1, got {jobs}")
+    with tempfile.TemporaryDirectory(prefix="optviz-check-") as tmp:
+        work = Path(work_dir) if work_dir is not None else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        summary = GallerySummary(config_dir=config_dir, out_dir=work)
+        # Sidecars name their config relative to out_dir, as the committed ones do.
+        pending = _plan(summary, configs, force=True, allow_imports=allow_imports,
+                        source_root=out_dir)
+        if _render_pending(summary, pending, jobs, progress=False, fresh=True):
+            raise GalleryInterrupted("interrupted: nothing compared")
+        check = GalleryCheck(summary)
+        for entry in summary.entries:
+            check.out_of_step.update(_compare(entry, work, out_dir))
+        committed = {p.relative_to(out_dir) for p in out_dir.rglob("*.png")} \
+            if out_dir.is_dir() else set()
+        for extra in sorted(committed - {e.png for e in summary.entries if e.png}):
+            if not any(e.name == extra.as_posix() for e in summary.entries):
+                check.out_of_step[extra.as_posix()] = "no config draws it"
+    return check
+
+
+def _compare(entry: GalleryEntry, work: Path, out_dir: Path) -> dict[str, str]:
+    if entry.status == "failed" or entry.png is None:
+        return {entry.name: f"failed: {entry.reason}"}
+    differ = []
+    for suffix in (".png", ".json"):
+        name = entry.png.with_suffix(suffix)
+        try:
+            same = (out_dir / name).read_bytes() == (work / name).read_bytes()
+        except OSError:
+            return {entry.name: f"{(out_dir / name).as_posix()} is missing"}
+        if not same:
+            differ.append(name.as_posix())
+    return {entry.name: f"{' and '.join(differ)} differ"} if differ else {}
+
+
+def _prepare(config_dir: Path, out_dir: Path, jobs: int | None) -> list[Path]:
+    """Check the arguments and the output folder before any work, clear what killed runs
+    left behind, and return the configs."""
     if jobs is not None and jobs < 1:
         raise BadValueError(f"--jobs: must be >= 1, got {jobs}")
     configs = find_configs(config_dir)
@@ -419,46 +516,80 @@ def build_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gal
     except OSError as exc:
         raise OutputError(f"cannot create {out_dir}: {exc.strerror}") from None
     _check_index_files(out_dir)
+    from optviz.export.files import remove_stale_temporaries
 
-    summary = GallerySummary(config_dir=config_dir, out_dir=out_dir)
+    remove_stale_temporaries(out_dir)
+    return configs
+
+
+def _plan(summary: GallerySummary, configs: list[Path], force: bool, allow_imports: bool,
+          source_root: Path | None = None) -> list[tuple[GalleryEntry, _Job]]:
+    """An entry per config; a job for each one to render. A config that cannot be read, for
+    whatever reason, fails alone here. Sidecars name their config relative to
+    ``source_root`` (default: the output folder)."""
     code, vers = code_hash(), versions()
     pending: list[tuple[GalleryEntry, _Job]] = []
     claimed: dict[Path, str] = {}
     for path in configs:
-        rel = PurePosixPath(path.relative_to(config_dir).as_posix())
+        rel = PurePosixPath(path.relative_to(summary.config_dir).as_posix())
         entry = GalleryEntry(config=path, name=str(rel), title=rel.stem)
         summary.entries.append(entry)
         try:
-            raw = path.read_bytes()
-            spec = _load(path, allow_imports)
-            entry.title = getattr(spec, "title", None) or rel.stem
-            png = output_name(rel, spec, out_dir)
+            job = _job_for(entry, rel, summary.out_dir, code, vers, force, allow_imports,
+                           source_root or summary.out_dir)
         except OptvizError as exc:
             entry.reason = _named(str(exc), path)
             continue
         except OSError as exc:
             entry.reason = f"cannot read {path}: {exc.strerror}"
             continue
-        if png in claimed:
-            entry.reason = f"{path}: output {png.as_posix()} is also the output of {claimed[png]}"
+        except Exception as exc:  # a bug met by one config must still fail only that config
+            entry.reason = f"{path}: cannot be read: {type(exc).__name__}: {exc}"
             continue
-        claimed[png] = str(path)
-        entry.png = png
-        try:
-            data = [p.read_bytes() for p in trace_files(spec)]
-        except OSError:
-            data = [b"missing"]  # the render names the missing file; never skipped as unchanged
-        digest = content_hash(raw, code, vers, data)
-        target = out_dir / png
-        if (not force and target.is_file()
-                and _stored_hash(target.with_suffix(".json")) == digest):
-            entry.status, entry.reason = "skipped", "unchanged"
+        if entry.png in claimed:
+            entry.reason = (f"{path}: output {entry.png.as_posix()} is also the output of "
+                            f"{claimed[entry.png]}")
+            entry.png = None
             continue
-        pending.append((entry, _Job(config=str(path), png=str(target),
-                                    source=_rel_to(path, out_dir), content_hash=digest,
-                                    allow_imports=allow_imports)))
+        if entry.png is not None:
+            claimed[entry.png] = str(path)
+        if job is not None:
+            pending.append((entry, job))
+    return pending
+
+
+def _job_for(entry: GalleryEntry, rel: PurePosixPath, out_dir: Path, code: str,
+             vers: dict[str, str], force: bool, allow_imports: bool,
+             source_root: Path) -> _Job | None:
+    """Read one config; its job, or None when its figure is unchanged (then skipped)."""
+    from optviz.spec.traces import trace_files
+
+    path = entry.config
+    raw = path.read_bytes()
+    spec = _load(path, allow_imports)
+    entry.title = getattr(spec, "title", None) or rel.stem
+    entry.png = output_name(rel, spec, out_dir)
+    try:
+        data = [p.read_bytes() for p in trace_files(spec)]
+    except OSError:
+        data = [b"missing"]  # the render names the missing file; never skipped as unchanged
+    digest = content_hash(raw, code, vers, data)
+    target = out_dir / entry.png
+    if not force and target.is_file() and _stored_hash(target.with_suffix(".json")) == digest:
+        entry.status, entry.reason = "skipped", "unchanged"
+        return None
+    return _Job(config=str(path), png=str(target), source=_rel_to(path, source_root),
+                content_hash=digest, allow_imports=allow_imports)
+
+
+def _render_pending(summary: GallerySummary, pending: list[tuple[GalleryEntry, _Job]],
+                    jobs: int | None, progress: bool, fresh: bool = False) -> bool:
+    """Render the jobs, filling in their entries; True if Ctrl-C stopped it (the figures not
+    done are then marked so)."""
+    import signal
 
     workers = min(jobs or os.cpu_count() or 1, max(len(pending), 1))
+    finished: set[int] = set()
     with _progress(progress, len(summary.entries)) as advance:
         advance(len(summary.entries) - len(pending))
 
@@ -468,16 +599,33 @@ def build_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gal
             entry.reason = _named(outcome.reason, entry.config) if outcome.reason else ""
             if outcome.status == "failed":
                 entry.png = None
+            finished.add(i)
             advance(1)
 
-        _run_jobs([job for _, job in pending], workers, done)
+        try:
+            _run_jobs([job for _, job in pending], workers, done, fresh)
+        except KeyboardInterrupt:
+            # A second Ctrl-C must not cut the index short: the rest takes milliseconds.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            for i, (entry, _) in enumerate(pending):
+                if i not in finished:
+                    entry.status, entry.reason, entry.png = "failed", "interrupted", None
+            return True
+    return False
 
+
+def _write_index(summary: GallerySummary) -> None:
+    """README.md and index.html listing every figure not failed. A folder that can no longer
+    be written (say, made read-only mid-run) is one more failure, not the end of the report."""
+    from optviz.export.files import atomic_write
+
+    out_dir = summary.out_dir
     listed = [e for e in summary.entries if e.status != "failed"]
-    summary.readme = atomic_write(out_dir / "README.md", readme_text(listed, out_dir))
-    summary.index = atomic_write(out_dir / "index.html", index_html(listed, out_dir))
-    if progress:
-        print_summary(summary)
-    return summary
+    try:
+        summary.readme = atomic_write(out_dir / "README.md", readme_text(listed, out_dir))
+        summary.index = atomic_write(out_dir / "index.html", index_html(listed, out_dir))
+    except OptvizError as exc:
+        summary.index_error = str(exc)
 
 
 def _named(message: str, path: Path) -> str:
@@ -541,5 +689,7 @@ def print_summary(summary: GallerySummary) -> None:
     console.print(table)
     counts = ", ".join(f"{len(summary.with_status(s))} {s}"
                        for s in ("rendered", "skipped", "failed"))
-    console.print(Text(f"{counts}; index: {summary.readme}, {summary.index}"))
+    index = (f"index not written: {summary.index_error}" if summary.index_error
+             else f"index: {summary.readme}, {summary.index}")
+    console.print(Text(f"{counts}; {index}"))
 
