@@ -380,3 +380,38 @@ def test_sweep_and_basin_pages_hold_their_data(browser: Any, out_dir: Path) -> N
     for i, j in ((0, 0), (3, 5), (7, 7)):
         assert page.js(f"window.optviz.final({i}, {j})") == data["final_loss"][i * 8 + j]
     page.close()
+
+
+# -- the gallery's interactive twins -------------------------------------------------------------
+
+
+def test_gallery_twins_share_one_plotly_and_the_index_links_them(browser: Any,
+                                                                tmp_path: Path) -> None:
+    from optviz.gallery.build import build_gallery
+    from optviz.render.html import plotly_js
+
+    configs = tmp_path / "configs"
+    (configs / "sub").mkdir(parents=True)
+    (configs / "sub" / "paths.yaml").write_text(
+        "kind: trajectory\noptimizers: [adam, sgd]\nfunction: quadratic\nsteps: 20\nlr: 0.1\n")
+    (configs / "lr.yaml").write_text("kind: schedule\nschedulers: [step]\n")
+    (configs / "ema.yaml").write_text("kind: ema\n")
+    (configs / "grid.yaml").write_text(
+        "kind: trajectory\noptimizers: [adam]\nsteps: 5\npanels: [{lr: 0.1}, {lr: 0.2}]\n")
+    out = tmp_path / "gallery"
+    summary = build_gallery(configs, out, jobs=1, progress=False)
+    assert not summary.failed
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")) == [
+        "index.html", "lr.html", "sub/paths.html"]
+    assert (out / "plotly.min.js").read_text() == plotly_js()
+    twin = (out / "sub" / "paths.html").read_text()
+    assert '<script src="../plotly.min.js"></script>' in twin
+    assert len(twin) < 400_000  # the library is not inlined
+    index = (out / "index.html").read_text()
+    assert index.count('class="twin"') == 2
+    assert 'href="sub/paths.html"' in index and 'href="lr.html"' in index
+    page = Page(browser, out / "sub" / "paths.html", "#lr=0.1&step=7")
+    assert page.js("Number(document.getElementById('optviz-step').value)") == 7
+    assert all(u.startswith("file://") for u in page.requests)
+    assert any(u.endswith("/plotly.min.js") for u in page.requests)
+    page.close()

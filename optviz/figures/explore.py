@@ -493,3 +493,10 @@ def basin_data(rendered: Rendered, hooks: Hooks) -> dict[str, Any]:
         "domain": [list(d) for d in result.domain],
     }
 
+
+
+def plotly_library() -> str:
+    """plotly.js itself, for a folder of pages that share one copy (the gallery)."""
+    from optviz.render.html import plotly_js
+
+    return plotly_js()

@@ -109,6 +109,7 @@ class _Job:
     source: str  # the config's path relative to out_dir, as the sidecar records it
     content_hash: str
     allow_imports: bool
+    plotly_js: str = ""  # the interactive twin's URL of the shared plotly.js ("": no twin)
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,8 @@ def _render_and_write(job: _Job) -> None:
     # Both made before either is written, then renamed in this order: the PNG first, the
     # sidecar last, as the sidecar's hash is what marks a figure as done, so a run cut off
     # between the two renames renders the figure again next time.
-    atomic_write_all({png: rendered.png, png.with_suffix(".json"): text})
+    files = {png: rendered.png, **twin_files(rendered, png, job.plotly_js)}
+    atomic_write_all({**files, png.with_suffix(".json"): text})
 
 
 def _render_here(job: _Job) -> _Outcome:
@@ -373,7 +375,7 @@ def index_html(entries: Iterable[GalleryEntry], out_dir: Path) -> str:
         cards.append(
             f'<figure><a href="{esc(src)}"><img src="{esc(src)}" alt="{esc(e.title)}"></a>'
             f'<figcaption>{esc(e.title)} <a class="config" href="{esc(_href(config))}">'
-            f"{esc(e.name)}</a></figcaption></figure>"
+            f"{esc(e.name)}</a>{twin_link(e.png, out_dir)}</figcaption></figure>"
         )
     body = "\n".join(cards) if cards else "<p>No figures yet.</p>"
     return (f"<!doctype html>\n{MARKER}\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -579,7 +581,8 @@ def _job_for(entry: GalleryEntry, rel: PurePosixPath, out_dir: Path, code: str,
         entry.status, entry.reason = "skipped", "unchanged"
         return None
     return _Job(config=str(path), png=str(target), source=_rel_to(path, source_root),
-                content_hash=digest, allow_imports=allow_imports)
+                content_hash=digest, allow_imports=allow_imports,
+                plotly_js=_href(os.path.relpath(out_dir / PLOTLY_JS, target.parent)))
 
 
 def _render_pending(summary: GallerySummary, pending: list[tuple[GalleryEntry, _Job]],
@@ -622,10 +625,52 @@ def _write_index(summary: GallerySummary) -> None:
     out_dir = summary.out_dir
     listed = [e for e in summary.entries if e.status != "failed"]
     try:
+        write_plotly_js(listed, out_dir)
         summary.readme = atomic_write(out_dir / "README.md", readme_text(listed, out_dir))
         summary.index = atomic_write(out_dir / "index.html", index_html(listed, out_dir))
     except OptvizError as exc:
         summary.index_error = str(exc)
+
+
+# -- interactive twins: the HTML explorer beside each PNG that has one ------------------------
+
+PLOTLY_JS = "plotly.min.js"  # one shared copy of plotly.js at the top of the gallery
+
+
+def twin_files(rendered: Any, png: Path, plotly_url: str) -> dict[Path, bytes]:
+    """``NAME.html`` beside ``NAME.png``: the figure's explorer page, loading the gallery's
+    shared plotly.js. Figures without one (panels, the EMA figure) get none, and a twin that
+    cannot be made never fails its figure."""
+    spec = rendered.spec
+    if not plotly_url or spec.kind not in ("trajectory", "schedule", "sweep", "basin") \
+            or getattr(spec, "layout", "overlay") == "panels":
+        return {}
+    from optviz.figures.explore import html_page
+
+    try:
+        return {png.with_suffix(".html"): html_page(rendered, plotly_url).encode("utf-8")}
+    except OptvizError:
+        return {}
+
+
+def twin_link(png: Path | None, out_dir: Path) -> str:
+    """The index's link to a figure's interactive twin, if it has one."""
+    if png is None or not (out_dir / png).with_suffix(".html").is_file():
+        return ""
+    href = html.escape(_href(Path(png).with_suffix(".html")))
+    return f' <a class="twin" href="{href}">interactive</a>'
+
+
+def write_plotly_js(entries: Iterable[GalleryEntry], out_dir: Path) -> None:
+    """The twins' shared plotly.js, written when a twin exists and the copy differs."""
+    from optviz.export.files import atomic_write
+    from optviz.figures.explore import plotly_library
+
+    if any(twin_link(e.png, out_dir) for e in entries):
+        code = plotly_library()
+        target = out_dir / PLOTLY_JS
+        if not target.is_file() or target.read_text(encoding="utf-8") != code:
+            atomic_write(target, code)
 
 
 def _named(message: str, path: Path) -> str:
