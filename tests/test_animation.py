@@ -1,0 +1,423 @@
+"""Motion and depth: GIF and MP4 frames, the 3-D view and the optimizer's inner vectors, checked
+against numbers: exported points through the axes transform, torch stepped by hand, decoded
+frames and durations, bytes twice."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from typer.testing import CliRunner
+
+from optviz.cli import app
+from optviz.figures.animate import ANIMATION_DPI
+from optviz.figures.kinds import kind_of
+from optviz.figures.write import default_name, render_figure
+from optviz.registry import FUNCTIONS
+from optviz.render.animate import MAX_FRAMES, Animator, frame_steps
+from optviz.spec.figures import TrajectorySpec
+
+runner = CliRunner()
+
+
+def spec_of(**kw) -> TrajectorySpec:
+    data = {"optimizers": ["adam"], "function": "valley", "steps": 20, "lr": 0.01} | kw
+    return TrajectorySpec(**data)
+
+
+def animator_of(spec: TrajectorySpec, dpi: int = 60, **kw):
+    rendered = render_figure(spec)
+    still = spec.model_copy(update={"vectors_at": None, "vectors": False})
+    fig = kind_of(spec).draw(rendered.computed, still)
+    results = [drawn for _, drawn, _, _ in rendered.computed.draw_inputs["panels"]]
+    return rendered, Animator(fig, results, dpi, **kw)
+
+
+def gif_frames(data: bytes) -> tuple[list[np.ndarray], list[int]]:
+    im = Image.open(io.BytesIO(data))
+    frames, durations = [], []
+    for i in range(im.n_frames):
+        im.seek(i)
+        frames.append(np.asarray(im.convert("RGB")).astype(int))
+        durations.append(im.info["duration"])
+    return frames, durations
+
+
+# -- which steps the frames show ----------------------------------------------------------------
+
+
+def test_frame_steps_every_step_up_to_the_cap():
+    assert frame_steps(100) == list(range(101))
+    assert frame_steps(MAX_FRAMES - 1) == list(range(MAX_FRAMES))
+
+
+def test_frame_steps_long_runs_dense_at_the_start_then_even():
+    steps = frame_steps(1000)
+    assert len(steps) == MAX_FRAMES
+    assert steps[:75] == list(range(75))  # the first half of the frames: one step each
+    assert steps[-1] == 1000
+    gaps = np.diff(steps[75:])
+    assert gaps.min() >= 12 and gaps.max() <= 14  # (1000 − 75) / 74 ≈ 12.5
+    assert (np.diff(steps) > 0).all()
+
+
+def test_frame_steps_given_count_and_never_more_than_one_per_step():
+    assert len(frame_steps(100, 40)) == 40
+    assert frame_steps(100, 40)[-1] == 100
+    assert frame_steps(10, 500) == list(range(11))
+
+
+# -- GIF: frames, durations, determinism, size --------------------------------------------------
+
+
+def test_gif_frame_count_and_durations_match_the_options():
+    spec = spec_of(steps=12, fps=10)
+    data = render_figure(spec).image_bytes(".gif", dpi=40)
+    frames, durations = gif_frames(data)
+    assert len(frames) == 13
+    assert durations[:-1] == [100] * 12
+    assert durations[-1] == 100 + 1000  # the pause on the last frame
+    spec = spec_of(steps=30, fps=25, frames=8)
+    frames, durations = gif_frames(render_figure(spec).image_bytes(".gif", dpi=40))
+    assert len(frames) == 8
+    assert durations[0] == 40
+
+
+def test_gif_carries_the_resolved_config():
+    rendered = render_figure(spec_of(steps=5))
+    im = Image.open(io.BytesIO(rendered.image_bytes(".gif", dpi=30)))
+    assert im.info["comment"].decode() == rendered.config_text()
+    assert "function: valley" in rendered.config_text()
+
+
+def test_same_config_same_gif_bytes():
+    spec = spec_of(optimizers=["sgd", "adam"], steps=15)
+    one = render_figure(spec).image_bytes(".gif", dpi=40)
+    two = render_figure(spec).image_bytes(".gif", dpi=40)
+    assert one == two
+    assert one[:6] == b"GIF89a"
+
+
+def test_decoded_gif_frames_equal_the_rendered_frames():
+    """The transparent 'unchanged' pixels decode to the frames as drawn (up to the palette)."""
+    spec = spec_of(optimizers=["sgd", "momentum"], steps=10)
+    rendered, animator = animator_of(spec, dpi=ANIMATION_DPI)
+    drawn = [animator.frame(k).astype(int) for k in range(11)]
+    frames, _ = gif_frames(rendered.image_bytes(".gif"))
+    assert len(frames) == 11
+    for k in (0, 4, 10):
+        err = np.abs(frames[k] - drawn[k]).max(axis=2)
+        assert np.percentile(err, 99) <= 24, k  # palette rounding only
+        # and each frame differs from its neighbour where the paths moved
+    assert np.abs(frames[10] - frames[4]).max() > 100
+
+
+def test_hundred_steps_three_optimizers_gif_under_3_mb():
+    spec = TrajectorySpec(optimizers=["sgd", "momentum", "adam"], function="valley", steps=100)
+    data = render_figure(spec).image_bytes(".gif")
+    frames, _ = gif_frames(data)
+    assert len(frames) == 101
+    assert frames[0].shape == (417, 936, 3)
+    assert len(data) < 3_000_000
+
+
+def test_animate_true_writes_a_gif_by_default():
+    assert default_name(spec_of(animate=True)).suffix == ".gif"
+    assert default_name(spec_of()).suffix == ".png"
+
+
+# -- where the head marker is, what the last frame holds ----------------------------------------
+
+
+def _head_centre(animator: Animator, path, step: int) -> np.ndarray:
+    """The centre of the pixels that the head marker paints at ``step``."""
+    with_head = animator.frame(step).astype(int)
+    path.head.set_alpha(0.0)
+    without = animator.frame(step).astype(int)
+    path.head.set_alpha(None)
+    rows, cols = np.nonzero(np.abs(with_head - without).sum(axis=2) > 30)
+    assert rows.size > 20
+    return np.array([cols.mean(), rows.mean()])
+
+
+@pytest.mark.parametrize("step", [0, 7, 20])
+def test_head_marker_sits_on_the_exported_point(step):
+    spec = spec_of(steps=20)
+    rendered, animator = animator_of(spec, dpi=80)
+    (path,) = animator.paths
+    point = rendered.data["runs"][0]["points"][step]
+    ax = path.head.axes
+    height = animator.frame(step).shape[0]
+    x, y = ax.transData.transform(point)
+    centre = _head_centre(animator, path, step)
+    assert centre == pytest.approx([x, height - y], abs=1.5)
+    # the path drawn so far is exactly the points up to this step
+    line = path.lines[0]
+    assert np.asarray(line.get_xdata()).tolist() == [p[0] for p in
+                                                    rendered.data["runs"][0]["points"][:step + 1]]
+
+
+def test_last_frame_has_the_still_pictures_paths():
+    spec = spec_of(optimizers=["sgd", "momentum", "rmsprop"], steps=25, lr=0.002)
+    rendered, animator = animator_of(spec)
+    animator.frame(25)
+    still = kind_of(spec).draw(rendered.computed, spec)
+    still_lines = {(line.get_label()): np.asarray(line.get_xydata())
+                   for line in still.axes[0].get_lines() if len(line.get_xdata()) == 26}
+    assert len(animator.paths) == 3
+    for path in animator.paths:
+        (line,) = path.lines
+        assert np.array_equal(np.asarray(line.get_xydata()), still_lines[line.get_label()],
+                              equal_nan=True)
+        assert all(end.get_visible() for end in path.ends) and path.ends
+    # the loss panel's curves are whole again, with the cursor on the last step
+    for _, line, xs, _ in animator.series:
+        assert np.array_equal(np.asarray(line.get_xdata()), xs)
+    assert all(c.get_xdata()[0] == 25 for _, c, _ in animator.cursors)
+    assert animator.label.get_text() == "step 25 / 25"
+
+
+def test_frames_grow_the_paths_and_cut_the_loss_curve():
+    spec = spec_of(optimizers=["sgd"], steps=20, lr=0.001)
+    _, animator = animator_of(spec)
+    animator.frame(5)
+    (path,) = animator.paths
+    assert len(path.lines[0].get_xdata()) == 6
+    assert not any(end.get_visible() for end in path.ends)  # the end marker waits for the end
+    loss_lines = [line for _, line, _, _ in animator.series if len(line.get_xdata()) > 1]
+    assert loss_lines and all(max(line.get_xdata()) <= 5 for line in loss_lines)
+    assert animator.cursors[0][1].get_xdata()[0] == 5
+
+
+def test_a_diverged_run_stops_where_it_diverged_with_its_label():
+    spec = spec_of(optimizers=["sgd", "adam"], lr=0.05, steps=30)
+    rendered, animator = animator_of(spec)
+    sgd = rendered.result.runs[0]
+    assert sgd.diverged is not None and sgd.diverged < 30
+    animator.frame(30)
+    path = next(p for p in animator.paths if p.run.optimizer == "sgd")
+    xs = np.asarray(path.lines[0].get_xdata(), dtype=float)
+    assert np.isfinite(xs).sum() == sgd.diverged  # the points before it left the view
+    assert path.head.get_marker() == "X"
+    assert path.head.get_xdata()[0] == xs[sgd.diverged - 1]
+    assert f"diverged at step {sgd.diverged}" in path.lines[0].get_label()
+
+
+def test_panels_animate_every_panel():
+    spec = TrajectorySpec(function="valley", steps=10, lr=0.01,
+                          panels=[{"optimizers": ["sgd"]}, {"optimizers": ["adam"]}])
+    _, animator = animator_of(spec)
+    assert len(animator.paths) == 2
+    assert len({p.head.axes for p in animator.paths}) == 2
+    animator.frame(4)
+    assert all(len(p.lines[0].get_xdata()) == 5 for p in animator.paths)
+
+
+def test_linear_model_animates():
+    spec = TrajectorySpec(optimizers=["sgd"], model="linear", in_features=1, epochs=3,
+                          samples=64, lr=0.1)
+    rendered, animator = animator_of(spec)
+    steps = rendered.result.runs[0].steps
+    assert animator.steps == steps == 3 * 2
+    animator.frame(3)
+    assert len(animator.paths[0].lines[0].get_xdata()) == 4
+
+
+# -- MP4 ----------------------------------------------------------------------------------------
+
+
+def test_mp4_decodes_with_the_frames_and_the_pause():
+    import imageio_ffmpeg
+
+    spec = spec_of(steps=9, fps=10)
+    data = render_figure(spec).image_bytes(".mp4", dpi=40)
+    assert data[4:8] == b"ftyp"
+    path = io.BytesIO(data)
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "a.mp4"
+        file.write_bytes(path.getvalue())
+        reader = imageio_ffmpeg.read_frames(str(file))
+        meta = next(reader)
+        frames = list(reader)
+    assert meta["fps"] == 10
+    assert len(frames) == 10 + 10  # ten steps' frames, then a second's pause
+    assert meta["size"][0] % 16 == 0 and meta["size"][1] % 16 == 0
+    assert data == render_figure(spec).image_bytes(".mp4", dpi=40)  # bit-exact
+
+
+# -- 3-D ----------------------------------------------------------------------------------------
+
+
+def _lines3d(fig):
+    ax = next(a for a in fig.axes if hasattr(a, "get_zlim"))
+    return ax, {line.get_label(): line.get_data_3d() for line in ax.get_lines()}
+
+
+def test_3d_paths_are_the_exported_points_lifted_by_their_loss():
+    spec = spec_of(optimizers=["sgd", "adam"], function="quadratic", lr=0.05, view="3d")
+    rendered = render_figure(spec)
+    ax, lines = _lines3d(rendered.figure)
+    for run in rendered.data["runs"]:
+        xs, ys, zs = lines[run["label"]]
+        pts = np.array(run["points"])
+        assert np.allclose(xs, pts[:, 0]) and np.allclose(ys, pts[:, 1])
+        assert np.allclose(zs, run["loss"])  # quadratic: heights are f itself
+    assert ax.get_zlabel() == "f(x, y)"
+
+
+def test_3d_log_heights_for_steep_functions_said_on_the_axis():
+    spec = spec_of(optimizers=["adam"], function="rosenbrock", lr=0.01, view="3d")
+    rendered = render_figure(spec)
+    ax, lines = _lines3d(rendered.figure)
+    run = rendered.data["runs"][0]
+    _, _, zs = lines[run["label"]]
+    assert np.allclose(zs, np.log10(np.array(run["loss"]) - 0.0))
+    assert ax.get_zlabel() == "log₁₀ f"
+
+
+def test_3d_panels_and_animation():
+    spec = TrajectorySpec(function="beale", steps=8, lr=0.01, view="3d",
+                          panels=[{"optimizers": ["sgd"]}, {"optimizers": ["adam"]}])
+    rendered = render_figure(spec)
+    assert sum(hasattr(a, "get_zlim") for a in rendered.figure.axes) == 2
+    _, animator = animator_of(spec)
+    assert len(animator.paths) == 2 and all(p.zs is not None for p in animator.paths)
+    animator.frame(3)
+    for path in animator.paths:
+        xs, _, zs = path.lines[0].get_data_3d()
+        assert len(xs) == 4 and np.allclose(zs, path.zs[:4])
+
+
+def test_rotating_3d_animation_turns_the_camera():
+    spec = spec_of(function="quadratic", steps=6, view="3d", rotate=True)
+    frames, _ = gif_frames(render_figure(spec).image_bytes(".gif", dpi=30))
+    assert len(frames) == 7
+    still = spec.model_copy(update={"rotate": False})
+    fixed, _ = gif_frames(render_figure(still).image_bytes(".gif", dpi=30))
+    assert np.abs(frames[0] - fixed[0]).mean() < 1.0  # the same start
+    assert np.abs(frames[-1] - fixed[-1]).mean() > 3  # then the camera has moved
+
+
+def test_3d_needs_two_coordinates():
+    res = runner.invoke(app, ["trajectory", "sgd", "-f", "parabola", "--view", "3d"])
+    assert res.exit_code == 2
+    assert "--view 3d draws a surface" in res.stderr and res.stderr.count("\n") == 1
+
+
+# -- the optimizer's inner vectors --------------------------------------------------------------
+
+
+def torch_vectors(cls, steps, **kwargs):
+    """Step torch by hand on the valley: per step the gradient, update and state."""
+    fn = FUNCTIONS.resolve("valley").load()
+    x = torch.tensor([-0.16, -0.09], requires_grad=True)
+    opt = cls([x], **kwargs)
+    out = []
+    for _ in range(steps):
+        opt.zero_grad()
+        fn(x).backward()
+        grad = x.grad.clone()
+        before = x.detach().clone()
+        opt.step()
+        out.append((grad, x.detach() - before, {k: v.clone() for k, v in opt.state[x].items()}))
+    return out
+
+
+def test_vectors_equal_torch_stepped_by_hand():
+    spec = spec_of(optimizers=["momentum:lr=0.002", "adam:lr=0.01", "sgd:lr=0.001"],
+                   steps=6, vectors=True)
+    runs = render_figure(spec).data["runs"]
+    momentum = torch_vectors(torch.optim.SGD, 6, lr=0.002, momentum=0.9)
+    adam = torch_vectors(torch.optim.Adam, 6, lr=0.01)
+    for i in range(6):
+        g, u, state = momentum[i]
+        v = runs[0]["vectors"]
+        assert v["gradient"][i] == pytest.approx(g.tolist(), rel=1e-6)
+        assert v["update"][i] == pytest.approx(u.tolist(), rel=1e-5, abs=1e-9)
+        assert v["momentum"][i] == pytest.approx(state["momentum_buffer"].tolist(), rel=1e-6)
+        g, u, state = adam[i]
+        v = runs[1]["vectors"]
+        assert v["gradient"][i] == pytest.approx(g.tolist(), rel=1e-6)
+        assert v["momentum"][i] == pytest.approx(state["exp_avg"].tolist(), rel=1e-6)
+        assert v["second_moment"][i] == pytest.approx(state["exp_avg_sq"].tolist(), rel=1e-6)
+        scale = 1 / (state["exp_avg_sq"].double().sqrt() + 1e-8)
+        assert v["scaling"][i] == pytest.approx(scale.tolist(), rel=1e-5)
+    assert runs[0]["vector_keys"] == {"momentum": "momentum_buffer"}
+    assert runs[1]["vector_keys"] == {"momentum": "exp_avg", "second_moment": "exp_avg_sq"}
+    assert set(runs[2]["vectors"]) == {"gradient", "update"}  # plain SGD keeps no state
+
+
+def test_vectors_at_draws_arrows_equal_to_the_recorded_vectors():
+    from matplotlib.quiver import Quiver
+
+    from optviz.render.vectors import ARROWS
+
+    spec = spec_of(optimizers=["momentum:lr=0.002", "adam:lr=0.01"], steps=8,
+                   vectors_at=[0, 5])
+    rendered = render_figure(spec)
+    runs = rendered.data["runs"]
+    colours = {kind: colour for kind, _, colour, _ in ARROWS}
+    quivers = [c for c in rendered.figure.axes[0].collections if isinstance(c, Quiver)]
+    assert len(quivers) == 2 * (3 + 3)  # 2 steps x (gradient, momentum, update) per run
+    drawn = []
+    for q in quivers:
+        kind = next(k for k, c in colours.items()
+                    if np.allclose(q.get_facecolor()[0][:3], _rgb(c)))
+        drawn.append((kind, *np.round([*q.XY[0], q.U[0], q.V[0]], 12)))
+    expected = []
+    for run in runs:
+        for i in (0, 5):
+            for kind in ("gradient", "momentum", "update"):
+                sign = -1 if kind in ("gradient", "momentum") else 1
+                u, v = (sign * c for c in run["vectors"][kind][i])
+                expected.append((kind, *np.round([*run["points"][i], u, v], 12)))
+    assert sorted(drawn) == sorted(expected)
+    # Adam's scaling box: sides in the ratio of its per-coordinate scaling
+    from matplotlib.patches import Rectangle
+
+    boxes = [p for p in rendered.figure.axes[0].patches
+             if isinstance(p, Rectangle) and p.get_visible() and p.get_linestyle() == "--"]
+    assert len(boxes) == 2
+    s = np.array(runs[1]["vectors"]["scaling"][5])
+    ratio = s[0] / s[1]
+    assert any(b.get_width() / b.get_height() == pytest.approx(ratio, rel=1e-9) for b in boxes)
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
+
+    return to_rgb(colour)
+
+
+def test_vectors_follow_the_head_in_animations():
+    spec = spec_of(optimizers=["momentum:lr=0.002"], steps=10, vectors=True)
+    rendered, animator = animator_of(spec, vectors=True)
+    (path,) = animator.paths
+    run = rendered.data["runs"][0]
+    for k in (0, 6):
+        animator.frame(k)
+        gradient = next(q for kind, _, _, q in path.vectors.arrows if kind == "gradient")
+        assert np.allclose(gradient.XY[0], run["points"][k])
+        assert [gradient.U[0], gradient.V[0]] == pytest.approx(
+            [-c for c in run["vectors"]["gradient"][k]])
+    animator.frame(10)  # the last point: no step taken from it
+    assert not any(a.get_visible() for a in path.vectors.artists)
+
+
+def test_vectors_refused_on_the_linear_model_and_out_of_range():
+    res = runner.invoke(app, ["trajectory", "sgd", "--vectors-at", "50", "-n", "10"])
+    assert res.exit_code == 2 and "--vectors-at 50" in res.stderr
+    res = runner.invoke(app, ["trajectory", "sgd", "--model", "linear", "--vectors"])
+    assert res.exit_code == 2 and "test functions only" in res.stderr
+
+
+def test_animation_of_another_kind_is_one_line():
+    res = runner.invoke(app, ["schedule", "StepLR:step_size=5", "-o", "x.gif"])
+    assert res.exit_code == 2
+    assert "stills" in res.stderr and res.stderr.count("\n") == 1
