@@ -158,6 +158,7 @@ class Animator:
         self.paths: list[_Path] = []
         self.series: list[tuple[Axes, Line2D, np.ndarray, np.ndarray]] = []
         self.cursors: list[tuple[Axes, Line2D, float]] = []
+        self.events: list[tuple[Axes, Artist, float]] = []
         axes = [a for a in fig.findobj(Axes) if a.get_visible()]
         path_axes = set()
         for ax in axes:
@@ -182,6 +183,7 @@ class Animator:
                 self.moving += path.vectors.artists
         self.moving += [line for _, line, _, _ in self.series]
         self.moving += [line for _, line, _ in self.cursors]
+        self.moving += [artist for _, artist, _ in self.events]
         self._background = None
         self._turn = [(ax, ax.azim) for ax in axes if hasattr(ax, "get_zlim")]
 
@@ -207,8 +209,16 @@ class Animator:
             problem = next((r.problem for r in self.results if r.problem), None) or {}
             scale = problem.get("epochs", 1) / max(1, self.steps)
         mine = False
+        for text in ax.texts:  # "reached 0 at step k": shown once the frame gets there
+            xy = getattr(text, "xy", None)
+            if xy is not None and isinstance(xy[0], (int, float)) and \
+                    text.xycoords != "axes fraction":
+                self.events.append((ax, text, float(xy[0])))
         for line in ax.get_lines():
             if line.get_transform() != ax.transData:
+                xs = np.asarray(line.get_xdata(), dtype=float)
+                if xs.size == 1:  # a marker on a step, drawn against the axis' edge
+                    self.events.append((ax, line, float(xs[0])))
                 continue  # axhline and the like: reference lines, not series
             xs, ys, _ = _data(line)
             if xs.size:
@@ -226,6 +236,8 @@ class Animator:
         for _, line, xs, ys in self.series:
             keep = xs <= self._cursor_x(line.axes, step) + 1e-9
             line.set_data(xs[keep], ys[keep])
+        for ax, artist, x in self.events:
+            artist.set_visible(x <= self._cursor_x(ax, step) + 1e-9)
         for _, cursor, scale in self.cursors:
             x = step * scale
             cursor.set_xdata([x, x])
