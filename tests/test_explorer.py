@@ -415,3 +415,31 @@ def test_gallery_twins_share_one_plotly_and_the_index_links_them(browser: Any,
     assert all(u.startswith("file://") for u in page.requests)
     assert any(u.endswith("/plotly.min.js") for u in page.requests)
     page.close()
+
+
+def test_runs_with_their_own_lrs_get_a_slider_each_and_hover_says_it_all(
+        browser: Any, out_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # From a config, as the render command reads it: output: x.html is the explorer there too.
+    monkeypatch.chdir(out_dir)
+    (out_dir / "own.yaml").write_text("kind: trajectory\noptimizers: [adam:lr=0.1, "
+                                      "sgd:lr=0.01]\nsteps: 30\noutput: own.html\n")
+    result = runner.invoke(app, ["render", "own.yaml"])
+    assert result.exit_code == 0, result.output
+    page = Page(browser, out_dir / "own.html", "#lr1=0.2&lr2=0.001&step=10")
+    adam, sgd = lr_grid(0.1)[0], lr_grid(0.01)[0]
+    assert page.js("window.optviz.path(0).lr") == adam[int(np.argmin(np.abs(np.log(adam) -
+                                                                           np.log(0.2))))]
+    assert page.js("window.optviz.path(1).lr") == sgd[0] == pytest.approx(0.001)
+    page.slide("#optviz-lr-2", 20)
+    assert page.js("location.hash").startswith(f"#lr1={page.js('window.optviz.path(0).lr')}"
+                                               f"&lr2={sgd[20]!r}&step=10")
+    trace = page.js("document.getElementById('optviz-paths').data"
+                    ".find(t => t.uid === 'path-1')")
+    assert trace["name"] == f"SGD (lr={sgd[20]:.2g})"
+    for word in ("step %{customdata[0]}", "x %{x", "y %{y", "loss %{customdata[1]",
+                 f"lr {sgd[20]!r}"):
+        assert word in trace["hovertemplate"]
+    data = render_figure(build(TrajectorySpec, {"optimizers": [f"sgd:lr={sgd[20]!r}"],
+                                                "steps": 30})).data
+    assert trace["customdata"][10] == [10, data["runs"][0]["loss"][10]]
+    page.close()

@@ -244,7 +244,8 @@ def trajectory_data(rendered: Rendered, hooks: Hooks) -> dict[str, Any]:
             bad = np.flatnonzero(~np.isfinite(row))
             diverged.append(int(bad[0]) if bad.size else None)
         tokens = [_optimizer_token(fixed.optimizers[i], lr) for lr in grid]
-        runs.append({"label": run.label, "optimizer": run.optimizer, "lrs": grid,
+        runs.append({"label": run.label, "labels": _labels(run.label, centres[i], grid),
+                     "optimizer": run.optimizer, "lrs": grid,
                      "initial": first, "points": points[:, :, :2], "loss": loss,
                      "diverged": diverged, "tokens": tokens})
     drawn = result.drawn()
@@ -272,7 +273,18 @@ def trajectory_data(rendered: Rendered, hooks: Hooks) -> dict[str, Any]:
 
 def _trajectory_title(result: TrajectoryResult) -> str:
     where = result.formula if result.problem else result.function
-    return f"{where}: " + ", ".join(run.label for run in result.runs)
+    return f"{where}: the paths at every lr"
+
+
+def _labels(label: str, centre: float, grid: list[float]) -> list[str]:
+    """The run's legend label at each lr of its grid (``Adam (lr=0.01)`` at 0.01 says
+    ``Adam (lr=0.0018)`` at 0.0018)."""
+    from optviz.plan.labels import format_value as legend_value
+
+    said = f"lr={legend_value(centre)}"
+    if said not in label:
+        return [label] * len(grid)
+    return [label.replace(said, f"lr={lr:.2g}", 1) for lr in grid]
 
 
 def _surface(result: TrajectoryResult, view: Any) -> dict[str, Any]:

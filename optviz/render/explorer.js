@@ -127,7 +127,7 @@ function trajectory() {
   api.path = (i) => { const r = runs[i]; const p = path(r, state.lr[i]);
     return { lr: r.lrs[state.lr[i]], x: p.x, y: p.y, loss: p.loss }; };
   api.head = (i) => head(runs[i], state.lr[i], state.step);
-  const hover = (r, li) => "<b>" + r.label.replace(/</g, "&lt;") + "</b><br>lr " +
+  const hover = (r, li) => "<b>" + r.labels[li].replace(/</g, "&lt;") + "</b><br>lr " +
     r.lrs[li] + "<br>step %{customdata[0]}<br>x %{x:.6g}<br>y %{y:.6g}<br>loss " +
     "%{customdata[1]:.6g}<extra></extra>";
   const pathsDiv = plotDiv("optviz-paths"), lossDiv = plotDiv("optviz-loss");
@@ -137,7 +137,7 @@ function trajectory() {
   runs.forEach((r, i) => {
     const p = path(r, state.lr[i]), h = head(r, state.lr[i], state.step);
     traces.push({ type: "scatter", mode: "lines+markers", x: p.x, y: p.y, customdata: p.customdata,
-      name: r.label, uid: "path-" + i, hovertemplate: hover(r, state.lr[i]),
+      name: r.labels[state.lr[i]], uid: "path-" + i, hovertemplate: hover(r, state.lr[i]),
       line: { color: r.colour, width: 2 }, marker: { size: 3, color: r.colour } });
     traces.push({ type: "scatter", mode: "markers", x: [h.x], y: [h.y], uid: "head-" + i,
       showlegend: false, hoverinfo: "skip",
@@ -209,18 +209,20 @@ function trajectory() {
     const hs = runs.map((r, i) => head(r, state.lr[i], state.step));
     Plotly.restyle(pathsDiv, { x: hs.map(h => [h.x]), y: hs.map(h => [h.y]) },
                    runs.map((r, i) => first + 2 * i + 1));
-    Plotly.restyle(lossDiv, { x: hs.map(h => [h.k]), y: hs.map(h => [h.loss]) },
-                   runs.map((r, i) => 2 * i + 1));
-    Plotly.relayout(lossDiv, { "shapes[0].x0": state.step, "shapes[0].x1": state.step });
+    Plotly.update(lossDiv, { x: hs.map(h => [h.k]), y: hs.map(h => [h.loss]) },
+                  { "shapes[0].x0": state.step, "shapes[0].x1": state.step },
+                  runs.map((r, i) => 2 * i + 1));
     showValues();
     writeHash(hash);
   }
   function redrawLr(hash) {
     const ps = runs.map((r, i) => path(r, state.lr[i]));
     Plotly.restyle(pathsDiv, { x: ps.map(p => p.x), y: ps.map(p => p.y),
-      customdata: ps.map(p => p.customdata), hovertemplate: runs.map((r, i) => hover(r, state.lr[i])) },
+      customdata: ps.map(p => p.customdata), name: runs.map((r, i) => r.labels[state.lr[i]]),
+      hovertemplate: runs.map((r, i) => hover(r, state.lr[i])) },
       runs.map((r, i) => first + 2 * i));
-    Plotly.restyle(lossDiv, { y: ps.map(p => p.loss) }, runs.map((r, i) => 2 * i));
+    Plotly.restyle(lossDiv, { y: ps.map(p => p.loss), name: runs.map((r, i) => r.labels[state.lr[i]]) },
+                   runs.map((r, i) => 2 * i));
     setStep(state.step, hash);
   }
   function applyHash() {
