@@ -141,3 +141,97 @@ def test_an_over_long_cli_value_is_one_line() -> None:
 def test_spec_limits_hold_for_the_python_api() -> None:
     with pytest.raises(BadValueError, match="takes at most 100 items"):
         build(TrajectorySpec, {"optimizers": ["sgd"] * 101})
+
+
+# -- confinement through symbolic links ------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["output", "export"])
+def test_render_refuses_a_config_path_through_a_symlink_leading_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str) -> None:
+    here, outside = tmp_path / "here", tmp_path / "outside"
+    here.mkdir()
+    outside.mkdir()
+    (here / "link").symlink_to(outside)
+    name = "link/x.png" if key == "output" else "link/x.json"
+    (here / "c.yaml").write_text(f"optimizers: ['sgd:lr=0.1']\nsteps: 3\n{key}: {name}\n")
+    monkeypatch.chdir(here)
+    result = runner.invoke(app, ["render", "c.yaml"])
+    assert result.exit_code == 2
+    assert result.stderr == (f"optviz: error: c.yaml: {key} '{name}' must be a path inside the "
+                             "current folder (a symbolic link leads out); give "
+                             f"{'-o' if key == 'output' else '--export'} to write elsewhere\n")
+    assert list(outside.iterdir()) == []
+
+
+def test_render_still_writes_through_a_symlink_that_stays_inside(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, png_pixels) -> None:
+    (tmp_path / "figs").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "figs")
+    (tmp_path / "c.yaml").write_text("optimizers: ['sgd:lr=0.1']\nsteps: 3\noutput: link/x.png\n")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["render", "c.yaml"])
+    assert result.exit_code == 0, result.output
+    assert png_pixels(tmp_path / "figs" / "x.png").shape[2] == 3
+
+
+def test_a_nul_byte_in_a_config_output_is_refused_before_the_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "c.yaml").write_text('optimizers: [sgd]\nsteps: 1000000\noutput: "a\\0b.png"\n')
+    monkeypatch.chdir(tmp_path)
+    start = time.perf_counter()
+    result = runner.invoke(app, ["render", "c.yaml"])
+    assert time.perf_counter() - start < 5  # not after a million steps
+    assert result.exit_code == 2
+    assert "cannot hold a NUL byte" in result.stderr
+
+
+# -- extreme values: one line, no warnings ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--start", "1e20,1e20"], "quadratic overflows float32 at the start (1e+20, 1e+20): its "
+                               "value there is inf; pick a start nearer its domain"),
+    (["--start", "1e308,1e308"], "start (1e+308, 1e+308) is beyond what float32 holds"),
+    (["--start", "1e39,1"], "start (1e+39, 1) is beyond what float32 holds"),
+    (["-f", "rosenbrock", "--start", "1e10,1e10"], "rosenbrock overflows float32 at the start"),
+    (["--start", "1e200,1e200", "--dtype", "float64"], "quadratic overflows float64"),
+])
+def test_far_starts_are_one_line(args: list[str], expected: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "optviz", "trajectory", "adam:lr=0.1", *args,
+                           "--steps", "5", "-o", str(tmp_path / "t.png")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"optviz: error: {expected}")
+    assert len(proc.stderr.splitlines()) == 1  # no numpy or matplotlib warning
+    assert not (tmp_path / "t.png").exists()
+
+
+def test_a_far_start_that_fits_float64_draws_without_warnings(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "optviz", "trajectory", "sgd:lr=0.1",
+                           "--start", "1e20,1e20", "--dtype", "float64", "--steps", "3",
+                           "-o", str(tmp_path / "t.png"), "--export", str(tmp_path / "t.json")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    run = json.loads((tmp_path / "t.json").read_text())["runs"][0]
+    # x² + 10y², gradient (2x, 20y): SGD with lr 0.1 multiplies x by 0.8 and y by -1.
+    assert run["points"][1] == pytest.approx([0.8e20, -1e20], rel=1e-12)
+
+
+def test_schedule_with_a_huge_lr_leaks_no_warning(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "optviz", "schedule", "cosine", "--lr", "1e308",
+                           "-o", str(tmp_path / "s.png")], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr

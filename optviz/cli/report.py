@@ -16,7 +16,12 @@ def write_and_report(spec: Any, dpi: int | None = None) -> Any:
     from optviz.figures.write import write_figure
     from optviz.hooks import Hooks
 
-    with progress_tasks() as start:
+    import warnings
+
+    # numpy's overflow warnings and matplotlib's tick warnings on extreme values (an lr of
+    # 1e308, a far start) say nothing a user can act on; what matters is in the report.
+    with progress_tasks() as start, warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         written = write_figure(spec, Hooks(task=start, note=note), dpi=dpi)
     report(written)
     return written

@@ -146,6 +146,7 @@ def run_trajectory(
     dev = resolve_device(device)
     fn = function.load()
     start_t = torch.tensor(start, dtype=DTYPES[dtype], device=dev)
+    _check_start(function, fn, start, start_t, dtype)
     result = TrajectoryResult(
         function=function.name,
         formula=function.formula,
@@ -165,6 +166,24 @@ def run_trajectory(
         result.runs.append(run_one(fn, plan, start_t, steps, function.domain, sched, show_state,
                                    vectors))
     return result
+
+
+def _check_start(function: FunctionRecord, fn: Callable[[torch.Tensor], torch.Tensor],
+                 start: Sequence[float], start_t: torch.Tensor, dtype: str) -> None:
+    """A start whose coordinates or loss do not fit the run's number type would give a run
+    of nothing but overflow; say so, and what to do, before anything runs."""
+    where = ", ".join(f"{v:g}" for v in start)
+    other = " (or --dtype float64)" if dtype == "float32" else ""
+    if not bool(torch.isfinite(start_t).all()):
+        raise BadValueError(f"start ({where}) is beyond what {dtype} holds (about "
+                            f"{torch.finfo(start_t.dtype).max:.1e}); pick a start nearer "
+                            f"{function.name}'s domain{other}")
+    with torch.no_grad():
+        value = fn(start_t.clone()).sum()
+    if not bool(torch.isfinite(value)):
+        raise BadValueError(f"{function.name} overflows {dtype} at the start ({where}): its "
+                            f"value there is {float(value)}; pick a start nearer its "
+                            f"domain {[list(d) for d in function.domain]}{other}")
 
 
 def surface(

@@ -149,9 +149,11 @@ def output_name(rel_config: PurePosixPath, spec: Any, out_dir: Path) -> Path:
                 or PureWindowsPath(wanted).drive):
             raise OutputError(f"output {wanted!r}: must be a path relative to the gallery "
                               "folder")
-        if Path(wanted).suffix.lower() != ".png":
-            raise BadValueError(f"output {wanted!r}: optviz writes PNG files; use a .png name")
-    rel = Path(wanted) if wanted else Path(rel_config.with_suffix(".png"))
+        if Path(wanted).suffix.lower() not in (".png", ".gif"):
+            raise BadValueError(f"output {wanted!r}: the gallery shows PNG and GIF files; use "
+                                "a .png or .gif name")
+    default = ".gif" if getattr(spec, "animate", False) else ".png"  # animate: true
+    rel = Path(wanted) if wanted else Path(rel_config.with_suffix(default))
     root = out_dir.resolve()
     # resolve() follows symbolic links, so a link inside out_dir (a sub-folder, or the file
     # itself) cannot lead out of it, whether the name is the config's own or the default.
@@ -253,9 +255,13 @@ def _init_worker() -> None:
 def _render_job(job: _Job) -> _Outcome:
     """Render one config and write its PNG and sidecar; never raises, so that one bad config
     cannot take the others down."""
+    import warnings
+
     start = time.perf_counter()
     try:
-        _render_and_write(job)
+        with warnings.catch_warnings():  # numpy/matplotlib on extreme values: see cli.report
+            warnings.simplefilter("ignore", RuntimeWarning)
+            _render_and_write(job)
     except OptvizError as exc:
         return _Outcome("failed", str(exc), time.perf_counter() - start)
     except Exception as exc:  # a bug met by one config must still fail only that config
@@ -287,7 +293,7 @@ def _render_and_write(job: _Job) -> None:
     # Both made before either is written, then renamed in this order: the PNG first, the
     # sidecar last, as the sidecar's hash is what marks a figure as done, so a run cut off
     # between the two renames renders the figure again next time.
-    files = {png: rendered.png, **twin_files(rendered, png, job.plotly_js)}
+    files = {png: rendered.image_bytes(png.suffix), **twin_files(rendered, png, job.plotly_js)}
     atomic_write_all({**files, png.with_suffix(".json"): text})
 
 
@@ -480,7 +486,8 @@ def check_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gal
         check = GalleryCheck(summary)
         for entry in summary.entries:
             check.out_of_step.update(_compare(entry, work, out_dir))
-        committed = {p.relative_to(out_dir) for p in out_dir.rglob("*.png")} \
+        committed = {p.relative_to(out_dir) for p in [*out_dir.rglob("*.png"),
+                                                      *out_dir.rglob("*.gif")]} \
             if out_dir.is_dir() else set()
         for extra in sorted(committed - {e.png for e in summary.entries if e.png}):
             if not any(e.name == extra.as_posix() for e in summary.entries):
@@ -492,7 +499,7 @@ def _compare(entry: GalleryEntry, work: Path, out_dir: Path) -> dict[str, str]:
     if entry.status == "failed" or entry.png is None:
         return {entry.name: f"failed: {entry.reason}"}
     differ = []
-    for suffix in (".png", ".json"):
+    for suffix in (entry.png.suffix, ".json"):
         name = entry.png.with_suffix(suffix)
         try:
             same = (out_dir / name).read_bytes() == (work / name).read_bytes()
