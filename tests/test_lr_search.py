@@ -14,6 +14,7 @@ from optviz.engines.sweep import (
     REFINE_PASSES,
     Scores,
     auto_lr,
+    midpoints,
     pick_best,
     ranked,
     refinement,
@@ -80,7 +81,7 @@ def test_search_keeps_the_tie_rule_the_grid_wins_ties():
 
     scores, best = search_lrs(evaluate, [0.1, 1.0, 10.0], 0.0, 1e-6, passes=2)
     assert best == 0 and scores.lr[best] == 0.1
-    assert scores.passes == 3 and len(scores.lr) > 3
+    assert scores.passes == 4 and len(scores.lr) > 3  # the grid, its midpoints, 2 passes
 
 
 def test_search_stops_when_every_lr_diverged():
@@ -99,3 +100,8 @@ def test_search_stops_when_every_lr_diverged():
 def test_ranked_orders_by_the_objective():
     assert ranked([1e-3, 1e-9, None, 1e-12], [None, 40, None, 50], 0.0, 1e-6) == [1, 3, 0]
     assert REFINE_PASSES >= 1
+
+
+def test_midpoints_skip_pairs_that_both_diverged():
+    mids = midpoints([1.0, 4.0, 16.0, 64.0], [0.5, None, math.nan, None])
+    assert mids == [2.0]  # 4-16 and 16-64 both diverged
