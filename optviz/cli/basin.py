@@ -39,7 +39,7 @@ def basin_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N, mps or auto."),
     dtype: str = typer.Option("float32", "--dtype", help="float32 or float64."),
     output: Path = typer.Option(None, "--output", "-o",
-                                help="Image: .png, .svg or .pdf "
+                                help="Image: .png, .svg, .pdf or an interactive .html "
                                      "(default: basin_FUNCTION_OPT.png)."),
     export: Path = typer.Option(None, "--export",
                                 help="Also write starts and final losses as .json or .csv."),

@@ -14,7 +14,8 @@ def render_cmd(
     config: Path = typer.Argument(..., help="A YAML config ('optviz trajectory --dump-config'), "
                                             "or a PNG/SVG/JSON written by optviz."),
     output: Path = typer.Option(None, "--output", "-o",
-                                help="Image to write: .png, .svg or .pdf (overrides config)."),
+                                help="Image to write: .png, .svg, .pdf or an interactive .html "
+                                     "(overrides config)."),
     export: Path = typer.Option(None, "--export", "-e",
                                 help="Also write the numbers (.json or .csv; overrides config)."),
     allow_imports: bool = typer.Option(False, "--allow-imports",

@@ -88,7 +88,7 @@ def schedule_cmd(
     title: str = typer.Option(None, "--title", help="Figure title (default: the schedulers)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (the linear model's data and start)."),
     output: Path = typer.Option(None, "--output", "-o",
-                                help="Image: .png, .svg or .pdf "
+                                help="Image: .png, .svg, .pdf or an interactive .html "
                                      "(default: a .png named after the call)."),
     export: Path = typer.Option(None, "--export", help="Also write the LRs as .json or .csv."),
     dpi: int = DPI,

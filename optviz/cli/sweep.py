@@ -37,7 +37,7 @@ def sweep_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N, mps or auto."),
     dtype: str = typer.Option("float32", "--dtype", help="float32 or float64."),
     output: Path = typer.Option(None, "--output", "-o",
-                                help="Image: .png, .svg or .pdf "
+                                help="Image: .png, .svg, .pdf or an interactive .html "
                                      "(default: sweep_FUNCTION_OPT.png)."),
     export: Path = typer.Option(None, "--export",
                                 help="Also write lr, losses and best as .json or .csv."),

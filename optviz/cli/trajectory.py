@@ -48,7 +48,7 @@ def trajectory_cmd(
     dtype: str = typer.Option("float32", "--dtype", help="float32 or float64."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     output: Path = typer.Option(None, "--output", "-o",
-                                help="Image: .png, .svg or .pdf "
+                                help="Image: .png, .svg, .pdf or an interactive .html "
                                      "(default: a .png named after the call)."),
     export: Path = typer.Option(None, "--export", help="Also write the paths as .json or .csv."),
     scheduler: str = typer.Option(None, "--scheduler", rich_help_panel=SCHED,
