@@ -235,3 +235,73 @@ def test_schedule_with_a_huge_lr_leaks_no_warning(tmp_path: Path) -> None:
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Warning" not in proc.stderr
+
+
+# -- long runs: a progress bar through the hooks ---------------------------------------------
+
+
+def _recording_hooks() -> tuple[object, list[str], list[tuple[int, int]]]:
+    from optviz.hooks import Hooks
+
+    tasks: list[str] = []
+    ticks: list[tuple[int, int]] = []
+
+    def task(description: str):
+        tasks.append(description)
+        return lambda done, total: ticks.append((done, total))
+
+    return Hooks(task=task), tasks, ticks
+
+
+@pytest.mark.parametrize(("data", "name", "total"), [
+    ({"optimizers": ["sgd:lr=0.01", "adam:lr=0.1"], "steps": 1000}, "trajectory", 2000),
+    # 64 samples in batches of 16: 4 steps an epoch, 30 epochs, two runs
+    ({"optimizers": ["sgd:lr=0.01", "adam:lr=0.1"], "model": "linear", "samples": 64,
+      "batch_size": 16, "epochs": 30}, "training", 240),
+])
+def test_a_long_run_ticks_a_progress_bar_through_the_hooks(
+        monkeypatch: pytest.MonkeyPatch, data: dict, name: str, total: int) -> None:
+    from optviz.figures import trajectory
+
+    hooks, tasks, ticks = _recording_hooks()
+    monkeypatch.setattr(trajectory._bar_if_long, "__defaults__", (0.0,))  # any run is long
+    result = trajectory.run_trajectory_spec(build(TrajectorySpec, data), hooks)
+    assert tasks == [name]
+    assert ticks[-1] == (total, total)
+    done = [d for d, _ in ticks]
+    assert done == sorted(done) and all(t == total for _, t in ticks)
+    assert len(ticks) <= 2 * 205  # a few hundred updates, not one per step
+    assert len(result.runs) == 2
+
+
+def test_a_short_run_shows_no_bar() -> None:
+    from optviz.figures import trajectory
+
+    hooks, tasks, ticks = _recording_hooks()
+    trajectory.run_trajectory_spec(build(TrajectorySpec, {"optimizers": ["sgd"], "steps": 50}),
+                                   hooks)
+    assert tasks == [] and ticks == []
+
+
+def test_progress_does_not_change_the_path() -> None:
+    import torch
+
+    from optviz.engines.single import run_trajectory
+    from optviz.figures.auto import plan_trajectory
+    from optviz.registry import FUNCTIONS
+
+    spec = build(TrajectorySpec, {"optimizers": ["sgd:lr=0.01"], "steps": 30,
+                                  "start": [1.5, -2.0]})
+    function = FUNCTIONS.resolve("quadratic")
+    plans = plan_trajectory(spec, function, None, None)
+    ticks: list[tuple[int, int]] = []
+    run = run_trajectory(function, plans, start=[1.5, -2.0], steps=30,
+                         progress=lambda d, t: ticks.append((d, t))).runs[0]
+    x = torch.tensor([1.5, -2.0], requires_grad=True)
+    opt = torch.optim.SGD([x], lr=0.01)
+    for k in range(1, 31):
+        opt.zero_grad()
+        (x[0] ** 2 + 10 * x[1] ** 2).backward()
+        opt.step()
+        assert run.points[k] == pytest.approx(x.tolist(), rel=1e-6)
+    assert ticks == [(k, 30) for k in range(31)]

@@ -13,10 +13,11 @@ import numpy as np
 import torch
 
 from optviz.devices import resolve_device
-from optviz.engines.single import DTYPES, json_safe, rows_of
+from optviz.engines.single import DTYPES, json_safe, offset, rows_of, ticker
 from optviz.engines.stepping import gradient_closure, take_step
 from optviz.engines.tracking import Extras
 from optviz.errors import BadValueError, OptvizError, UnsupportedError
+from optviz.hooks import Tick
 from optviz.plan.optimizers import OptimizerPlan
 from optviz.problems.linear import flat_params, least_squares, make_data, make_model, mse_at
 from optviz.results import Run, Surface, TrajectoryResult, finite_or_none
@@ -47,8 +48,10 @@ def batch_label(batch_size: int, samples: int) -> str:
 
 
 def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: int, seed: int,
-          scheduler: Any = None, interval: str = "step", show_state: bool = False) -> Run:
-    """Train one model with one optimizer; points are the flat weights after each step."""
+          scheduler: Any = None, interval: str = "step", show_state: bool = False,
+          progress: Tick | None = None) -> Run:
+    """Train one model with one optimizer; points are the flat weights after each step;
+    ``progress(done, total)`` is told the steps done, now and then."""
     record = plan.record
     model = make_model(data, bias, seed)
     params = [p for p in (model.weight, model.bias) if p is not None]
@@ -65,6 +68,7 @@ def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: i
     size = effective_batch(batch_size, samples)
     per_epoch = math.ceil(samples / size)
     steps = epochs * per_epoch
+    tick = ticker(progress, steps)
     gen = torch.Generator().manual_seed(seed)
     points = [flat_params(model)]
     with torch.no_grad():
@@ -86,6 +90,7 @@ def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: i
 
             closure = gradient_closure(opt, params, batch_mse, record)
 
+            tick(len(batch_loss))
             extras.before_step()
             value = float(take_step(plan, len(batch_loss) + 1, opt, closure).detach())
             theta = flat_params(model)
@@ -103,6 +108,7 @@ def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: i
         if diverged:
             break
     extras.pad(steps)
+    tick(steps)
     width = points[0].numel()
     pts = torch.full((steps + 1, width), math.nan, dtype=torch.float64)
     pts[: len(points)] = torch.stack(points).double().cpu()
@@ -153,14 +159,17 @@ def run_linear(plans: Sequence[OptimizerPlan], *, in_features: int = 10, out_fea
                epochs: int = 20,
                noise: float = 0.1, seed: int = 0, device: str = "cpu", dtype: str = "float32",
                schedulers: Sequence[Any] | None = None, interval: str = "step",
-               show_state: bool = False) -> TrajectoryResult:
+               show_state: bool = False, progress: Tick | None = None) -> TrajectoryResult:
     """Train every plan on the same data from the same initial weights; ``batch_size`` is one
-    size for every plan, or one per plan."""
+    size for every plan, or one per plan; ``progress(done, total)`` counts every run's steps
+    together."""
     dev = resolve_device(device)
     data = make_data(samples, in_features, out_features, bias, noise, seed, DTYPES[dtype], dev)
     sizes = [batch_size] * len(plans) if isinstance(batch_size, int) else list(batch_size)
+    counts = [epochs * math.ceil(samples / effective_batch(b, samples)) for b in sizes]
     runs = [train(plan, data, bias, epochs, sizes[i], seed,
-                  schedulers[i] if schedulers else None, interval, show_state)
+                  schedulers[i] if schedulers else None, interval, show_state,
+                  offset(progress, sum(counts[:i]), sum(counts)))
             for i, plan in enumerate(plans)]
     theta_star = least_squares(data, bias).numpy()
     f_min = float(mse_at(data, torch.as_tensor(theta_star), bias))

@@ -13,6 +13,7 @@ from optviz.devices import resolve_device
 from optviz.engines.stepping import gradient_closure, take_step
 from optviz.engines.tracking import Extras
 from optviz.errors import BadValueError, OptvizError
+from optviz.hooks import Tick
 from optviz.plan.optimizers import OptimizerPlan
 from optviz.registry.functions import FunctionRecord
 from optviz.results import Run, Surface, TrajectoryResult, finite_or_none
@@ -55,9 +56,12 @@ def run_one(
     scheduler: Any = None,
     show_state: bool = False,
     vectors: bool = False,
+    progress: Tick | None = None,
 ) -> Run:
     """Run one optimizer from ``start`` for ``steps`` steps, honouring the record's quirks;
-    with a scheduler plan the LR each step used is recorded, with ``show_state`` the state."""
+    with a scheduler plan the LR each step used is recorded, with ``show_state`` the state.
+    ``progress(done, total)`` is told the steps done, now and then (see ``ticker``)."""
+    tick = ticker(progress, steps)
     record = plan.record
     shape = (1, start.numel()) if record.matrix_param else (start.numel(),)
     x = start.detach().clone().reshape(shape).requires_grad_(True)
@@ -89,6 +93,7 @@ def run_one(
     diverged = None
     extras = Extras(opt, scheduler, show_state=show_state, label=plan.label, vectors=vectors)
     for k in range(1, steps + 1):
+        tick(k - 1)
         extras.before_step()
         take_step(plan, k, opt, closure)
         with torch.no_grad():
@@ -107,6 +112,7 @@ def run_one(
                 slow[k] = slow_of()[0].reshape(-1)
         extras.after_step(float(value))
     extras.pad(steps)
+    tick(steps)
     return Run(
         label=plan.label,
         optimizer=record.name,
@@ -135,9 +141,11 @@ def run_trajectory(
     schedulers: Sequence[Any] | None = None,
     show_state: bool = False,
     vectors: bool = False,
+    progress: Tick | None = None,
 ) -> TrajectoryResult:
     """Run every plan on ``function`` from ``start`` (the function's default when None);
-    ``schedulers`` holds one scheduler plan (or None) per optimizer plan."""
+    ``schedulers`` holds one scheduler plan (or None) per optimizer plan; ``progress(done,
+    total)`` counts the steps of every run together."""
     start = list(function.start if start is None else start)
     if len(start) != function.dim:
         raise BadValueError(
@@ -163,9 +171,31 @@ def run_trajectory(
     for i, plan in enumerate(plans):
         torch.manual_seed(seed)
         sched = schedulers[i] if schedulers else None
+        part = offset(progress, i * steps, len(plans) * steps)
         result.runs.append(run_one(fn, plan, start_t, steps, function.domain, sched, show_state,
-                                   vectors))
+                                   vectors, part))
     return result
+
+
+def ticker(progress: Tick | None, total: int, updates: int = 200) -> Callable[[int], None]:
+    """``tick(done)`` that calls ``progress(done, total)`` about ``updates`` times in all
+    (and at the end), so that a million steps cost a display only a few hundred updates."""
+    if progress is None:
+        return lambda done: None
+    every = max(total // updates, 1)
+
+    def tick(done: int) -> None:
+        if done % every == 0 or done == total:
+            progress(done, total)
+
+    return tick
+
+
+def offset(progress: Tick | None, before: int, total: int) -> Tick | None:
+    """One part of a larger count: the part's ``(done, of)`` as ``(before + done, total)``."""
+    if progress is None:
+        return None
+    return lambda done, of: progress(before + done, total)
 
 
 def _check_start(function: FunctionRecord, fn: Callable[[torch.Tensor], torch.Tensor],

@@ -11,7 +11,7 @@ from optviz.engines.model import batch_label, effective_batch, model_surface, ru
 from optviz.engines.single import run_trajectory, surface
 from optviz.figures.auto import plan_trajectory
 from optviz.figures.kind import Computed, FigureKind, safe_stem
-from optviz.hooks import Hooks
+from optviz.hooks import Hooks, Tick
 from optviz.plan.optimizers import OptimizerPlan
 from optviz.plan.schedulers import plan_for_run
 from optviz.registry import FUNCTIONS
@@ -38,16 +38,35 @@ def run_trajectory_spec(spec: TrajectorySpec, hooks: Hooks | None = None) -> Tra
 
             raise BadValueError("--vectors draws on test functions only (the linear model's "
                                 "gradient lives in all of its weights)")
-        return _run_model_spec(spec, plans)
+        return _run_model_spec(spec, plans, hooks)
     schedulers = [plan_for_run(spec.scheduler, p, spec.steps) for p in plans] \
         if spec.scheduler else None
     return run_trajectory(function, plans, start=spec.start, steps=spec.steps,
                           device=spec.device, dtype=spec.dtype, seed=spec.seed,
                           schedulers=schedulers, show_state=spec.show_state,
-                          vectors=spec.vectors or bool(spec.vectors_at))
+                          vectors=spec.vectors or bool(spec.vectors_at),
+                          progress=_bar_if_long(hooks, "trajectory"))
 
 
-def _run_model_spec(spec: TrajectorySpec, plans: list[OptimizerPlan]) -> TrajectoryResult:
+def _bar_if_long(hooks: Hooks | None, description: str, after: float = 2.0) -> Tick:
+    """The engine's ``progress`` tick: a bar (``hooks.task``) only once the run has gone on
+    for ``after`` seconds, so that the usual short run shows none."""
+    import time
+
+    started, bar = time.monotonic(), []
+
+    def tick(done: int, total: int) -> None:
+        if not bar:
+            if time.monotonic() - started < after or hooks is None:
+                return
+            bar.append(hooks.task(description))
+        bar[0](done, total)
+
+    return tick
+
+
+def _run_model_spec(spec: TrajectorySpec, plans: list[OptimizerPlan],
+                    hooks: Hooks | None = None) -> TrajectoryResult:
     """The linear model: steps are epochs x batches; the scheduler is planned on that. A run
     with its own batch_size says so in its label when the figure mixes batch sizes."""
     sizes = [spec.batch_size if o.batch_size is None else o.batch_size for o in spec.optimizers]
@@ -65,7 +84,7 @@ def _run_model_spec(spec: TrajectorySpec, plans: list[OptimizerPlan]) -> Traject
                       bias=spec.bias, samples=spec.samples, batch_size=sizes,
                       epochs=spec.epochs, noise=spec.noise, seed=spec.seed, device=spec.device,
                       dtype=spec.dtype, schedulers=schedulers, interval=spec.interval,
-                      show_state=spec.show_state)
+                      show_state=spec.show_state, progress=_bar_if_long(hooks, "training"))
 
 
 def surface_for(result: TrajectoryResult) -> tuple[Surface, Any]:
