@@ -114,7 +114,13 @@ def test_overlay_path_colours_present(overlay):
         assert _near(_region(overlay.pixels, left), colour) > 150, colour  # the path
         assert _near(_region(overlay.pixels, right), colour) > 150, colour  # its loss curve
     # The check can fail: palette colours that no run uses are absent from the contour panel.
-    unused = [c for c in PALETTE if c not in overlay.colours and _chromatic(c)]
+    # (Olive is left out: the gold-on-black edge of the minimum's hollow star blends to it; so
+    # are the darkest hues, which antialiased black text and contour lines pass through, and
+    # hues near a used one, which its antialiased edges pass through.)
+    unused = [c for c in PALETTE
+              if c not in overlay.colours and _chromatic(c) and c != "#bcbd22"
+              and _rgb(c).mean() > 70
+              and min(np.abs(_rgb(c) - _rgb(u)).max() for u in overlay.colours) > 70]
     assert unused
     for colour in unused:
         assert _near(_region(overlay.pixels, left), colour) < 30, colour
@@ -131,7 +137,7 @@ def test_overlay_texts_and_axes(overlay):
     left, right = overlay.fig.axes[:2]
     assert "quadratic" in left.get_title() and "40 steps" in left.get_title()
     legend = [t.get_text() for t in overlay.fig.legends[0].get_texts()]
-    assert legend == [r.label for r in overlay.result.runs]
+    assert legend == [r.label for r in overlay.result.runs] + ["known minimum"]
     assert legend[0] == "Adam (lr=0.1)"
     assert right.get_yscale() == "log"
     # Every path stays in the domain, so the view is the domain itself.
@@ -157,7 +163,7 @@ def test_colours_are_distinct_in_a_figure_and_stable_across_figures():
     from optviz.registry import OPTIMIZERS
 
     names = OPTIMIZERS.names()
-    assert len(set(colours_for(names[:len(PALETTE)]))) == len(PALETTE)
+    assert len(set(colours_for(names))) == len(names) <= len(PALETTE)
     assert len(set(colours_for(["sgd", "sgd", "sgd"]))) == 3  # same optimizer, two settings
     solo = {n: colours_for([n])[0] for n in names}
     for a in names:
@@ -231,7 +237,7 @@ def test_diverged_run_draws_and_keeps_the_view(diverged):
     assert gd.diverged == 5
     assert gd.points[4] == pytest.approx([4 * 0.6**4, 243.0], rel=1e-6)  # far out, still kept
     _assert_size(diverged.pixels, diverged.fig)
-    _assert_not_blank(diverged.pixels, ink=0.2)
+    _assert_not_blank(diverged.pixels, ink=0.15)  # the contour is square: less of the canvas
     left = diverged.fig.axes[0]
     view = [left.get_xlim(), left.get_ylim()]
     _assert_view_on_domain(view, FUNCTIONS.resolve("quadratic").domain)

@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MultipleLocator
 
-from optviz.render.style import colours_for
+from optviz.render.style import colours_for, wrap_items
 from optviz.results import ScheduleResult, ScheduleRun
 
 WARN_COLOUR = "#b35900"
@@ -31,9 +31,32 @@ def _array(values: Sequence[float | None]) -> np.ndarray:
     return np.array(values, dtype=float)  # None becomes nan, which matplotlib leaves out
 
 
+def _breaks(text: str) -> list[int]:
+    """Where a label may break: at a space outside brackets or inside its settings' brackets
+    (between settings), or between the named items of a list (``[LinearLR (...), Cosine...]``),
+    never inside a value such as ``[30, 60]``."""
+    out, depth = [], 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == " " and (depth <= 1 or (text[i - 1] == "," and text[i + 1:i + 2].isalpha())):
+            out.append(i)
+    return out
+
+
 def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width, break_long_words=True,
-                                   subsequent_indent="  ")) or text
+    """``text`` on lines of at most ``width`` characters where it can be, broken only at
+    ``_breaks``; continuation lines indented."""
+    lines, start, last = [], 0, None
+    for at in [*_breaks(text), len(text)]:
+        if at - start > width and last is not None:
+            lines.append(text[start:last])
+            start = last + 1
+        last = at
+    lines.append(text[start:])
+    return "\n  ".join(line for line in lines if line) or text
 
 
 def _marker_size(n: int) -> float:
@@ -80,9 +103,11 @@ def draw_lr(ax: Axes, run: ScheduleRun, colour: str, label: str | None = None) -
         name = label if label is not None else run.label
         if run.lr_groups:
             name = f"{name} — group {g}"
+        # The LR is constant over each optimizer step: drawn as steps (a ramp between two
+        # values would claim LRs no step used).
         ax.plot(np.arange(ys.size), ys, linestyle=GROUP_STYLES[g % len(GROUP_STYLES)],
                 marker="o" if g == 0 else "s", ms=ms if g == 0 else max(ms - 0.8, 0),
-                color=colour, lw=1.5, label=name, zorder=3)
+                color=colour, lw=1.5, label=name, zorder=3, drawstyle="steps-post")
     if run.error:
         ys = _array(run.lr)
         finite = np.flatnonzero(np.isfinite(ys))
@@ -120,7 +145,7 @@ def draw_momentum(ax: Axes, runs: Sequence[ScheduleRun], colours: Sequence[str],
         names.add(run.momentum_name or "momentum")
         ys = _array(run.momentum)
         ax.plot(np.arange(ys.size), ys, "-", marker="o", ms=max(_marker_size(ys.size) - 1, 0),
-                color=colour, lw=1.2, alpha=0.85)
+                color=colour, lw=1.2, alpha=0.85, drawstyle="steps-post")
     if show_label:
         ax.set_ylabel(" / ".join(sorted(names)) or "momentum")
     return ax
@@ -197,18 +222,40 @@ def facts(result: ScheduleResult) -> str:
             f"scheduler stepped per {result.interval} · {result.optimizer}")
 
 
-def _names(runs: Sequence[ScheduleRun]) -> str:
-    out: list[str] = []
+def _names(runs: Sequence[ScheduleRun]) -> list[str]:
+    """Each scheduler's class named once: ``PolynomialLR ×2 · CosineAnnealingLR``."""
+    counts: dict[str, int] = {}
     for run in runs:
         name = run.label.split(" (")[0]
-        out.append(name)
-    return " · ".join(out)
+        counts[name] = counts.get(name, 0) + 1
+    return [name if n == 1 else f"{name} ×{n}" for name, n in counts.items()]
+
+
+def footnote(text: str, width: int) -> str:
+    """A warning's gist in one short line: up to its first ':' or ';' past the name (what
+    happened, not the explanation), at most ``width`` characters."""
+    cut = len(text)
+    for mark in (": ", "; ", " (", ", so ", ": torch"):
+        at = text.find(mark, 20)
+        if 0 < at < cut:
+            cut = at
+    gist = text[:cut].rstrip(" ,.")
+    if len(gist) > width - 2:
+        gist = gist[:width - 3].rstrip() + "…"
+    return "⚠ " + gist
+
+
+def footnotes(warnings: Sequence[str], width: int) -> list[str]:
+    """One line per kind of warning (two warnings with the same gist are one line); the full
+    texts go to stderr, which the last line says."""
+    lines = list(dict.fromkeys(footnote(t, width - 26) for t in warnings))
+    if lines:
+        lines[-1] += "  (full text on stderr)"
+    return lines
 
 
 def _notes_text(warnings: Sequence[str], width: int) -> tuple[str, int]:
-    lines = []
-    for text in warnings:
-        lines.extend(textwrap.wrap("⚠ " + text, width, subsequent_indent="   "))
+    lines = footnotes(warnings, width)
     return "\n".join(lines), len(lines)
 
 
@@ -335,7 +382,9 @@ def schedule_figure(result: ScheduleResult, grid_layout: bool = False, log_y: bo
     elif grid_layout:
         heading = "LR schedules"
     else:
-        heading = _names(runs)
+        heading = " · ".join(_names(runs))
     title_width = int(width * 72 / (12 * 0.6))
-    main.suptitle(_wrap(heading, title_width) + "\n" + facts(result), fontsize=11)
+    text = wrap_items(_names(runs), title_width) if heading == " · ".join(_names(runs)) \
+        else _wrap(heading, title_width)
+    main.suptitle(text + "\n" + _wrap(facts(result), title_width), fontsize=11)
     return fig

