@@ -21,6 +21,7 @@ QUICK = {
     "bench_startup.py": ["--repeat", "3"],
     "bench_batched.py": ["--grid", "64", "--steps", "100", "--sample", "8"],
     "bench_gallery.py": ["-n", "4"],
+    "bench_animation.py": ["--steps", "30", "--repeat", "1"],
 }
 
 
