@@ -4,6 +4,9 @@ the Python API go through ``render_figure`` and ``write_figure``."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -81,10 +84,72 @@ def render_figure(spec: Any, hooks: Hooks | None = None) -> Rendered:
     return Rendered(spec, kind, kind.compute(spec, hooks), hooks)
 
 
+# Keys the kind's stem already spells (the command, the function, the names), and keys that do
+# not change the picture's content (where it is written; animate is said by the suffix).
+_IN_STEM = ("kind", "function", "model", "output", "export", "animate")
+_NAMED = ("optimizers", "optimizer", "schedulers")
+MAX_NAME = 100
+
+
+def _token(key: str, value: Any) -> str | None:
+    """A setting as a short, file-safe token (``lr0.1``, ``show-state``, ``start-1.0x2.0``);
+    None when it has no short exact form (text with odd characters, mappings, nesting)."""
+    key = key.replace("_", "-")
+    if isinstance(value, bool):
+        return key if value else f"no-{key}"
+    if isinstance(value, (int, float)):
+        return f"{key}{value!r}"
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9.]+", value):
+        return f"{key}-{value}"
+    if isinstance(value, list) and value and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return key + "x".join(repr(v) for v in value)
+    return None
+
+
+def _named_token(value: Any) -> str | None:
+    """Optimizers or schedulers with their own settings: ``gd-lr0.125+gd-lr0.2``."""
+    out = []
+    for item in value if isinstance(value, list) else [value]:
+        if not isinstance(item, dict):
+            return None
+        rest = {k: v for k, v in item.items() if k != "name"}
+        rest.update(rest.pop("settings", None) or {})
+        parts = [_token(k, v) for k, v in rest.items()]
+        if None in parts:
+            return None
+        out.append("-".join([str(item.get("name")), *parts]))  # type: ignore[list-item]
+    return "+".join(out)
+
+
 def default_name(spec: Any) -> Path:
-    """The file a spec without ``output`` writes: ``trajectory_quadratic_adam.png``."""
-    animated = getattr(spec, "animate", False)  # animate: true writes a GIF by default
-    return Path(kind_of(spec).stem(spec) + (".gif" if animated else ".png"))
+    """The file a spec without ``output`` writes, unique per picture: the kind's stem
+    (``trajectory_quadratic_adam``), then every key that differs from its default, each an
+    exact short token (``_adam-lr0.1_show-state``). When a key has no short form or the name
+    would pass MAX_NAME characters, a hash of all of them stands in their place
+    (``trajectory_quadratic_panels_3f9a1c2e``). animate: true writes a GIF by default."""
+    stem = kind_of(spec).stem(spec)
+    data = spec.model_dump(mode="json", exclude_defaults=True)
+    tokens: list[str | None] = []
+    for key, value in data.items():
+        if key in _IN_STEM:
+            continue
+        if key not in _NAMED:
+            tokens.append(_token(key, value))
+            continue
+        items = value if isinstance(value, list) else [value]
+        names = "+".join(str(i.get("name")) if isinstance(i, dict) else "?" for i in items)
+        if any(isinstance(i, dict) and set(i) - {"name"} for i in items):
+            # The stem ends with the bare names: they give way to the names with settings.
+            if stem.endswith(names):
+                stem = stem[:-len(names)].rstrip("_")
+            tokens.append(_named_token(value))
+    name = "_".join([stem, *tokens]) if None not in tokens else ""
+    if not name or len(name) > MAX_NAME or len(stem) >= 120:
+        picture = {k: v for k, v in data.items() if k not in ("output", "export", "animate")}
+        digest = hashlib.sha256(json.dumps(picture, sort_keys=True).encode()).hexdigest()[:8]
+        name = f"{stem[:MAX_NAME - 9]}_{digest}"
+    return Path(name + (".gif" if getattr(spec, "animate", False) else ".png"))
 
 
 def output_paths(spec: Any) -> tuple[Path, Path | None]:
