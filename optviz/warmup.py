@@ -12,13 +12,17 @@ import math
 from functools import partial
 
 from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LambdaLR
+from torch.optim.lr_scheduler import LambdaLR, ReduceLROnPlateau
 
 WSD_SHAPES = ("linear", "cosine", "1-sqrt")
 
 
 def _warmup(current_step: int, num_warmup_steps: int) -> float:
     return float(current_step) / float(max(1, num_warmup_steps))
+
+
+def constant_factor(current_step: int | None = None) -> float:
+    return 1.0
 
 
 def constant_with_warmup_factor(current_step: int, *, num_warmup_steps: int) -> float:
@@ -69,6 +73,22 @@ def polynomial_decay_factor(current_step: int, *, num_warmup_steps: int, num_tra
     return (lr_range * pct_remaining**power + lr_end) / lr_init
 
 
+def cosine_min_lr_rate_factor(current_step: int, *, num_warmup_steps: int,
+                              num_training_steps: int, num_cycles: float, min_lr_rate: float,
+                              warmup_lr_rate: float | None) -> float:
+    # transformers' "_lr_rate" variant: the warmup starts at 1/num_warmup_steps (or at
+    # warmup_lr_rate) and reaches 1 on the warmup's last step; the decay is one step ahead.
+    step, warmup, total = float(current_step), float(num_warmup_steps), float(num_training_steps)
+    if step < warmup:
+        if warmup_lr_rate is None:
+            return (step + 1.0) / max(1.0, warmup)
+        rate = float(warmup_lr_rate)
+        return rate + (1.0 - rate) * step / max(1.0, warmup - 1.0)
+    progress = (step - warmup + 1.0) / max(1.0, total - warmup)
+    factor = 0.5 * (1.0 + math.cos(math.pi * num_cycles * 2.0 * progress))
+    return max(0.0, factor * (1.0 - min_lr_rate) + min_lr_rate)
+
+
 def inverse_sqrt_factor(current_step: int, *, num_warmup_steps: int, timescale: int) -> float:
     if current_step < num_warmup_steps:
         return _warmup(current_step, num_warmup_steps)
@@ -101,6 +121,23 @@ def wsd_factor(current_step: int, *, num_warmup_steps: int, num_stable_steps: in
             factor = 1.0 - math.sqrt(progress)
         return max(0.0, factor * (1.0 - min_lr_ratio) + min_lr_ratio)
     return min_lr_ratio
+
+
+def get_constant_schedule(optimizer: Optimizer, last_epoch: int = -1) -> LambdaLR:
+    """The optimizer's lr, unchanged."""
+    return LambdaLR(optimizer, constant_factor, last_epoch=last_epoch)
+
+
+def get_reduce_on_plateau_schedule(
+    optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
+    threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
+    min_lr: float | list[float] = 0, eps: float = 1e-8,
+) -> ReduceLROnPlateau:
+    """torch's ReduceLROnPlateau with torch's defaults (transformers passes ``**kwargs`` on;
+    the keywords are written out so that they can be listed and checked)."""
+    return ReduceLROnPlateau(optimizer, mode=mode, factor=factor, patience=patience,
+                             threshold=threshold, threshold_mode=threshold_mode,
+                             cooldown=cooldown, min_lr=min_lr, eps=eps)
 
 
 def get_constant_schedule_with_warmup(optimizer: Optimizer, num_warmup_steps: int,
@@ -166,15 +203,35 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     min_lr_rate: float | None = None,
 ) -> LambdaLR:
     """Cosine with warmup that ends at ``min_lr`` (or ``min_lr_rate`` times the lr), not 0."""
+    fn = partial(cosine_with_warmup_factor, num_warmup_steps=num_warmup_steps,
+                 num_training_steps=num_training_steps, num_cycles=num_cycles,
+                 min_lr_rate=_min_lr_rate(optimizer, min_lr, min_lr_rate))
+    return LambdaLR(optimizer, fn, last_epoch)
+
+
+def _min_lr_rate(optimizer: Optimizer, min_lr: float | None,
+                 min_lr_rate: float | None) -> float:
     if min_lr is not None and min_lr_rate is not None:
         raise ValueError("Only one of min_lr or min_lr_rate should be set")
     if min_lr is not None:
-        min_lr_rate = min_lr / optimizer.defaults["lr"]
-    elif min_lr_rate is None:
+        return min_lr / optimizer.defaults["lr"]
+    if min_lr_rate is None:
         raise ValueError("One of min_lr or min_lr_rate should be set")
-    fn = partial(cosine_with_warmup_factor, num_warmup_steps=num_warmup_steps,
+    return min_lr_rate
+
+
+def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
+    optimizer: Optimizer, num_warmup_steps: int, num_training_steps: int,
+    num_cycles: float = 0.5, last_epoch: int = -1, min_lr: float | None = None,
+    min_lr_rate: float | None = None, warmup_lr_rate: float | None = None,
+) -> LambdaLR:
+    """Cosine with min lr whose warmup starts above 0 (at 1/num_warmup_steps, or
+    ``warmup_lr_rate``) and whose decay runs one step ahead (transformers'
+    ``cosine_warmup_with_min_lr``)."""
+    fn = partial(cosine_min_lr_rate_factor, num_warmup_steps=num_warmup_steps,
                  num_training_steps=num_training_steps, num_cycles=num_cycles,
-                 min_lr_rate=min_lr_rate)
+                 min_lr_rate=_min_lr_rate(optimizer, min_lr, min_lr_rate),
+                 warmup_lr_rate=warmup_lr_rate)
     return LambdaLR(optimizer, fn, last_epoch)
 
 

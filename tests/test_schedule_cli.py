@@ -74,8 +74,8 @@ def test_output_and_json_export(out_dir: Path):
     runs = json.loads(data.read_text())["runs"]
     assert [r["scheduler"] for r in runs] == ["step", "multistep"]
     assert runs[0]["lr"] == pytest.approx([0.1 * 0.7 ** (i // 3) for i in range(16)])
-    # MultiStepLR keeps its preset gamma (0.5, the article's) unless given.
-    assert runs[1]["lr"] == pytest.approx([0.1] * 5 + [0.05] * 6 + [0.025] * 5)
+    # MultiStepLR by its class name takes torch's own gamma (0.1), not the article's 0.5.
+    assert runs[1]["lr"] == pytest.approx([0.1] * 5 + [0.01] * 6 + [0.001] * 5)
     assert runs[1]["parameters"]["milestones"] == [5, 11]
 
 
@@ -126,7 +126,7 @@ def test_interval_epoch_lint_on_stderr(out_dir: Path):
     # Were it run, it would leave a file behind, which the test would see.
     (["lambda:lr_lambda=__import__('os').system('touch pwned')"], "is not allowed"),
     (["lambda", "--lr-lambda", "(lambda: open('pwned', 'w'))()"], "only calls of the listed"),
-    (["step", "--lr", "-1"], "must be > 0, got -1"),
+    (["step", "--lr", "-1"], "--lr: a learning rate must be a finite number > 0, got -1"),
     (["step", "--lr", "x"], "--lr: expected numbers"),
     (["step", "--interval", "batch"], "--interval"),
     (["step", "--epochs", "0"], "--epochs: must be >= 1"),
@@ -154,7 +154,8 @@ def test_bad_lr_names_the_option_as_trajectory_does(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     res = invoke("step", "--lr", "-1")
     assert res.exit_code == 2
-    assert one_line_error(res.stderr, res.stdout) == "optviz: error: --lr: must be > 0, got -1\n"
+    assert one_line_error(res.stderr, res.stdout) == (
+        "optviz: error: --lr: a learning rate must be a finite number > 0, got -1\n")
 
 
 def lr_by_hand(make: Any, lr: float = 1e-3, steps: int = 32, per_epoch: int = 1) -> list[float]:

@@ -171,6 +171,13 @@ HAND: dict[str, Callable[[torch.optim.Optimizer], Any]] = {
         o, _warm(lambda s: ((1e-3 - 1e-7) * (1 - _p(s)) + 1e-7) / 1e-3)),
     "inverse_sqrt": lambda o: L.LambdaLR(o, _warm(lambda s: 1 / math.sqrt(s / W))),
     "wsd": lambda o: L.LambdaLR(o, _wsd),
+    "constant_schedule": lambda o: L.LambdaLR(o, lambda s: 1.0),
+    # transformers' get_reduce_on_plateau_schedule passes its kwargs to torch: torch's defaults.
+    "reduce_on_plateau_schedule": lambda o: L.ReduceLROnPlateau(o),
+    # transformers' _lr_rate variant: warmup (s + 1) / W, the decay one step ahead.
+    "cosine_warmup_with_min_lr": lambda o: L.LambdaLR(
+        o, lambda s: (s + 1) / W if s < W
+        else 0.5 * (1 + math.cos(math.pi * (s - W + 1) / (N - W))) * 0.9 + 0.1),
 }
 
 
@@ -181,7 +188,7 @@ def by_hand(name: str) -> tuple[list[float], list[float]]:
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
     scheduler = HAND[name](optimizer)
     if isinstance(scheduler, L.ReduceLROnPlateau):
-        return plateau_on_linear_by_hand()
+        return plateau_on_linear_by_hand(make=HAND[name])
     lr, momentum = [], []
     for _i in range(N):
         optimizer.step()
@@ -200,7 +207,8 @@ def linear_data_by_hand(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     return x.float(), y.float()
 
 
-def plateau_on_linear_by_hand(interval: str = "step", epochs: int = 4):
+def plateau_on_linear_by_hand(interval: str = "step", epochs: int = 4,
+                              make: Callable[[Any], Any] = HAND["plateau"]):
     """ReduceLROnPlateau's default metric written out: SGD at 1e-3 trains Linear(2, 1) without
     bias on shuffled batches of 32, and the scheduler steps on the batch loss (per step) or on
     the epoch's mean batch loss (per epoch)."""
@@ -208,7 +216,7 @@ def plateau_on_linear_by_hand(interval: str = "step", epochs: int = 4):
     torch.manual_seed(0)
     weight = torch.nn.Parameter(torch.randn(1, 2))
     optimizer = torch.optim.SGD([weight], lr=1e-3)
-    scheduler = L.ReduceLROnPlateau(optimizer, factor=0.5, patience=3)
+    scheduler = make(optimizer)
     order_gen = torch.Generator().manual_seed(0)
     lr, metric, losses = [], [], []
     for _epoch in range(epochs):

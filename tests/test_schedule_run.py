@@ -102,7 +102,8 @@ def test_yaml_forms_are_the_same_spec():
     lightning = SchedulerSpec.model_validate(
         {"class_path": "torch.optim.lr_scheduler.SequentialLR",
          "init_args": {"milestones": [8], "schedulers": [
-             {"class_path": "torch.optim.lr_scheduler.LinearLR"}, "cosine"]}})
+             {"class_path": "torch.optim.lr_scheduler.LinearLR",
+              "init_args": {"start_factor": 0.5, "total_iters": 8}}, "cosine"]}})
     series = [run(s).runs[0].lr for s in (inline, mapping, lightning)]
     assert series[0] == series[1] == series[2]
 
@@ -379,8 +380,8 @@ def test_formula_error_while_running():
 # -- spec validation --------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"lr": -1}, "must be > 0, got -1"),  # "--lr: ..." once spec.py names the key
-    ({"lr": [1e-3, 0]}, "must be > 0, got 0"),
+    ({"lr": -1}, "--lr: a learning rate must be a finite number > 0, got -1"),
+    ({"lr": [1e-3, 0]}, "must be a finite number > 0, got 0"),
     ({"epochs": 0}, "--epochs: must be >= 1"),
     ({"interval": "batch"}, "--interval"),
     ({"epochs": 1000, "steps_per_epoch": 1000}, "at most"),

@@ -70,8 +70,10 @@ def check_option_typos(ctx: typer.Context, tokens: list[str]) -> None:
             raise BadValueError(f"no such option: {option}; did you mean {best}?")
 
 
-def parse_floats(option: str, text: str | None) -> list[float] | None:
-    """``"4,3"`` -> ``[4.0, 3.0]``; a bad number is one clear error naming the option."""
+def parse_floats(option: str, text: str | None, lrs: bool = False) -> list[float] | None:
+    """``"4,3"`` -> ``[4.0, 3.0]``; a bad number is one clear error naming the option.
+    Coordinates must be finite; learning rates (``lrs``) finite and > 0, said as the spec
+    says it for every other lr."""
     if text is None:
         return None
     try:
@@ -79,7 +81,15 @@ def parse_floats(option: str, text: str | None) -> list[float] | None:
     except ValueError:
         raise BadValueError(f"{option}: expected numbers separated by commas, got {text!r}") \
             from None
-    if not all(math.isfinite(v) for v in values):
+    if lrs:
+        from optviz.spec.figures import check_lr
+
+        for value in values:
+            try:
+                check_lr(value)
+            except ValueError as exc:
+                raise BadValueError(f"{option}: {exc}") from None
+    elif not all(math.isfinite(v) for v in values):
         raise BadValueError(f"{option}: coordinates must be finite numbers, got {text!r}")
     return values
 

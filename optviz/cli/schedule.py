@@ -99,9 +99,9 @@ def schedule_cmd(
 
     spec = schedule_spec_from_cli(
         [*(schedulers or []), *ctx.args],
-        lr=parse_floats("--lr", lr), epochs=epochs, steps_per_epoch=steps_per_epoch,
-        interval=interval, optimizer=optimizer, grid=grid, log_y=log_y, metric=metric,
-        title=title, seed=seed,
+        lr=parse_floats("--lr", lr, lrs=True), epochs=epochs,
+        steps_per_epoch=steps_per_epoch, interval=interval, optimizer=optimizer, grid=grid,
+        log_y=log_y, metric=metric, title=title, seed=seed,
         output=str(output) if output else None, export=str(export) if export else None,
     )
     if dump_config:

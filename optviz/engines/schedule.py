@@ -311,21 +311,23 @@ def simulate(
         step = functools.partial(scheduled_step, optimizer, optimizer_plan, objective)
         series = _loop(plan, optimizer, scheduler, run, metric, metric_source, step)
         caught = [plain_warning(str(w.message)) for w in seen if _from_the_run(w)]
-    lrs, momentum, momentum_name, trace, error, reason = series
+    lrs, momenta, momentum_name, trace, error, reason = series
     for text in dict.fromkeys(caught):  # each torch warning once, however often it came
         notes.append(f"torch: {text}")
     if error and not any(reason and reason in note for note in notes):
         notes.append(error)  # unless a lint foresaw it, quoting torch's own words
     groups_differ = any(g != lrs[0] for g in lrs[1:])
+    momenta_differ = plan.cycles_momentum and any(m != momenta[0] for m in momenta[1:])
     return ScheduleRun(
         label=plan.label,
         scheduler=plan.record.name,
         class_path=plan.record.target,
         parameters=plan.parameters(),
         lr=lrs[0],
-        momentum=momentum if plan.cycles_momentum else None,
+        momentum=momenta[0] if plan.cycles_momentum else None,
         momentum_name=momentum_name if plan.cycles_momentum else None,
         lr_groups=lrs if groups_differ else None,
+        momentum_groups=momenta if momenta_differ else None,
         plateau=trace,
         error=error,
         warnings=notes,
@@ -335,13 +337,14 @@ def simulate(
 def _loop(
     plan: SchedulerPlan, optimizer: Any, scheduler: Any, run: RunShape,
     metric: Sequence[float] | None, metric_source: str, step: Callable[[int], float | None],
-) -> tuple[list[list[float | None]], list[float | None], str, PlateauTrace | None, str | None,
-           str | None]:
-    """The recorded series; on torch's refusal mid-run, also the error (what stopped where)
-    and its reason (torch's own message)."""
+) -> tuple[list[list[float | None]], list[list[float | None]], str, PlateauTrace | None,
+           str | None, str | None]:
+    """The recorded series, the LR and the momentum of every parameter group; on torch's
+    refusal mid-run, also the error (what stopped where) and its reason (torch's own
+    message)."""
     groups = optimizer.param_groups
     lrs: list[list[float | None]] = [[] for _ in groups]
-    momentum: list[float | None] = []
+    momenta: list[list[float | None]] = [[] for _ in groups]
     momentum_name = _momentum_of(groups[0])[0]
     needs_metric = plan.record.needs_metric
     trace = PlateauTrace(
@@ -356,17 +359,16 @@ def _loop(
     seen: list[float] = []  # the model's losses since the scheduler last stepped
     for i in range(run.steps):
         if error:
-            for series in lrs:
+            for series in (*lrs, *momenta):
                 series.append(None)
-            momentum.append(None)
             continue
         loss = step(i)
         if loss is not None:
             seen.append(loss)
         for g, group in enumerate(groups):
             lrs[g].append(finite_or_none(float(group["lr"])))
-        value = _momentum_of(groups[0])[1]
-        momentum.append(None if value is None else finite_or_none(value))
+            value = _momentum_of(group)[1]
+            momenta[g].append(None if value is None else finite_or_none(value))
         if run.interval == "epoch" and (i + 1) % run.steps_per_epoch:
             continue
         try:
@@ -395,7 +397,7 @@ def _loop(
             reason = str(exc)
             error = f"{plan.record.label}: torch raised after step {i}: {reason}"
         k += 1
-    return lrs, momentum, momentum_name, trace, error, reason
+    return lrs, momenta, momentum_name, trace, error, reason
 
 
 def _without_lr(plan: OptimizerPlan) -> str:

@@ -220,9 +220,12 @@ def export_text(result: Any, path: Path) -> str:
 
 def schedule_to_csv(result: ScheduleResult) -> str:
     """One row per run and optimizer step: the LR that step used, momentum where it cycles,
-    every parameter group's LR when they differ, and the plateau metric where one was given."""
+    every parameter group's LR (``lr_group0``...) and momentum (``momentum_group0``...) when
+    the groups differ, and the plateau metric where one was given."""
     groups = max((len(run.lr_groups or []) for run in result.runs), default=0)
+    momentum_groups = max((len(run.momentum_groups or []) for run in result.runs), default=0)
     extra = [f"lr_group{g}" for g in range(groups)]
+    extra += [f"momentum_group{g}" for g in range(momentum_groups)]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["run", "label", "scheduler", "step", "epoch", "lr", "momentum", *extra,
@@ -239,6 +242,8 @@ def schedule_to_csv(result: ScheduleResult) -> str:
             mom = run.momentum[step] if run.momentum is not None else None
             per_group = [cell(g[step]) for g in (run.lr_groups or [])]
             per_group += [""] * (groups - len(per_group))
+            per_group += [cell(g[step]) for g in (run.momentum_groups or [])]
+            per_group += [""] * (groups + momentum_groups - len(per_group))
             writer.writerow([i, run.label, run.scheduler, step, step // result.steps_per_epoch,
                              cell(lr), cell(mom), *per_group, cell(metric.get(step))])
     return buf.getvalue()

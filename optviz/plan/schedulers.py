@@ -175,16 +175,45 @@ def plan_scheduler(
     """Resolve a spec against the registry, the factory's signature and the run.
 
     Precedence, lowest first: values derived from the run (only for arguments nobody set),
-    the record's preset, ``--kebab`` settings for the whole call (where the factory takes
-    them), then the spec's own inline settings.
+    the preset of the name (short names only: ``SchedulerRecord.uses_preset``), ``--kebab``
+    settings for the whole call (where the factory takes them), then the spec's own inline
+    settings. A preset or derived value is left out where a given argument replaces it
+    (``fill_unless``: min_lr replaces the preset min_lr_rate).
     """
-    from optviz.formula import compile_formula
-
     record = SCHEDULERS.resolve(spec.name)
     factory = record.load_checked("scheduler", spec.name)
     record = refine_scheduler(record, factory)
     valid = valid_settings(factory)
     span = run.scheduler_steps if span is None else span
+    explicit = _explicit_settings(record, spec, common, valid)
+    given = _with_preset(record, spec.name, explicit)
+    _check_formulas(record, given)
+    children: tuple[SchedulerPlan, ...] = ()
+    if record.composite:
+        nested = _nested_specs(record, spec)
+        children, milestones = _plan_children(record, nested, given, run, common, span)
+        if milestones is not None:
+            given["milestones"] = milestones
+    elif spec.schedulers is not None:
+        raise BadValueError(f"{record.label} takes no nested schedulers")
+    derived = _from_the_run(record, given, run, span)
+    check_step_counts(record, given)
+    check_group_counts(record, given, len(run.lrs))
+    # The signature's order, so that labels and exports read like the call would.
+    merged = {**derived, **given}
+    kwargs = {k: merged[k] for k in valid if k in merged}
+    _check_required(record, spec.name, kwargs, valid)
+    text = _settings_text({k: v for k, v in kwargs.items() if k != "schedulers"}, record,
+                          children)
+    label = spec.label or (f"{record.label} ({text})" if text else record.label)
+    return SchedulerPlan(record=record, factory=factory, kwargs=kwargs, derived=tuple(derived),
+                         label=label, span=span, children=children)
+
+
+def _explicit_settings(record: SchedulerRecord, spec: SchedulerSpec,
+                       common: dict[str, Any] | None, valid: dict[str, Any]) -> dict[str, Any]:
+    """What the user set: ``--kebab`` settings the factory takes, then the inline ones,
+    checked against the signature (nested schedulers are planned apart)."""
     explicit = {k: v for k, v in (common or {}).items() if k in valid}
     explicit.update(spec.settings)
     for key in ("optimizer", "last_epoch"):
@@ -192,49 +221,99 @@ def plan_scheduler(
             raise UnknownSettingError(
                 f"{record.label}: {key!r} is set by optviz, not by a setting "
                 f"(valid: {', '.join(valid)})")
-    explicit = check_settings(record.label, explicit, valid)
-    nested = spec.schedulers
-    if nested is None and record.composite:
-        nested = _default_children(record)
-    if nested is not None and not record.composite:
-        raise BadValueError(f"{record.label} takes no nested schedulers")
+    explicit = check_scheduler_settings(record, explicit, valid)
     explicit.pop("schedulers", None)
+    return explicit
 
-    given = {**record.defaults, **explicit}
-    given.pop("schedulers", None)
-    if isinstance(given.get("milestones"), int) and not isinstance(given["milestones"], bool):
-        given["milestones"] = [given["milestones"]]  # one milestone: milestones=5 is [5]
+
+def _with_preset(record: SchedulerRecord, name: str, explicit: dict[str, Any]
+                 ) -> dict[str, Any]:
+    """The preset the name carries (none for a class name or dotted path), less what a
+    given argument replaces, under the explicit settings."""
+    preset = {k: v for k, v in record.preset(name).items()
+              if k != "schedulers" and not _replaced(record, k, explicit)}
+    given = {**preset, **explicit}
+    milestones = given.get("milestones")
+    if isinstance(milestones, int) and not isinstance(milestones, bool):
+        given["milestones"] = [milestones]  # one milestone: milestones=5 is [5]
+    return given
+
+
+def _replaced(record: SchedulerRecord, key: str, given: dict[str, Any]) -> bool:
+    """Whether an argument given makes filling ``key`` in (preset or run) wrong."""
+    return any(k in given for k in record.fill_unless.get(key, ()))
+
+
+def _check_formulas(record: SchedulerRecord, given: dict[str, Any]) -> None:
+    """Refuse a bad formula (lr_lambda, scale_fn) before any run."""
+    from optviz.formula import compile_formula
+
     for key, variable in record.formulas.items():
         value = given.get(key)
         for text in value if isinstance(value, list) else [value]:
             if text is not None:
-                compile_formula(text, (variable,))  # refuse a bad formula before any run
+                compile_formula(text, (variable,))
 
-    children: tuple[SchedulerPlan, ...] = ()
-    if record.composite:
-        children, milestones = _plan_children(record, nested or [], given, run, common, span)
-        if milestones is not None:
-            given["milestones"] = milestones
 
-    derived: dict[str, Any] = {}
-    for key, what in record.derived.items():
-        blocked = any(k in given for k in record.derive_unless.get(key, ()))
-        if key not in given and not blocked:
-            derived[key] = run.quantity(what, span)
-    merged = {**derived, **given}
-    check_step_counts(record, given)
-    # The signature's order, so that labels and exports read like the call would.
-    kwargs = {k: merged[k] for k in valid if k in merged}
+def _nested_specs(record: SchedulerRecord, spec: SchedulerSpec) -> list[SchedulerSpec]:
+    """A composite's nested schedulers: given, else the short name's preset."""
+    if spec.schedulers is not None:
+        return list(spec.schedulers)
+    from optviz.spec.figures import SchedulerSpec
+
+    preset = record.preset(spec.name).get("schedulers", [])
+    return [SchedulerSpec.model_validate(item) for item in preset]
+
+
+def _from_the_run(record: SchedulerRecord, given: dict[str, Any], run: RunShape,
+                  span: int) -> dict[str, Any]:
+    """Arguments filled in from the run: those nobody set and no given argument replaces."""
+    return {key: run.quantity(what, span) for key, what in record.derived.items()
+            if key not in given and not _replaced(record, key, given)}
+
+
+def _check_required(record: SchedulerRecord, name: str, kwargs: dict[str, Any],
+                    valid: dict[str, Any]) -> None:
     missing = [k for k, d in valid.items() if d is inspect.Parameter.empty and k not in kwargs
                and k != "schedulers"]
     if missing:
         raise BadValueError(f"{record.label} needs {', '.join(missing)}: set it inline, "
-                            f"e.g. {record.name}:{missing[0]}=VALUE")
-    shown = {k: v for k, v in kwargs.items() if k != "schedulers"}
-    text = _settings_text(shown, record, children)
-    label = spec.label or (f"{record.label} ({text})" if text else record.label)
-    return SchedulerPlan(record=record, factory=factory, kwargs=kwargs, derived=tuple(derived),
-                         label=label, span=span, children=children)
+                            f"e.g. {name}:{missing[0]}=VALUE")
+
+
+def check_scheduler_settings(record: SchedulerRecord, settings: dict[str, Any],
+                             valid: dict[str, Any]) -> dict[str, Any]:
+    """``check_settings``, except that an argument torch takes per parameter group
+    (``record.per_group``) may also be a list, each item a number (a formula for
+    lr_lambda). The list's length is checked against the run (``check_group_counts``)."""
+    lists = {k: v for k, v in settings.items()
+             if k in record.per_group and isinstance(v, (list, tuple))}
+    out = check_settings(record.label, {k: v for k, v in settings.items() if k not in lists},
+                         valid)
+    for key, value in lists.items():
+        want = "formula" if key in record.formulas else "number"
+        ok = (lambda v: isinstance(v, str)) if key in record.formulas else _is_number
+        if not value or not all(ok(v) for v in value):
+            raise BadValueError(
+                f"{record.label} setting {key!r} must be a {want}, or one {want} per parameter "
+                f"group, got {format_setting(list(value))}")
+        out[key] = list(value)
+    return {k: out[k] for k in settings if k in out}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_group_counts(record: SchedulerRecord, given: dict[str, Any], groups: int) -> None:
+    """A per-group list holds one value per parameter group (``--lr 1e-3,1e-4``: two)."""
+    for key in record.per_group:
+        value = given.get(key)
+        if isinstance(value, (list, tuple)) and len(value) != groups:
+            raise BadValueError(
+                f"{record.label} setting {key}={format_setting(value)} has {len(value)} values "
+                f"but the run has {groups} parameter group{'s' if groups != 1 else ''} "
+                f"(one per --lr value)")
 
 
 def check_step_counts(record: SchedulerRecord, given: dict[str, Any]) -> None:
@@ -255,12 +334,6 @@ def check_step_counts(record: SchedulerRecord, given: dict[str, Any]) -> None:
                     f"number >= {least}, got {format_setting(value)}")
 
 
-def _default_children(record: SchedulerRecord) -> list[SchedulerSpec]:
-    from optviz.spec.figures import SchedulerSpec
-
-    return [SchedulerSpec.model_validate(item) for item in record.defaults.get("schedulers", [])]
-
-
 def _plan_children(
     record: SchedulerRecord, nested: Sequence[SchedulerSpec], given: dict[str, Any],
     run: RunShape, common: dict[str, Any] | None, span: int,
@@ -268,7 +341,8 @@ def _plan_children(
     """Nested plans, each planned against the part of the run it covers; for SequentialLR
     also the milestones (given, else from the children's lengths, else equal parts)."""
     if not nested:
-        raise BadValueError(f"{record.label} needs at least one nested scheduler")
+        raise BadValueError(f"{record.label} needs at least one nested scheduler, e.g. "
+                            f"{record.class_name}:schedulers=[linear,cosine]")
     for child in nested:
         if SCHEDULERS.resolve(child.name).needs_metric:
             raise UnsupportedError(
@@ -302,7 +376,10 @@ def _default_milestones(nested: Sequence[SchedulerSpec], span: int) -> list[int]
     lengths = []
     for child in nested[:-1]:
         record = SCHEDULERS.resolve(child.name)
-        length = child.settings.get("total_iters", record.defaults.get("total_iters"))
+        # The child's own total_iters: given, its name's preset, or the class's default.
+        default = valid_settings(record.load()).get("total_iters")
+        length = child.settings.get("total_iters",
+                                    record.preset(child.name).get("total_iters", default))
         if not isinstance(length, int):
             length = None
         lengths.append(length)

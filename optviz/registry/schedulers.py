@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from optviz.names import normalise
 from optviz.registry.core import Record, Registry
 from optviz.registry.signatures import signature_params
-
-if TYPE_CHECKING:
-    pass
 
 # Arguments a user never sets: the optimizer is built by the run, and last_epoch resumes a
 # schedule, which needs state ('initial_lr') that a fresh run does not have.
@@ -56,15 +54,30 @@ class SchedulerRecord(Record):
     # argument -> run quantity ("steps", "lr", "lr/10", "epochs", "steps_per_epoch", "warmup",
     # "decay"): filled from the run when the user did not give it
     derived: dict[str, str] = field(default_factory=dict, hash=False)
-    # argument -> arguments that, when given, make deriving it wrong (OneCycleLR's total_steps
-    # replaces epochs x steps_per_epoch)
-    derive_unless: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    # argument -> arguments that, when given, make filling it in wrong, from the run or from
+    # the preset (OneCycleLR's total_steps replaces epochs x steps_per_epoch; a given min_lr
+    # replaces the preset min_lr_rate)
+    fill_unless: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    # arguments torch takes as one value per parameter group (a list as long as the groups)
+    per_group: tuple[str, ...] = ()
     # arguments counted in scheduler steps: "event" (something happens at that step) or
     # "length" (a phase that long); checked against the run when stepping per epoch
     step_args: dict[str, str] = field(default_factory=dict, hash=False)
     note: str = ""
     unsupported: str = ""  # why it cannot run in optviz (it wraps no optimizer); refused
     plugin: str = ""  # where a record from outside optviz came from
+
+    def uses_preset(self, name: str) -> bool:
+        """Whether ``name`` carries the record's preset (``defaults``): the short name and its
+        short aliases do (the article's values); the class name, the function name and any
+        dotted path (``torch.optim.lr_scheduler.PolynomialLR``, ``transformers.get_...``) get
+        the library's own defaults, as the class itself would."""
+        short = {normalise(self.name)} | {normalise(a) for a in self.aliases if "." not in a}
+        return normalise(name) in short
+
+    def preset(self, name: str) -> dict[str, Any]:
+        """The preset that ``name`` carries: ``defaults``, or nothing (see ``uses_preset``)."""
+        return dict(self.defaults) if self.uses_preset(name) else {}
 
     @property
     def quirks(self) -> list[str]:
@@ -81,6 +94,9 @@ class SchedulerRecord(Record):
             out.append("raises once stepped more often than its total steps")
         for key, var in self.formulas.items():
             out.append(f"{key} is a formula in {var!r}, checked by a safe evaluator")
+        if self.per_group:
+            out.append("one value per parameter group (a list) allowed for "
+                       + ", ".join(self.per_group))
         if self.derived:
             out.append("from the run unless given: " + ", ".join(
                 f"{k} = {QUANTITIES[v]}" for k, v in self.derived.items()))
@@ -95,9 +111,19 @@ _W = "optviz.warmup."
 _EVENT, _LENGTH = "event", "length"
 _CYCLIC = {"base_lr": "lr/10", "max_lr": "lr"}
 _CYCLIC_STEPS = {"step_size_up": _LENGTH, "step_size_down": _LENGTH}
+_MIN_LR_UNLESS = {"min_lr_rate": ("min_lr",), "min_lr": ("min_lr_rate",)}
 _ONECYCLE = {"max_lr": "lr", "epochs": "epochs", "steps_per_epoch": "steps_per_epoch"}
 _ONECYCLE_UNLESS = {"epochs": ("total_steps",), "steps_per_epoch": ("total_steps",)}
 _ONECYCLE_STEPS = {"total_steps": _LENGTH}
+# What the CyclicLR and OneCycleLR records share (several presets per class).
+_CYCLIC_KW: dict[str, Any] = {
+    "cycles_momentum": True, "derived": _CYCLIC, "step_args": _CYCLIC_STEPS,
+    "formulas": {"scale_fn": "x"},
+    "per_group": ("base_lr", "max_lr", "base_momentum", "max_momentum")}
+_ONECYCLE_KW: dict[str, Any] = {
+    "cycles_momentum": True, "step_limit": True, "derived": _ONECYCLE,
+    "fill_unless": _ONECYCLE_UNLESS, "step_args": _ONECYCLE_STEPS,
+    "per_group": ("max_lr", "base_momentum", "max_momentum")}
 _WARM = {"num_warmup_steps": "warmup", "num_training_steps": "steps"}
 _WARM_STEPS = {"num_warmup_steps": _LENGTH, "num_training_steps": _LENGTH}
 
@@ -144,41 +170,39 @@ SCHEDULER_RECORDS: tuple[SchedulerRecord, ...] = (
     SchedulerRecord("cyclic", _L + "CyclicLR",
                     "Cyclical LR between base_lr and max_lr (triangular)",
                     display="CyclicLR", aliases=("clr",), defaults={"step_size_up": 4},
-                    cycles_momentum=True, derived=_CYCLIC, step_args=_CYCLIC_STEPS,
-                    formulas={"scale_fn": "x"}),
+                    **_CYCLIC_KW),
     SchedulerRecord("cyclic_triangular2", _L + "CyclicLR",
                     "Cyclical LR whose amplitude halves every cycle",
                     display="CyclicLR", aliases=("triangular2",),
                     defaults={"step_size_up": 4, "mode": "triangular2"},
-                    cycles_momentum=True, derived=_CYCLIC, step_args=_CYCLIC_STEPS,
-                    formulas={"scale_fn": "x"}),
+                    **_CYCLIC_KW),
     SchedulerRecord("cyclic_exp_range", _L + "CyclicLR",
                     "Cyclical LR whose amplitude shrinks by gamma**step",
                     display="CyclicLR", aliases=("exp_range",),
                     defaults={"step_size_up": 4, "mode": "exp_range", "gamma": 0.95},
-                    cycles_momentum=True, derived=_CYCLIC, step_args=_CYCLIC_STEPS,
-                    formulas={"scale_fn": "x"}),
+                    **_CYCLIC_KW),
     SchedulerRecord("onecycle", _L + "OneCycleLR",
                     "1cycle: up from max_lr/div_factor to max_lr, then annealed far below",
                     display="OneCycleLR", aliases=("one_cycle", "1cycle"),
-                    cycles_momentum=True, step_limit=True, derived=_ONECYCLE,
-                    derive_unless=_ONECYCLE_UNLESS, step_args=_ONECYCLE_STEPS),
+                    **_ONECYCLE_KW),
     SchedulerRecord("onecycle_linear", _L + "OneCycleLR", "1cycle with linear annealing",
                     display="OneCycleLR", defaults={"anneal_strategy": "linear"},
-                    cycles_momentum=True, step_limit=True, derived=_ONECYCLE,
-                    derive_unless=_ONECYCLE_UNLESS, step_args=_ONECYCLE_STEPS),
+                    **_ONECYCLE_KW),
     SchedulerRecord("plateau", _L + "ReduceLROnPlateau",
                     "Multiply the LR by factor when a metric stops improving for patience steps",
                     display="ReduceLROnPlateau", aliases=("reduce_on_plateau",),
                     defaults={"factor": 0.5, "patience": 3}, needs_metric=True,
-                    note="preset patience 3, factor 0.5 so that a 32-step run shows reductions"),
+                    per_group=("min_lr",),
+                    note="preset patience 3, factor 0.5 so that a 32-step run shows reductions "
+                         "(ReduceLROnPlateau by its class name: torch's 10 and 0.1)"),
     SchedulerRecord("lambda", _L + "LambdaLR", "LR times a formula of the step (epoch)",
                     display="LambdaLR", aliases=("lambda_lr",),
-                    defaults={"lr_lambda": "0.95**epoch"}, formulas={"lr_lambda": "epoch"}),
+                    defaults={"lr_lambda": "0.95**epoch"}, formulas={"lr_lambda": "epoch"},
+                    per_group=("lr_lambda",)),
     SchedulerRecord("multiplicative", _L + "MultiplicativeLR",
                     "Previous LR times a formula of the step (epoch), from step 1",
                     display="MultiplicativeLR", defaults={"lr_lambda": "0.95"},
-                    formulas={"lr_lambda": "epoch"}),
+                    formulas={"lr_lambda": "epoch"}, per_group=("lr_lambda",)),
     SchedulerRecord("sequential", _L + "SequentialLR",
                     "Nested schedulers one after another, switching at milestones",
                     display="SequentialLR", composite=True,
@@ -190,7 +214,17 @@ SCHEDULER_RECORDS: tuple[SchedulerRecord, ...] = (
                     "Nested schedulers all stepped together, their factors multiplied",
                     display="ChainedScheduler", aliases=("chain",), composite=True,
                     defaults={"schedulers": ["constant", "exponential:gamma=0.9"]}),
-    # transformers' warmup schedules, as LambdaLR factories written from their formulas.
+    # transformers' schedules, as LambdaLR factories written from their formulas.
+    SchedulerRecord("constant_schedule", _W + "get_constant_schedule",
+                    "The LR itself, unchanged (transformers' constant)",
+                    display="constant (transformers)", family="transformers",
+                    aliases=_transformers("get_constant_schedule")),
+    SchedulerRecord("reduce_on_plateau_schedule", _W + "get_reduce_on_plateau_schedule",
+                    "ReduceLROnPlateau with torch's defaults (transformers' "
+                    "reduce_lr_on_plateau)",
+                    display="ReduceLROnPlateau", family="transformers",
+                    aliases=_transformers("get_reduce_on_plateau_schedule"),
+                    needs_metric=True, per_group=("min_lr",)),
     SchedulerRecord("constant_warmup", _W + "get_constant_schedule_with_warmup",
                     "Linear warmup from 0, then the constant LR (transformers)",
                     display="constant with warmup", family="transformers",
@@ -222,7 +256,16 @@ SCHEDULER_RECORDS: tuple[SchedulerRecord, ...] = (
                     aliases=("cosine_with_min_lr",
                              *_transformers("get_cosine_with_min_lr_schedule_with_warmup")),
                     defaults={"min_lr_rate": 0.1}, derived=_WARM, step_args=_WARM_STEPS,
-                    derive_unless={"min_lr_rate": ("min_lr",)}),
+                    fill_unless=_MIN_LR_UNLESS),
+    SchedulerRecord("cosine_warmup_with_min_lr",
+                    _W + "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
+                    "cosine_min_lr_warmup whose warmup starts above 0 and whose decay runs one "
+                    "step ahead (transformers' cosine_warmup_with_min_lr)",
+                    display="cosine warmup with min lr", family="transformers",
+                    aliases=("cosine_min_lr_warmup_lr_rate", *_transformers(
+                        "get_cosine_with_min_lr_schedule_with_warmup_lr_rate")),
+                    defaults={"min_lr_rate": 0.1}, derived=_WARM, step_args=_WARM_STEPS,
+                    fill_unless=_MIN_LR_UNLESS),
     SchedulerRecord("polynomial_warmup", _W + "get_polynomial_decay_schedule_with_warmup",
                     "Linear warmup, then polynomial decay to lr_end (transformers)",
                     display="polynomial with warmup", family="transformers",
@@ -240,7 +283,7 @@ SCHEDULER_RECORDS: tuple[SchedulerRecord, ...] = (
                     display="warmup-stable-decay", family="transformers",
                     aliases=("warmup_stable_decay", *_transformers("get_wsd_schedule")),
                     derived={**_WARM, "num_decay_steps": "decay"},
-                    derive_unless={"num_training_steps": ("num_stable_steps",)},
+                    fill_unless={"num_training_steps": ("num_stable_steps",)},
                     step_args={**_WARM_STEPS, "num_decay_steps": _LENGTH,
                                "num_stable_steps": _LENGTH}),
 )

@@ -36,7 +36,7 @@ def parse_lr_grid(value: str | Sequence[float] | float) -> list[float]:
                 raise ValueError(f"expected LO:HI:N with N a whole number, got {value!r}") \
                     from None
             if not (0 < lo < hi and math.isfinite(hi)):
-                raise ValueError(f"LO:HI:N needs 0 < LO < HI, got {value!r}")
+                raise ValueError(f"LO:HI:N needs 0 < LO < HI, both finite, got {value!r}")
             if not 2 <= count <= MAX_LRS:
                 raise ValueError(f"N must be between 2 and {MAX_LRS}, got {count}")
             import numpy as np
@@ -58,7 +58,7 @@ def parse_lr_grid(value: str | Sequence[float] | float) -> list[float]:
         raise ValueError(f"at most {MAX_LRS} learning rates, got {len(values)}")
     for v in values:
         if not (v > 0 and math.isfinite(v)):
-            raise ValueError(f"learning rates must be > 0, got {v:g}")
+            raise ValueError(f"learning rates must be finite numbers > 0, got {v:g}")
     return values
 
 class SweepSpec(_Spec):

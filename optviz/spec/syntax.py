@@ -181,7 +181,8 @@ def split_top_level(text: str, sep: str = ",") -> list[str]:
 
 
 def parse_inline(token: str) -> tuple[str, dict[str, Any]]:
-    """``sgd:lr=0.01,momentum=0.9`` -> ``("sgd", {"lr": 0.01, "momentum": 0.9})``."""
+    """``sgd:lr=0.01,momentum=0.9`` -> ``("sgd", {"lr": 0.01, "momentum": 0.9})``. An empty
+    value (``adam:lr=``) is an error, not a setting left out."""
     name, _, rest = token.partition(":")
     name = name.strip()
     if not name:
@@ -191,6 +192,9 @@ def parse_inline(token: str) -> tuple[str, dict[str, Any]]:
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
             raise BadValueError(f"setting {item!r} in {token!r} is not key=value")
+        if not value.strip():
+            raise BadValueError(f"setting {key.strip()!r} in {token!r} has no value "
+                                f"(write {key.strip()}=VALUE, or leave it out)")
         settings[key.strip()] = parse_value(value)
     return name, settings
 
