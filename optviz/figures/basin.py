@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from optviz.engines.basin import run_basin
 from optviz.engines.single import surface
 from optviz.figures.auto import plan_with_auto
+from optviz.figures.budget import basin_cost, check_budget
 from optviz.figures.kind import Computed, FigureKind, safe_stem
 from optviz.hooks import Hooks
 from optviz.registry import FUNCTIONS
@@ -35,6 +36,7 @@ def compute(spec: BasinSpec, hooks: Hooks) -> Computed:
     """Spec -> registries -> batched engine -> result; ``lr: auto`` is picked by a sweep from
     the function's default start over the same number of steps."""
     function = FUNCTIONS.resolve(spec.function)
+    check_budget("basin", basin_cost(spec), hooks.note)  # refuse what cannot fit, say how long
     plan = plan_with_auto(spec.optimizer, spec.lr, spec.settings, function, None, spec.steps,
                           spec.device, spec.dtype, hooks=hooks)
     result = run_basin(function, plan, grid=spec.grid, steps=spec.steps, metric=spec.metric,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from optviz.engines.single import surface
 from optviz.engines.sweep import run_sweep
+from optviz.figures.budget import check_budget, sweep_cost
 from optviz.figures.kind import Computed, FigureKind, safe_stem
 from optviz.hooks import Hooks
 from optviz.plan.optimizers import plan_optimizer
@@ -38,6 +39,7 @@ def compute(spec: SweepSpec, hooks: Hooks) -> Computed:
     """Spec -> registries -> batched engine -> result, with the best lr's path and the
     surface under it."""
     function = FUNCTIONS.resolve(spec.function)
+    check_budget("sweep", sweep_cost(spec), hooks.note)  # refuse what cannot fit, say how long
     plan = plan_optimizer(spec.optimizer, common=spec.settings)
     result = run_sweep(function, plan, spec.lrs(), start=spec.start, steps=spec.steps,
                        device=spec.device, dtype=spec.dtype, tol=spec.tol,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from optviz.engines.model import batch_label, effective_batch, model_surface, run_linear
 from optviz.engines.single import run_trajectory, surface
 from optviz.figures.auto import plan_trajectory
+from optviz.figures.budget import check_budget, trajectory_cost
 from optviz.figures.kind import Computed, FigureKind, safe_stem
 from optviz.hooks import Hooks, Tick
 from optviz.plan.optimizers import OptimizerPlan
@@ -110,6 +111,8 @@ def _diverged(results: list[TrajectoryResult]) -> list[str]:
 
 def compute(spec: TrajectorySpec, hooks: Hooks) -> Computed:
     """Run every panel (or the one overlay) and sample the surface under its drawn paths."""
+    for part in spec.panel_specs() if spec.layout == "panels" else [spec]:
+        check_budget("trajectory", trajectory_cost(part), hooks.note)
     if spec.layout != "panels":
         result = run_trajectory_spec(spec, hooks)
         drawn = result.drawn()  # a diverged run stops in the picture where it left the view

@@ -287,7 +287,7 @@ def _render_and_write(job: _Job) -> None:
         "versions": versions(),
         "seed": getattr(spec, "seed", None),
         "config": resolved_config(spec),
-        "data": rendered.data,
+        "data": _sidecar_data(spec, rendered),
     }
     text = dumps(sidecar) + "\n"
     # Both made before either is written, then renamed in this order: the PNG first, the
@@ -295,6 +295,18 @@ def _render_and_write(job: _Job) -> None:
     # between the two renames renders the figure again next time.
     files = {png: rendered.image_bytes(png.suffix), **twin_files(rendered, png, job.plotly_js)}
     atomic_write_all({**files, png.with_suffix(".json"): text})
+
+
+def _sidecar_data(spec: Any, rendered: Any) -> Any:
+    """The export's numbers, unless there are too many to be of use (a basin map finer than
+    an export may be): then a line saying so, as ``--export`` would refuse them."""
+    from optviz.spec.basin import MAX_EXPORT_GRID
+
+    grid = getattr(spec, "grid", None)
+    if getattr(spec, "kind", "") == "basin" and isinstance(grid, int) and grid > MAX_EXPORT_GRID:
+        return {"omitted": f"a {grid} x {grid} grid holds {grid ** 2:,} starts, too many to "
+                           f"store; render it at grid {MAX_EXPORT_GRID} or less to have them"}
+    return rendered.data
 
 
 def _render_here(job: _Job) -> _Outcome:
@@ -632,9 +644,9 @@ def _write_index(summary: GallerySummary) -> None:
     out_dir = summary.out_dir
     listed = [e for e in summary.entries if e.status != "failed"]
     try:
-        write_plotly_js(listed, out_dir)
         summary.readme = atomic_write(out_dir / "README.md", readme_text(listed, out_dir))
         summary.index = atomic_write(out_dir / "index.html", index_html(listed, out_dir))
+        write_plotly_js(listed, out_dir)
     except OptvizError as exc:
         summary.index_error = str(exc)
 

@@ -13,6 +13,11 @@ from optviz.spec.figures import Lr, OptimizerSpec, Title, _Spec
 Metric = Literal["loss", "steps", "minimum"]
 
 
+# The largest grid whose numbers are exported (a JSON or CSV export, a gallery sidecar's data):
+# 1024 x 1024 starts are about 80 MB of JSON.
+MAX_EXPORT_GRID = 1024
+
+
 class BasinSpec(_Spec):
     """A basin map figure: final loss (or steps to the tolerance) from every start of a grid."""
 
@@ -30,6 +35,15 @@ class BasinSpec(_Spec):
     dtype: Literal["float32", "float64"] = "float32"
     output: str | None = None
     export: str | None = None
+
+    @model_validator(mode="after")
+    def _export_size(self) -> BasinSpec:
+        # Every start is a row of the export: a 4096 grid would write 1.3 GB of JSON.
+        if self.export and self.grid > MAX_EXPORT_GRID:
+            raise ValueError(f"an export of a {self.grid} x {self.grid} grid holds "
+                             f"{self.grid ** 2:,} starts, too many to be of use; export at grid "
+                             f"{MAX_EXPORT_GRID} or less (the picture can be finer)")
+        return self
 
     @model_validator(mode="after")
     def _size(self) -> BasinSpec:
