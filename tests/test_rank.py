@@ -1,0 +1,182 @@
+"""``optviz rank``: the lr-as-a-factor batching against param groups, the tuned lr against lone
+runs, ranks and mean ranks, seeded starts, the heatmap's numbers, the CLI and configs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from optviz.cli import app
+from optviz.engines.batched import run_batch, with_lr
+from optviz.engines.rank import (
+    default_functions,
+    default_optimizers,
+    lr_factor_plan,
+    lr_is_a_factor,
+    run_rank,
+    seeded_starts,
+    tune_pair,
+)
+from optviz.engines.single import run_one
+from optviz.engines.sweep import pick_best
+from optviz.plan.optimizers import plan_optimizer
+from optviz.registry import FUNCTIONS
+from optviz.spec.figures import OptimizerSpec, build
+from optviz.spec.rank import RankSpec
+
+runner = CliRunner()
+
+
+def plan(name: str, **settings):
+    return plan_optimizer(OptimizerSpec(name=name, settings=settings))
+
+
+def test_defaults_are_the_batching_torch_optimizers_and_the_functions_with_a_minimum():
+    names = default_optimizers()
+    assert {"adam", "sgd", "momentum", "nesterov", "rmsprop", "rprop", "asgd"} <= set(names)
+    # Not element-wise, sparse gradients, not torch.optim, or the same as sgd: left out.
+    assert not {"lbfgs", "muon", "adafactor", "sparse_adam", "lion", "gd"} & set(names)
+    assert "saddle" not in default_functions() and "rosenbrock" in default_functions()
+    assert all(FUNCTIONS.resolve(f).f_min is not None for f in default_functions())
+
+
+@pytest.mark.parametrize("name, factor", [
+    ("adam", True), ("sgd", True), ("momentum", True), ("rmsprop", True), ("adagrad", True),
+    ("rprop", False), ("asgd", False),
+])
+def test_lr_is_a_factor_of_the_update_for_most_but_not_rprop_or_asgd(name, factor):
+    assert lr_is_a_factor(plan(name)) is factor
+
+
+def test_one_group_scaled_by_lr_equals_one_group_per_lr():
+    rosenbrock = FUNCTIONS.resolve("rosenbrock")
+    lrs = [1e-3, 0.05, 0.5, 3.0]
+    starts = [[-1.5, 2.0], [0.5, -0.5], [1.2, 1.4], [-0.3, 0.9]]
+    adam = plan("adam")
+    groups = run_batch(rosenbrock.load(), [with_lr(adam, lr) for lr in lrs], starts, 80,
+                       rosenbrock.domain, dtype="float64", record_paths=True)
+    scaled = run_batch(rosenbrock.load(), lr_factor_plan(adam, lrs), starts, 80,
+                       rosenbrock.domain, dtype="float64", record_paths=True)
+    np.testing.assert_allclose(scaled.points, groups.points, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(scaled.diverged, groups.diverged)
+
+
+def test_the_tuned_lr_is_the_best_by_the_mean_tail_and_each_start_equals_a_lone_run():
+    quadratic = FUNCTIONS.resolve("quadratic")
+    starts = seeded_starts(quadratic, 3, 0)
+    lr, scores, detail, batched = tune_pair(quadratic, plan("momentum"), starts, 60)
+    assert batched and lr is not None
+    best = scores.lr.index(lr)
+    assert best == pick_best(scores.tail_loss, scores.steps_to_tol, 0.0, 1e-6)
+    for s, start in enumerate(starts):
+        run = run_one(quadratic.load(), plan_optimizer(OptimizerSpec(name="momentum"), lr=lr),
+                      torch.tensor(start, dtype=torch.float64), 60, quadratic.domain)
+        assert detail[lr].tail[s] == pytest.approx(max(run.loss[-6:]), rel=1e-9, abs=1e-15)
+        assert detail[lr].final[s] == pytest.approx(run.loss[-1], rel=1e-9, abs=1e-15)
+    assert scores.tail_loss[best] == pytest.approx(np.mean(detail[lr].tail))
+
+
+def test_the_groups_path_gives_the_same_lr_as_the_scaled_path():
+    booth = FUNCTIONS.resolve("booth")
+    starts = seeded_starts(booth, 2, 1)
+    fast = tune_pair(booth, plan("adam"), starts, 40, scaled=True)
+    slow = tune_pair(booth, plan("adam"), starts, 40, scaled=False)
+    assert fast[0] == pytest.approx(slow[0], rel=1e-12)
+
+
+def test_starts_are_seeded_on_the_domain_and_do_not_depend_on_the_other_functions():
+    beale = FUNCTIONS.resolve("beale")
+    a = seeded_starts(beale, 5, 0)
+    assert a == seeded_starts(beale, 5, 0) and a != seeded_starts(beale, 5, 1)
+    assert len(a) == 5 and all(-4.5 <= v <= 4.5 for p in a for v in p)
+    result = run_rank([FUNCTIONS.resolve("quadratic"), beale], [plan("sgd")], starts=5,
+                      steps=5)
+    assert result.starts[1] == a
+
+
+def test_ranks_per_function_and_mean_rank():
+    functions = [FUNCTIONS.resolve(f) for f in ("quadratic", "booth", "rosenbrock")]
+    plans = [plan("sgd"), plan("adam"), plan("rmsprop")]
+    ticks = []
+    result = run_rank(functions, plans, starts=2, steps=50,
+                      progress=lambda done, total: ticks.append((done, total)))
+    assert ticks[-1] == (9, 9)
+    for j, function in enumerate(functions):
+        ranks = sorted(row[j].rank for row in result.cells)
+        assert ranks == [1, 2, 3]
+        # The rank follows the objective on each optimizer's mean tail at its tuned lr.
+        tails = [row[j].score + function.f_min for row in result.cells]
+        arrived = [row[j].arrived for row in result.cells]
+        first = pick_best(tails, arrived, function.f_min, result.tol[j])
+        assert result.cells[first][j].rank == 1
+    for i, row in enumerate(result.cells):
+        assert result.mean_rank[i] == pytest.approx(np.mean([c.rank for c in row]))
+    assert result.order() == sorted(range(3), key=lambda i: (result.mean_rank[i], i))
+    table = result.to_markdown().splitlines()
+    assert table[0] == "| optimizer | mean rank | quadratic | booth | rosenbrock |"
+    assert table[2].startswith(f"| {result.optimizers[result.order()[0]]} |")
+
+
+def test_heatmap_numbers_and_cell_labels():
+    from matplotlib.figure import Figure
+
+    from optviz.render.rank import draw_rank, values
+
+    functions = [FUNCTIONS.resolve(f) for f in ("quadratic", "booth")]
+    result = run_rank(functions, [plan("sgd"), plan("adam")], starts=2, steps=40)
+    ax = Figure().subplots()
+    draw_rank(ax, result)
+    shown = np.ma.filled(ax.images[0].get_array(), np.nan)
+    order = result.order()
+    for r, i in enumerate(order):
+        for j, cell in enumerate(result.cells[i]):
+            expected = math.log10(max(cell.score, result.tol[j]))
+            assert shown[r, j] == pytest.approx(expected)
+    np.testing.assert_allclose(shown, values(result))
+    texts = {(t.get_position(), t.get_text()) for t in ax.texts}
+    assert ((1, 0), f"lr {result.cells[order[0]][1].lr:.2g}") in texts
+    assert ax.get_yticklabels()[0].get_text().endswith(
+        f"({result.mean_rank[order[0]]:.1f})")
+
+
+def test_steps_colour_shows_the_slowest_start():
+    from optviz.render.rank import values
+
+    functions = [FUNCTIONS.resolve("quadratic")]
+    result = run_rank(functions, [plan("momentum")], starts=3, steps=200, colour="steps")
+    cell = result.cells[0][0]
+    assert cell.arrived == max(cell.steps_to_tol)
+    assert values(result)[0, 0] == cell.arrived
+
+
+def test_cli_writes_heatmap_csv_and_markdown(tmp_path, png_pixels):
+    png, table, md = tmp_path / "r.png", tmp_path / "r.csv", tmp_path / "r.md"
+    res = runner.invoke(app, ["rank", "adam", "sgd:momentum=0.9", "--functions",
+                              "quadratic,booth", "--steps", "30", "--starts", "2", "-o",
+                              str(png), "--export", str(table), "--markdown", str(md)])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(io.StringIO(table.read_text())))
+    assert len(rows) == 2 * 2 * 2
+    assert {r["optimizer"] for r in rows} == {"Adam", "SGD (momentum=0.9)"}
+    assert md.read_text().splitlines()[0] == "| optimizer | mean rank | quadratic | booth |"
+    assert md.read_text() in res.output + "\n"
+    pixels = png_pixels(png)
+    assert pixels.shape[0] > 300 and pixels.std() > 10
+
+
+def test_rank_refuses_an_lr_and_reads_from_a_config(tmp_path):
+    res = runner.invoke(app, ["rank", "adam:lr=0.1", "--functions", "quadratic"])
+    assert res.exit_code == 2
+    from optviz.config import parse_config
+
+    spec = parse_config("kind: rank\noptimizers: [adam, 'sgd:momentum=0.9']\n"
+                        "functions: [quadratic, booth]\nstarts: 3\nsteps: 100\n", "r.yaml")
+    assert isinstance(spec, RankSpec)
+    assert spec.functions == ["quadratic", "booth"] and spec.starts == 3
+    assert build(RankSpec, {"functions": "beale, booth"}).functions == ["beale", "booth"]
