@@ -359,3 +359,23 @@ def test_a_gallery_basin_too_fine_to_store_keeps_a_line_not_its_numbers() -> Non
     assert "too many to store" in _sidecar_data(fine, rendered)["omitted"]
     ok = build(BasinSpec, {"optimizer": "sgd", "lr": 0.01, "grid": MAX_EXPORT_GRID})
     assert _sidecar_data(ok, rendered) == {"values": [1.0]}
+
+
+@pytest.mark.parametrize("args", [
+    ["trajectory", "sgd", "--model", "linear", "--bias", "--no-bias"],
+    ["trajectory", "sgd:lr=0.1", "--no-nesterov", "--momentum", "0.9", "--nesterov"],
+])
+def test_a_flag_and_its_negation_together_are_refused(args: list[str]) -> None:
+    result = runner.invoke(app, [*args, "--dump-config"])
+    assert result.exit_code == 2
+    flag = args[-1] if args[-1] != "--no-bias" else "--bias"
+    name = flag.removeprefix("--").removeprefix("no-")
+    assert result.stderr == (f"optviz: error: --{name} and --no-{name} contradict each other; "
+                             "give one\n")
+
+
+def test_one_flag_alone_still_works() -> None:
+    result = runner.invoke(app, ["trajectory", "sgd", "--model", "linear", "--no-bias",
+                                 "--epochs", "2", "--dump-config"])
+    assert result.exit_code == 0, result.output
+    assert "bias: false" in result.stdout

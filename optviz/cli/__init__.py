@@ -46,12 +46,24 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _contradictions(args: list[str]) -> None:
+    """``--bias --no-bias``: a flag and its negation in one call is a mistake, not 'the last
+    one wins'."""
+    from optviz.errors import BadValueError
+
+    given = set(args[:args.index("--")] if "--" in args else args)
+    for arg in sorted(given):
+        if arg.startswith("--no-") and f"--{arg[5:]}" in given:
+            raise BadValueError(f"--{arg[5:]} and {arg} contradict each other; give one")
+
+
 class OptvizGroup(TyperGroup):
     """Runs commands in non-standalone mode so that errors are reported our way."""
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: Any = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         try:
+            _contradictions(sys.argv[1:] if args is None else list(args))
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except OptvizError as exc:
             if _debug():
