@@ -56,7 +56,15 @@ def scheduler_table(pattern: str | None) -> Table:
         preset = ", ".join(f"{k}={format_setting(v)}" for k, v in rec.defaults.items())
         derived = ", ".join(f"{k} = {QUANTITIES[v]}" for k, v in rec.derived.items())
         table.add_row(rec.name, rec.class_name, escape(preset), escape(derived), rec.description)
+    table.caption = PRESET_RULE
     return table
+
+
+# Which names carry the article's presets: said under the list and in 'optviz show'.
+PRESET_RULE = ("presets belong to the short names and their aliases (polynomial, cosine, "
+               "plateau...); a class name (PolynomialLR), function name or dotted path gets "
+               "the library's own defaults; what the run must supply (T_max, total_steps...) "
+               "comes from the run either way")
 
 
 def print_table(kind: str, pattern: str | None) -> None:
@@ -64,8 +72,9 @@ def print_table(kind: str, pattern: str | None) -> None:
               "schedulers": scheduler_table}
     table = tables[kind](pattern)
     if kind != "functions" and importlib.util.find_spec("pytorch_optimizer") is not None:
-        table.caption = (f"and the {kind} of the installed pytorch_optimizer, as "
-                         "pytorch_optimizer.NAME; any dotted path to a class also resolves")
+        more = (f"and the {kind} of the installed pytorch_optimizer, as "
+                "pytorch_optimizer.NAME; any dotted path to a class also resolves")
+        table.caption = f"{table.caption}; {more}" if table.caption else more
     console = Console()
     if not table.row_count:
         console.print(f"no {kind} match {pattern!r}")
@@ -100,7 +109,7 @@ def _show_function(rec: FunctionRecord, console: Console) -> None:
     console.print(f"contour levels: {'logarithmic' if rec.log_levels else 'quadratic'}")
 
 
-def _show_scheduler(rec: SchedulerRecord, console: Console) -> None:
+def _show_scheduler(rec: SchedulerRecord, console: Console, name: str) -> None:
     from optviz.registry.schedulers import valid_settings
 
     factory = rec.load()
@@ -120,7 +129,21 @@ def _show_scheduler(rec: SchedulerRecord, console: Console) -> None:
             preset = ""
         table.add_row(key, escape(shown), escape(preset))
     console.print(table)
+    console.print(escape(_preset_line(rec, name)))
     console.print("quirks: " + escape("; ".join(rec.quirks) if rec.quirks else "none"))
+
+
+def _preset_line(rec: SchedulerRecord, name: str) -> str:
+    """Which names carry the preset column, and what the name asked for gets."""
+    if not rec.defaults:
+        return "preset: none; every name gets the library's own defaults"
+    short = [rec.name, *(a for a in rec.aliases if "." not in a)]
+    library = {"torch": "torch's", "transformers": "transformers'"}.get(rec.family,
+                                                                        "the factory's")
+    got = ("carries the preset" if rec.uses_preset(name)
+           else f"gets {library} defaults (the default column), not the preset")
+    return (f"preset: only {', '.join(short)} carry it; {rec.class_name} and dotted paths get "
+            f"{library} defaults. {name} {got}")
 
 
 def show(name: str) -> None:
@@ -130,10 +153,10 @@ def show(name: str) -> None:
     elif name in FUNCTIONS:
         _show_function(FUNCTIONS.resolve(name), console)
     elif name in SCHEDULERS:
-        _show_scheduler(SCHEDULERS.resolve(name), console)
+        _show_scheduler(SCHEDULERS.resolve(name), console, name)
     elif "." in name:  # a plugin's dotted path, or pytorch_optimizer.NAME
         if _is_scheduler_path(name):
-            _show_scheduler(SCHEDULERS.resolve(name), console)
+            _show_scheduler(SCHEDULERS.resolve(name), console, name)
         else:
             _show_optimizer(OPTIMIZERS.resolve(name), console)
     else:

@@ -73,7 +73,7 @@ class SchedulerRecord(Record):
         dotted path (``torch.optim.lr_scheduler.PolynomialLR``, ``transformers.get_...``) get
         the library's own defaults, as the class itself would."""
         short = {normalise(self.name)} | {normalise(a) for a in self.aliases if "." not in a}
-        return normalise(name) in short
+        return normalise(name) in short - {normalise(self.class_name)}
 
     def preset(self, name: str) -> dict[str, Any]:
         """The preset that ``name`` carries: ``defaults``, or nothing (see ``uses_preset``)."""
@@ -196,7 +196,7 @@ SCHEDULER_RECORDS: tuple[SchedulerRecord, ...] = (
                     note="preset patience 3, factor 0.5 so that a 32-step run shows reductions "
                          "(ReduceLROnPlateau by its class name: torch's 10 and 0.1)"),
     SchedulerRecord("lambda", _L + "LambdaLR", "LR times a formula of the step (epoch)",
-                    display="LambdaLR", aliases=("lambda_lr",),
+                    display="LambdaLR",
                     defaults={"lr_lambda": "0.95**epoch"}, formulas={"lr_lambda": "epoch"},
                     per_group=("lr_lambda",)),
     SchedulerRecord("multiplicative", _L + "MultiplicativeLR",
