@@ -101,6 +101,9 @@ def _token(key: str, value: Any) -> str | None:
         return f"{key}{value!r}"
     if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9.]+", value):
         return f"{key}-{value}"
+    if isinstance(value, dict) and value:  # settings for every optimizer: settings-momentum0.9
+        parts = [_token(k, v) for k, v in value.items()]
+        return None if None in parts else "-".join([key, *parts])  # type: ignore[list-item]
     if isinstance(value, list) and value and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
         return key + "x".join(repr(v) for v in value)
