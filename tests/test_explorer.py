@@ -443,3 +443,21 @@ def test_runs_with_their_own_lrs_get_a_slider_each_and_hover_says_it_all(
                                                 "steps": 30})).data
     assert trace["customdata"][10] == [10, data["runs"][0]["loss"][10]]
     page.close()
+
+
+def test_a_one_dimensional_function_draws_each_path_on_its_curve(browser: Any,
+                                                                out_dir: Path) -> None:
+    spec = build(TrajectorySpec, {"optimizers": ["sgd"], "function": "parabola", "steps": 10,
+                                  "lr": 0.2, "output": str(out_dir / "p.html")})
+    write_figure(spec)
+    page = Page(browser, out_dir / "p.html")
+    grid, _ = lr_grid(0.2)
+    page.slide("#optviz-lr", 25)
+    run = render_figure(spec.model_copy(update={"lr": grid[25]})).data["runs"][0]
+    points, loss = drawn(run)
+    path = page.trace("optviz-paths", "path-0")
+    np.testing.assert_array_equal(as_array(path["x"]), points[:, 0])
+    np.testing.assert_array_equal(as_array(path["y"]), loss)
+    curve = page.trace("optviz-paths", "surface")
+    np.testing.assert_allclose(as_array(curve["y"]), 4 * as_array(curve["x"]) ** 2, rtol=1e-6)
+    page.close()

@@ -246,12 +246,20 @@ def trajectory_data(rendered: Rendered, hooks: Hooks) -> dict[str, Any]:
         tokens = [_optimizer_token(fixed.optimizers[i], lr) for lr in grid]
         runs.append({"label": run.label, "labels": _labels(run.label, centres[i], grid),
                      "optimizer": run.optimizer, "lrs": grid,
-                     "initial": first, "points": points[:, :, :2], "loss": loss,
+                     "initial": first, "points": _drawn_points(points, loss), "loss": loss,
                      "diverged": diverged, "tokens": tokens})
     drawn = result.drawn()
     view = choose_view(drawn)
     grid_surface = _surface(result, view)
     axes = (result.problem or {}).get("axes") or ["x", "y"]
+    minima = [list(m[:2]) for m in result.minima]
+    start = list(_arrays(result.runs[0], plane)[0][0][:2]) if result.runs else []
+    if result.dim == 1:  # the curve f(x), each path drawn on it at (x, f(x))
+        axes = ["x", "f(x)"]
+        minima = [[m[0], result.f_min] for m in result.minima] if result.f_min is not None \
+            else []
+        start = [runs[0]["points"][runs[0]["initial"], 0, 0],
+                 runs[0]["loss"][runs[0]["initial"], 0]] if runs else []
     return {
         "kind": "trajectory",
         "title": spec.title or _trajectory_title(result),
@@ -259,8 +267,8 @@ def trajectory_data(rendered: Rendered, hooks: Hooks) -> dict[str, Any]:
         "view": [list(v) for v in view],
         "axes": list(axes),
         "surface": grid_surface,
-        "minima": [list(m[:2]) for m in result.minima],
-        "start": list(_arrays(result.runs[0], plane)[0][0][:2]) if result.runs else [],
+        "minima": minima,
+        "start": start,
         "f_min": result.f_min,
         "loss_label": "loss (full data)" if spec.model else "f",
         "step_label": "step",
@@ -269,6 +277,13 @@ def trajectory_data(rendered: Rendered, hooks: Hooks) -> dict[str, Any]:
         "command": {"prefix": "optviz trajectory", "suffix": _join(_trajectory_flags(fixed))},
         "dtype": spec.dtype,
     }
+
+
+def _drawn_points(points: np.ndarray, loss: np.ndarray) -> np.ndarray:
+    """The points as the page draws them: (x, y) in 2-D, (x, f(x)) on a 1-D curve."""
+    if points.shape[-1] == 1:
+        return np.stack([points[..., 0], loss], axis=-1)
+    return points[..., :2]
 
 
 def _trajectory_title(result: TrajectoryResult) -> str:
@@ -296,6 +311,8 @@ def _surface(result: TrajectoryResult, view: Any) -> dict[str, Any]:
         grid = model_surface(result, view, resolution=SURFACE_RESOLUTION)
     else:
         grid = surface(FUNCTIONS.resolve(result.function), view, resolution=SURFACE_RESOLUTION)
+    if grid.ys is None:  # 1-D: the curve itself
+        return {"xs": np.asarray(grid.xs), "curve": np.asarray(grid.z).reshape(-1)}
     return {"xs": np.asarray(grid.xs), "ys": np.asarray(grid.ys), "z": np.asarray(grid.z),
             "log": bool(result.log_levels)}
 

@@ -72,6 +72,11 @@ function plotDiv(id) {
   div.id = id; $("optviz-plots").appendChild(div); return div;
 }
 function contourTrace(surface) {
+  if (surface.curve) {
+    return { type: "scatter", mode: "lines", x: decode(surface.xs), y: decode(surface.curve),
+             line: { color: "#888", width: 1.5 }, hoverinfo: "skip", uid: "surface",
+             name: "f(x)" };
+  }
   const z = rows(decode(surface.z), surface.z.shape);
   let zz = z;
   if (surface.log) {
@@ -153,8 +158,9 @@ function trajectory() {
   Plotly.newPlot(pathsDiv, traces, {
     margin: { l: 55, r: 10, t: 30, b: 45 }, title: { text: D.formula, font: { size: 13 } },
     xaxis: { title: { text: D.axes[0] }, range: D.view[0], zeroline: false, constrain: "domain" },
-    yaxis: { title: { text: D.axes[1] }, range: D.view[1], zeroline: false,
-             scaleanchor: "x", constrain: "domain" },
+    yaxis: D.surface.curve ? { title: { text: D.axes[1] }, zeroline: false }
+      : { title: { text: D.axes[1] }, range: D.view[1], zeroline: false,
+          scaleanchor: "x", constrain: "domain" },
     legend: { orientation: "h", y: -0.12 }, hovermode: "closest", uirevision: "keep",
   }, CONFIG);
   Plotly.newPlot(lossDiv, lossTraces, {
