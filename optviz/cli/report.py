@@ -13,10 +13,10 @@ from optviz.cli.progress import note, progress_tasks
 
 def write_and_report(spec: Any, dpi: int | None = None) -> Any:
     """Write ``spec``'s image (and export) through the one write path, then report."""
+    import warnings
+
     from optviz.figures.write import write_figure
     from optviz.hooks import Hooks
-
-    import warnings
 
     # numpy's overflow warnings and matplotlib's tick warnings on extreme values (an lr of
     # 1e308, a far start) say nothing a user can act on; what matters is in the report.
