@@ -26,8 +26,19 @@ _KINDS: dict[str, FigureKind] = {}
 
 
 def kind_of(spec: Any) -> FigureKind:
-    """The kind that draws ``spec``."""
-    if not _KINDS:
+    """The kind that draws ``spec``. Where the kind's module is named after it (every built-in
+    kind), only that module is imported: one picture should not pay for every other kind's
+    imports (start-up time, issue 16)."""
+    if spec.kind not in _KINDS:
+        import importlib
+
+        try:
+            own = importlib.import_module(f"optviz.figures.{spec.kind}").KIND
+        except (ImportError, AttributeError, ValueError):
+            own = None
+        if own is not None and own.name == spec.kind:
+            _KINDS[spec.kind] = own
+    if spec.kind not in _KINDS:
         _KINDS.update(build_kinds())
     try:
         return _KINDS[spec.kind]
