@@ -461,3 +461,16 @@ def test_a_one_dimensional_function_draws_each_path_on_its_curve(browser: Any,
     curve = page.trace("optviz-paths", "surface")
     np.testing.assert_allclose(as_array(curve["y"]), 4 * as_array(curve["x"]) ** 2, rtol=1e-6)
     page.close()
+
+
+def test_the_dumped_config_renders_the_same_page(done_when: dict[str, Any], out_dir: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(out_dir)
+    dumped = runner.invoke(app, ["trajectory", *DONE_WHEN, "-o", "explore.html",
+                                 "--dump-config"])
+    assert dumped.exit_code == 0, dumped.output
+    assert "output: explore.html" in dumped.output
+    (out_dir / "explore.yaml").write_text(dumped.output)
+    result = runner.invoke(app, ["render", "explore.yaml"])
+    assert result.exit_code == 0, result.output
+    assert (out_dir / "explore.html").read_bytes() == done_when["path"].read_bytes()

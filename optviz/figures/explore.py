@@ -33,7 +33,7 @@ GRID_DECADES = 2.0
 SURFACE_RESOLUTION = 120
 # A schedule page keeps at most this many LR values in all (combinations x steps), and at
 # most this many sliders per scheduler.
-MAX_SCHEDULE_VALUES = 400_000
+MAX_SCHEDULE_VALUES = 120_000
 MAX_SCHEDULE_SLIDERS = 3
 
 
