@@ -395,7 +395,12 @@ function basin() {
 async function loadPlotly() {
   if (window.Plotly) return;
   const packed = $("optviz-plotly-gz");
-  if (!packed || typeof DecompressionStream === "undefined") {
+  if (!packed) {
+    const src = document.querySelector("script[src]");
+    throw new Error("plotly.js did not load from " + (src ? src.getAttribute("src") : "?") +
+                    " (the gallery keeps one copy at its top)");
+  }
+  if (typeof DecompressionStream === "undefined") {
     throw new Error("this browser cannot unpack the inlined plotly.js (no DecompressionStream)");
   }
   const s = atob(packed.textContent.trim()), u = new Uint8Array(s.length);
