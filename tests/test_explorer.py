@@ -192,11 +192,14 @@ def test_the_hash_opens_the_view_and_moving_a_slider_writes_it(browser: Any,
     again.close()
 
 
-def test_the_page_asks_no_network_host(browser: Any, done_when: dict[str, Any]) -> None:
+def test_play_runs_the_steps_and_the_page_asks_no_network_host(
+        browser: Any, done_when: dict[str, Any]) -> None:
     page = Page(browser, done_when["path"])
     page.slide("#optviz-lr", 3)
-    page.page.locator("#optviz-play").click()
-    page.page.wait_for_timeout(200)
+    page.page.locator("#optviz-play").click()  # from the end, play starts again at step 0
+    page.page.wait_for_function("window.optviz.state.step > 2 && window.optviz.state.step < 100"
+                                " && location.hash.endsWith('&step=' + window.optviz.state.step)")
+    page.page.locator("#optviz-play").click()  # pause
     assert page.requests and all(u.startswith("file://") for u in page.requests), page.requests
     assert page.js("typeof Plotly") == "object"  # the inlined library, unpacked in the page
     page.close()
