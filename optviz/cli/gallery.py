@@ -22,11 +22,21 @@ def gallery_cmd(
         False, "--check",
         help="Write nothing: render every config afresh, each in a new process, and compare "
              "the bytes with the PNGs and sidecars in --out (exit 1 lists those out of step)."),
+    watch: bool = typer.Option(False, "--watch", help="Build again whenever a config or trace "
+                               "file changes (unchanged figures are skipped), printing times."),
 ) -> None:
     """Render every config in a folder, skipping unchanged figures; a bad config fails alone
     (exit code 1, the table says why). Ctrl-C stops it, writes the index of what is done and
     exits 130."""
     from optviz.gallery.build import GalleryError, build_gallery, check_gallery
+
+    if watch and not check:
+        from optviz.cli.watch import watch_gallery
+
+        watch_gallery(config_dir, lambda: build_gallery(
+            config_dir, out, jobs=jobs, force=force,
+            allow_imports=allow_imports).raise_if_failed())
+        return
 
     if not check:
         build_gallery(config_dir, out, jobs=jobs, force=force,

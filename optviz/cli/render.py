@@ -22,12 +22,22 @@ def render_cmd(
                                        help="Let the config name import paths outside "
                                             "torch.optim and optviz (runs their code)."),
     dpi: int = DPI,
+    watch: bool = typer.Option(False, "--watch", help="Render again whenever the config (or a "
+                               "trace file it reads) changes, printing each render's time."),
 ) -> None:
     """Render one config to an image. A YAML config's own output and export paths must stay in
     the current folder; -o and --export write anywhere. A picture renders to itself unless -o
     says otherwise."""
     from optviz.cli.report import write_and_report
     from optviz.config import load_any
+
+    if watch:
+        from optviz.cli.watch import watch_config
+
+        watch_config(config, lambda: render_cmd(config, output, export, allow_imports, dpi,
+                                                False),
+                     allow_imports)
+        return
 
     spec, picture = load_any(config, allow_imports=allow_imports)
     update = {}
