@@ -22,7 +22,7 @@ import torch
 from torch.optim import lr_scheduler as L
 
 from optviz.config import load_config
-from optviz.gallery.build import build_gallery, find_configs
+from optviz.gallery.build import GalleryCheck, check_gallery, find_configs
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
@@ -39,14 +39,28 @@ def rel(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """configs/ rendered now, in worker processes, into a temporary folder."""
+def checked(tmp_path_factory: pytest.TempPathFactory) -> GalleryCheck:
+    """configs/ rendered now in worker processes into a temporary folder, and compared byte
+    for byte with gallery/ (what 'optviz gallery --check' does, there with a new process for
+    each figure)."""
     out = tmp_path_factory.mktemp("gallery")
-    summary = build_gallery(CONFIGS, out, jobs=min(8, os.cpu_count() or 1), progress=False)
+    return check_gallery(CONFIGS, GALLERY, work_dir=out, jobs=min(8, os.cpu_count() or 1),
+                         fresh=False)
+
+
+@pytest.fixture(scope="module")
+def fresh(checked: GalleryCheck) -> Path:
+    summary = checked.summary
     failed = [f"{e.name}: {e.reason}" for e in summary.failed]
     assert not failed, failed
     assert len(summary.rendered) == len(CONFIG_FILES)
-    return out
+    return summary.out_dir
+
+
+def test_committed_gallery_is_byte_identical_to_a_fresh_render(checked: GalleryCheck) -> None:
+    # PNG bytes and sidecar bytes, not only the content hash: a picture that changes without
+    # its hash (a thread-count-dependent sum, a library's drawing) is caught here.
+    assert checked.out_of_step == {}, "gallery/ is out of step: run 'optviz gallery configs/'"
 
 
 def sidecar(folder: Path, config: Path) -> dict[str, Any]:

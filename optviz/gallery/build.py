@@ -474,10 +474,10 @@ class GalleryCheck:
 
 def check_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gallery",
                   work_dir: Path | str | None = None, jobs: int | None = None,
-                  allow_imports: bool = False) -> GalleryCheck:
-    """Render every config afresh, each in a new process, into ``work_dir`` (a temporary
-    folder if None), and compare the bytes of each PNG and sidecar with those in
-    ``out_dir``. Nothing in ``out_dir`` is written."""
+                  allow_imports: bool = False, fresh: bool = True) -> GalleryCheck:
+    """Render every config afresh, each in a new process (``fresh``; else in reused worker
+    processes), into ``work_dir`` (a temporary folder if None), and compare the bytes of
+    each PNG and sidecar with those in ``out_dir``. Nothing in ``out_dir`` is written."""
     import tempfile
 
     config_dir, out_dir = Path(config_dir), Path(out_dir)
@@ -493,7 +493,7 @@ def check_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gal
         # Sidecars name their config relative to out_dir, as the committed ones do.
         pending = _plan(summary, configs, force=True, allow_imports=allow_imports,
                         source_root=out_dir)
-        if _render_pending(summary, pending, jobs, progress=False, fresh=True):
+        if _render_pending(summary, pending, jobs, progress=False, fresh=fresh):
             raise GalleryInterrupted("interrupted: nothing compared")
         check = GalleryCheck(summary)
         for entry in summary.entries:
