@@ -77,8 +77,8 @@ def test_there_are_configs_of_every_kind() -> None:
 
 
 def test_every_config_renders_and_the_committed_gallery_has_each(fresh: Path) -> None:
-    committed = sorted(p.relative_to(GALLERY).as_posix() for p in GALLERY.rglob("*.png"))
-    rendered = sorted(p.relative_to(fresh).as_posix() for p in fresh.rglob("*.png"))
+    committed = sorted(p.relative_to(GALLERY).as_posix() for p in images(GALLERY))
+    rendered = sorted(p.relative_to(fresh).as_posix() for p in images(fresh))
     assert committed == rendered
     assert len(rendered) == len(CONFIG_FILES)
 
@@ -90,11 +90,27 @@ def test_committed_figure_is_in_step_with_its_config(
     assert old["config"] == new["config"], "gallery/ is stale: run 'optviz gallery configs/'"
     assert old["source"] == "../configs/" + rel(config)  # relative to the gallery folder
     assert_same_numbers(old["data"], new["data"])
-    name = rel(config).removesuffix(".yaml").removesuffix(".yml") + ".png"
-    a, b = png_pixels(GALLERY / name), png_pixels(fresh / name)
+    stem = rel(config).removesuffix(".yaml").removesuffix(".yml")
+    name = stem + (".gif" if (fresh / f"{stem}.gif").exists() else ".png")
+    a, b = (gif_pixels(GALLERY / name), gif_pixels(fresh / name)) if name.endswith(".gif") \
+        else (png_pixels(GALLERY / name), png_pixels(fresh / name))
     assert a.shape == b.shape
     differing = np.any(a != b, axis=-1).mean()
     assert differing <= PIXEL_TOLERANCE, f"{differing:.2%} of the pixels differ"
+
+
+def images(folder: Path) -> list[Path]:
+    """The gallery's pictures: PNGs, and GIFs for animated configs."""
+    return [*folder.rglob("*.png"), *folder.rglob("*.gif")]
+
+
+def gif_pixels(path: Path) -> np.ndarray:
+    """A GIF's last frame (the whole run) as (height, width, 3) 0..255 RGB."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.seek(im.n_frames - 1)
+        return np.asarray(im.convert("RGB")).astype(np.int16)
 
 
 def assert_same_numbers(old: Any, new: Any, where: str = "data") -> None:
@@ -116,7 +132,7 @@ def assert_same_numbers(old: Any, new: Any, where: str = "data") -> None:
 def test_the_index_lists_every_committed_figure() -> None:
     readme = (GALLERY / "README.md").read_text()
     html = (GALLERY / "index.html").read_text()
-    for png in GALLERY.rglob("*.png"):
+    for png in images(GALLERY):
         name = png.relative_to(GALLERY).as_posix()
         assert f"({name})" in readme
         assert f'src="{name}"' in html
