@@ -16,13 +16,21 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # The order: start-up first, while nothing else has warmed the file cache for it.
-ORDER = ("bench_startup.py", "bench_batched.py", "bench_gallery.py")
+ORDER = ("bench_startup.py", "bench_picture.py", "bench_watch.py", "bench_batched.py",
+         "bench_gallery.py", "bench_lr_search.py", "bench_rank.py")
 QUICK = {
     "bench_startup.py": ["--repeat", "3"],
     "bench_batched.py": ["--grid", "64", "--steps", "100", "--sample", "8"],
     "bench_gallery.py": ["-n", "4"],
     "bench_animation.py": ["--steps", "30", "--repeat", "1"],
+    "bench_picture.py": ["--repeat", "3"],
+    "bench_watch.py": ["--edits", "3", "--repeat", "1"],
+    "bench_lr_search.py": ["--optimizers", "adam,sgd", "--functions", "rosenbrock,beale",
+                           "--evals", "50"],
+    "bench_rank.py": ["--optimizers", "adam,sgd", "--functions", "booth", "--starts", "2",
+                      "--steps", "100", "--evals", "30"],
 }
+FULL = {"bench_rank.py": ["--full"]}  # the default table's wall time
 
 
 def main() -> int:
@@ -34,7 +42,7 @@ def main() -> int:
     scripts = [n for n in ORDER if n in found] + [n for n in found if n not in ORDER]
     failed = []
     for name in scripts:
-        extra = QUICK.get(name, []) if args.quick else []
+        extra = QUICK.get(name, []) if args.quick else FULL.get(name, [])
         print(f"== {name} {' '.join(extra)}".rstrip(), flush=True)
         t0 = time.perf_counter()
         code = subprocess.run([sys.executable, str(HERE / name), *extra]).returncode

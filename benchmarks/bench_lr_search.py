@@ -1,0 +1,129 @@
+"""How good and how cheap ``--lr auto``'s search is: the batched coarse grid plus refining passes
+against a 200-evaluation hyperopt TPE search of the same objective, on every pair of a set of
+torch optimizers and the test functions with a known minimum, at the picture's own steps.
+
+    python benchmarks/bench_lr_search.py [--steps 100] [--evals 200] [--optimizers adam,sgd]
+
+Both searches judge an lr by the sweep's objective: the worst f − f* of the last 10% of the
+steps (``tail_steps``), a diverged run counting as infinitely bad. TPE searches lr log-uniform
+over the same range as the coarse grid (1e-5 to 10), one lone run (``run_one``, as the picture
+runs it) per evaluation. The lr each search picks is then run alone and its tail loss compared:
+ours "no worse" when max(gap, tol) is at most TPE's (tol: the sweep's tolerance). Both are timed
+in this warm process (torch and the first optimizer step imported beforehand).
+hyperopt is a benchmark-only dependency (``pip install -e .[bench]``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+
+from optviz.engines.single import run_one
+from optviz.engines.sweep import auto_lr, tail_steps, tolerance
+from optviz.plan.optimizers import plan_optimizer
+from optviz.registry import FUNCTIONS
+from optviz.spec.figures import OptimizerSpec
+
+OPTIMIZERS = ("adam", "adamw", "sgd", "momentum", "rmsprop", "adagrad", "nadam", "lion")
+TARGET_SHARE = 0.9  # of pairs where ours is no worse
+TARGET_TIME = 0.2  # ours / TPE
+LO, HI = 1e-5, 10.0
+
+
+def gap_at(function, name: str, lr: float, start, steps: int) -> float:
+    """The objective of one lone run: the worst f − f* of its last steps, inf if it diverged."""
+    plan = plan_optimizer(OptimizerSpec(name=name), lr=lr)
+    run = run_one(function.load(), plan, torch.tensor(start, dtype=torch.float32), steps,
+                  function.domain)
+    if run.diverged:
+        return math.inf
+    tail = max(float(v) for v in run.loss[-tail_steps(steps):])
+    return tail - function.f_min if math.isfinite(tail) else math.inf
+
+
+def tpe_search(function, name: str, start, steps: int, evals: int, seed: int) -> float:
+    from hyperopt import STATUS_OK, Trials, fmin, hp, tpe
+
+    def objective(lr: float) -> dict:
+        gap = gap_at(function, name, lr, start, steps)
+        return {"loss": gap if math.isfinite(gap) else 1e30, "status": STATUS_OK}
+
+    best = fmin(objective, hp.loguniform("lr", math.log(LO), math.log(HI)), algo=tpe.suggest,
+                max_evals=evals, trials=Trials(), rstate=np.random.default_rng(seed),
+                show_progressbar=False)
+    return float(best["lr"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=100, help="the trajectory's default")
+    parser.add_argument("--evals", type=int, default=200)
+    parser.add_argument("--optimizers", default=",".join(OPTIMIZERS))
+    parser.add_argument("--functions", default=None, help="default: every one with a minimum")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--markdown", action="store_true", help="the per-pair table too")
+    args = parser.parse_args()
+    try:
+        import hyperopt  # noqa: F401
+    except ImportError:
+        print("needs hyperopt: pip install -e .[bench]", file=sys.stderr)
+        return 2
+    import logging
+
+    logging.getLogger("hyperopt").setLevel(logging.WARNING)
+    names = args.optimizers.split(",")
+    functions = ([FUNCTIONS.resolve(f) for f in args.functions.split(",")] if args.functions
+                 else [f for f in FUNCTIONS if f.f_min is not None])
+    # Warm: torch, the first optimizer step (torch._dynamo), hyperopt.
+    gap_at(functions[0], names[0], 1e-3, functions[0].start, 5)
+    rows = []
+    t_ours = t_tpe = 0.0
+    for name in names:
+        for function in functions:
+            start, tol = list(function.start), tolerance(function)
+            plan = plan_optimizer(OptimizerSpec(name=name))
+            t0 = time.perf_counter()
+            ours = auto_lr(function, plan, start=start, steps=args.steps)
+            t1 = time.perf_counter()
+            theirs = tpe_search(function, name, start, args.steps, args.evals, args.seed)
+            t2 = time.perf_counter()
+            t_ours += t1 - t0
+            t_tpe += t2 - t1
+            g_ours = max(gap_at(function, name, ours, start, args.steps), tol)
+            g_tpe = max(gap_at(function, name, theirs, start, args.steps), tol)
+            ratio = g_ours / g_tpe if math.isfinite(g_tpe) else (1.0 if math.isinf(g_ours)
+                                                                  else 0.0)
+            rows.append((name, function.name, ours, g_ours, theirs, g_tpe, ratio,
+                         t1 - t0, t2 - t1))
+            print(f"{name:9s} {function.name:16s} ours lr {ours:9.3g} gap {g_ours:9.2e}  "
+                  f"TPE lr {theirs:9.3g} gap {g_tpe:9.2e}  ratio {ratio:8.3g}  "
+                  f"{t1 - t0:5.2f} s vs {t2 - t1:5.2f} s", flush=True)
+    no_worse = sum(r[6] <= 1 + 1e-9 for r in rows)
+    share = no_worse / len(rows)
+    median = statistics.median(r[6] for r in rows)
+    time_ratio = t_ours / t_tpe
+    if args.markdown:
+        print("\n| optimizer | function | ours: lr | ours: tail f − f* | TPE: lr "
+              "| TPE: tail f − f* | ratio |")
+        print("|---|---|---|---|---|---|---|")
+        for r in rows:
+            print(f"| {r[0]} | {r[1]} | {r[2]:.3g} | {r[3]:.2e} | {r[4]:.3g} | {r[5]:.2e} "
+                  f"| {r[6]:.3g} |")
+    print(f"\n{len(names)} optimizers x {len(functions)} functions, {args.steps} steps, "
+          f"TPE {args.evals} evaluations")
+    print(f"no worse than TPE: {no_worse}/{len(rows)} pairs ({share:.0%}, target "
+          f"{TARGET_SHARE:.0%}); median ratio of max(gap, tol) {median:.3g} (target <= 1)")
+    print(f"time: ours {t_ours:.1f} s, TPE {t_tpe:.1f} s, ratio {time_ratio:.3f} "
+          f"(target <= {TARGET_TIME})")
+    ok = share >= TARGET_SHARE and median <= 1 and time_ratio <= TARGET_TIME
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
