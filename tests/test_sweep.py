@@ -227,7 +227,8 @@ def test_auto_lr_returns_the_sweeps_best_and_refuses_when_all_diverge():
 def test_lr_auto_is_validated_like_a_number():
     spec = build(TrajectorySpec, {"optimizers": ["adam", "sgd:lr=auto"], "lr": "AUTO"}, cli=True)
     assert spec.lr == "auto" and spec.optimizers[1].lr == "auto"
-    for bad, message in (("fast", "a number > 0 or 'auto'"), (0, r"must be (a finite number )?> 0")):
+    for bad, message in (("fast", "a number > 0 or 'auto'"),
+                         (0, r"must be (a finite number )?> 0")):
         with pytest.raises(OptvizError, match=message):
             build(TrajectorySpec, {"optimizers": ["adam"], "lr": bad}, cli=True)
 
