@@ -56,7 +56,8 @@ def test_errors_name_the_file_the_line_and_the_key() -> None:
             "    lr: -1\n")
     with pytest.raises(BadValueError) as err:
         parse_config(text, "configs/x.yaml")
-    assert str(err.value) == "configs/x.yaml:7 optimizers[1].lr: must be > 0"
+    assert str(err.value) == ("configs/x.yaml:7 optimizers[1].lr: a learning rate must be a "
+                              "finite number > 0, got -1")
 
 
 @pytest.mark.parametrize(("text", "message"), [
