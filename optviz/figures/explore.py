@@ -160,6 +160,8 @@ def _arrays(run: Any, plane: Any = None) -> tuple[np.ndarray, np.ndarray]:
     drawn = run.drawn()
     if plane is not None and drawn.weights is not None:
         weights = np.array(drawn.weights, dtype=float)
+        if drawn.diverged:  # Run.drawn cuts the points, not the weights they come from
+            weights[drawn.diverged:] = np.nan
         points = project(weights, *plane)
     else:
         points = np.array(drawn.points, dtype=float)
