@@ -35,6 +35,7 @@ SURFACE_RESOLUTION = 120
 # most this many sliders per scheduler.
 MAX_SCHEDULE_VALUES = 120_000
 MAX_SCHEDULE_SLIDERS = 3
+MAX_PAGE_SLIDERS = 12  # a summary of many schedulers gets fewer sliders each
 
 
 def write_html(rendered: Rendered, dpi: int | None = None) -> bytes:
@@ -378,7 +379,8 @@ def setting_grid(key: str, value: Any, steps: int) -> list[Any] | None:
     return sorted({value * f for f in (0.25, 0.5, 2.0, 4.0)} | {value})
 
 
-def _sliders(spec: ScheduleSpec, sched: SchedulerSpec) -> list[dict[str, Any]]:
+def _sliders(spec: ScheduleSpec, sched: SchedulerSpec, most: int = MAX_SCHEDULE_SLIDERS
+             ) -> list[dict[str, Any]]:
     """A scheduler's sliders: its numeric settings, the ones given first, then the ones the
     run supplies (T_max, total_iters), then the preset's; as many as fit the size budget."""
     from optviz.plan.schedulers import RunShape, plan_scheduler
@@ -396,7 +398,7 @@ def _sliders(spec: ScheduleSpec, sched: SchedulerSpec) -> list[dict[str, Any]]:
     sliders: list[dict[str, Any]] = []
     combos = 1
     for key in order:
-        if len(sliders) == MAX_SCHEDULE_SLIDERS:
+        if len(sliders) == most:
             break
         values = setting_grid(key, plan.kwargs[key], run.scheduler_steps)
         if not values or len(values) < 2:
@@ -436,7 +438,8 @@ def schedule_data(rendered: Rendered, hooks: Hooks) -> dict[str, Any]:
     steps = spec.epochs * spec.steps_per_epoch
     scheds = []
     for s, (sched, run) in enumerate(zip(spec.schedulers, result.runs, strict=True)):
-        sliders = _sliders(spec, sched)
+        sliders = _sliders(spec, sched, max(1, min(MAX_SCHEDULE_SLIDERS,
+                                                   MAX_PAGE_SLIDERS // len(spec.schedulers))))
         combos = list(product(*[sl["values"] for sl in sliders]))
         tick = hooks.task(f"explorer: {run.label}, {len(combos)} settings")
         curves, errors, tokens = [], [], []

@@ -138,6 +138,7 @@ h1 { font-size: 1.25rem; font-weight: 600; margin: .2rem 0 .6rem; }
 #optviz-plots > div { flex: 1 1 32rem; min-width: 22rem; height: 32rem; }
 #optviz-reproduce code { background: #f3f3f3; padding: .15rem .35rem; border-radius: 3px;
   word-break: break-all; }
+#optviz-reproduce a { overflow-wrap: anywhere; }
 #optviz-config { background: #f6f6f6; padding: .6rem; overflow: auto; }
 #optviz-message { color: #a33; }
 button { font: inherit; padding: .15rem .7rem; }
