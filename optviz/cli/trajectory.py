@@ -48,8 +48,9 @@ def trajectory_cmd(
     dtype: str = typer.Option("float32", "--dtype", help="float32 or float64."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     output: Path = typer.Option(None, "--output", "-o",
-                                help="Image: .png, .svg, .pdf or an interactive .html "
-                                     "(default: a .png named after the call)."),
+                                help="Image: .png, .svg, .pdf, an animated .gif or .mp4, "
+                                     "or an interactive .html (default: a .png named after "
+                                     "the call)."),
     export: Path = typer.Option(None, "--export", help="Also write the paths as .json or .csv."),
     scheduler: str = typer.Option(None, "--scheduler", rich_help_panel=SCHED,
                                   help="LR scheduler on every run, e.g. StepLR:step_size=10."),
