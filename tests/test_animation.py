@@ -421,3 +421,15 @@ def test_animation_of_another_kind_is_one_line():
     res = runner.invoke(app, ["schedule", "StepLR:step_size=5", "-o", "x.gif"])
     assert res.exit_code == 2
     assert "stills" in res.stderr and res.stderr.count("\n") == 1
+
+
+def test_lookahead_slow_weights_grow_with_the_frames():
+    spec = spec_of(optimizers=["sgd"], lr=0.001, steps=12, lookahead={"k": 5, "alpha": 0.5})
+    rendered, animator = animator_of(spec)
+    (path,) = animator.paths
+    ((line, _, _),) = path.slow
+    animator.frame(7)
+    slow = rendered.data["runs"][0]["slow_points"]
+    assert np.asarray(line.get_xdata()).tolist() == [slow[0][0], slow[5][0]]  # moved at 5
+    animator.frame(12)
+    assert np.asarray(line.get_xdata()).tolist() == [slow[0][0], slow[5][0], slow[10][0]]

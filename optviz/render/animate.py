@@ -70,6 +70,8 @@ class _Path:
     ends: list[Line2D] = field(default_factory=list)
     head: Line2D | None = None
     vectors: VectorArtists | None = None
+    # Lookahead's slow weights: the line of the points where they moved, and those steps
+    slow: list[tuple[Line2D, np.ndarray, np.ndarray]] = field(default_factory=list)
 
     @property
     def last(self) -> int:
@@ -84,6 +86,9 @@ class _Path:
                 line.set_data(self.xs[:k + 1], self.ys[:k + 1])
         for end in self.ends:
             end.set_visible(k >= self.last)
+        for line, at_steps, pts in self.slow:
+            shown = pts[at_steps <= k]
+            line.set_data(shown[:, 0], shown[:, 1])
         at = min(k, self.last)
         if self.head is not None:
             if at < 0:
@@ -134,8 +139,24 @@ def find_paths(ax: Axes, results: Sequence[TrajectoryResult]) -> list[_Path]:
                         lx[0] == xs[last] and ly[0] == ys[last]:
                     path.ends.append(line)
                     claimed.add(id(line))
+            _find_slow(ax, run, path, claimed)
             found.append(path)
     return found
+
+
+def _find_slow(ax: Axes, run: Run, path: _Path, claimed: set[int]) -> None:
+    """Lookahead's slow-weights line: a point at each step where the slow weights moved."""
+    if run.slow_points is None:
+        return
+    slow = np.array(run.slow_points, dtype=float)
+    moved = np.concatenate([[True], np.any(np.diff(slow, axis=0) != 0, axis=1)])
+    steps, pts = np.flatnonzero(moved), slow[moved]
+    for line in ax.get_lines():
+        lx, ly, _ = _data(line)
+        if id(line) not in claimed and lx.size == len(pts) and _same(lx, pts[:, 0]) \
+                and _same(ly, pts[:, 1]):
+            path.slow.append((line, steps, pts))
+            claimed.add(id(line))
 
 
 def paths_in(fig: Figure, results: Sequence[TrajectoryResult]) -> list[_Path]:
@@ -176,7 +197,7 @@ class Animator:
                               family="monospace", color="#222222", zorder=20)
         self.moving: list[Artist] = [self.label]
         for path in self.paths:
-            self.moving += [*path.lines, *path.ends]
+            self.moving += [*path.lines, *path.ends, *(line for line, _, _ in path.slow)]
             if path.head is not None:
                 self.moving.append(path.head)
             if path.vectors is not None:
