@@ -95,7 +95,7 @@ def test_lookahead_values_name_their_option(command, flag, value, message, tmp_p
 
 @pytest.mark.parametrize(("text", "message"), [
     ("kind: schedule\nschedulers: [cosine]\npanels:\n  - {}\n  - {lr: [-1]}\n",
-     "c.yaml:5 panels[1] lr: must be > 0, got -1"),
+     "c.yaml:5 panels[1] lr: a learning rate must be a finite number > 0, got -1"),
     ("optimizers: [adam]\nmodel: linear\nin_features: 1\nbias: false\npanels:\n  - {}\n",
      "c.yaml:6 panels[0] model: Linear(1→1) without a bias has one weight, and optviz draws "
      "paths in two or more: keep the bias, or in_features >= 2"),
