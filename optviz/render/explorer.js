@@ -210,26 +210,41 @@ function trajectory() {
     params.push(["step", state.step]);
     setHash(params, write);
   }
-  function setStep(k, hash) {
-    state.step = Math.max(0, Math.min(S, Math.round(k)));
+  // One redraw per plot: the heads (and, when the lr moved, the paths) of every run at once.
+  function draw(hash, paths) {
     const hs = runs.map((r, i) => head(r, state.lr[i], state.step));
-    Plotly.restyle(pathsDiv, { x: hs.map(h => [h.x]), y: hs.map(h => [h.y]) },
-                   runs.map((r, i) => first + 2 * i + 1));
-    Plotly.update(lossDiv, { x: hs.map(h => [h.k]), y: hs.map(h => [h.loss]) },
-                  { "shapes[0].x0": state.step, "shapes[0].x1": state.step },
-                  runs.map((r, i) => 2 * i + 1));
+    const heads = runs.map((r, i) => first + 2 * i + 1), lossHeads = runs.map((r, i) => 2 * i + 1);
+    const cursor = { "shapes[0].x0": state.step, "shapes[0].x1": state.step };
+    if (paths) {
+      const ps = runs.map((r, i) => path(r, state.lr[i]));
+      const names = runs.map((r, i) => r.labels[state.lr[i]]);
+      Plotly.restyle(pathsDiv, {
+        x: [...ps.map(p => p.x), ...hs.map(h => [h.x])],
+        y: [...ps.map(p => p.y), ...hs.map(h => [h.y])],
+        customdata: [...ps.map(p => p.customdata), ...hs.map(() => null)],
+        name: [...names, ...names],
+        hovertemplate: [...runs.map((r, i) => hover(r, state.lr[i])), ...hs.map(() => null)],
+      }, [...runs.map((r, i) => first + 2 * i), ...heads]);
+      Plotly.update(lossDiv, {
+        x: [...ps.map(p => [...Array(p.loss.length).keys()]), ...hs.map(h => [h.k])],
+        y: [...ps.map(p => p.loss), ...hs.map(h => [h.loss])],
+        name: [...names, ...names],
+      }, cursor, [...runs.map((r, i) => 2 * i), ...lossHeads]);
+    } else {
+      Plotly.restyle(pathsDiv, { x: hs.map(h => [h.x]), y: hs.map(h => [h.y]) }, heads);
+      Plotly.update(lossDiv, { x: hs.map(h => [h.k]), y: hs.map(h => [h.loss]) }, cursor,
+                    lossHeads);
+    }
     showValues();
     writeHash(hash);
   }
+  function setStep(k, hash) {
+    state.step = Math.max(0, Math.min(S, Math.round(k)));
+    draw(hash, false);
+  }
   function redrawLr(hash) {
-    const ps = runs.map((r, i) => path(r, state.lr[i]));
-    Plotly.restyle(pathsDiv, { x: ps.map(p => p.x), y: ps.map(p => p.y),
-      customdata: ps.map(p => p.customdata), name: runs.map((r, i) => r.labels[state.lr[i]]),
-      hovertemplate: runs.map((r, i) => hover(r, state.lr[i])) },
-      runs.map((r, i) => first + 2 * i));
-    Plotly.restyle(lossDiv, { y: ps.map(p => p.loss), name: runs.map((r, i) => r.labels[state.lr[i]]) },
-                   runs.map((r, i) => 2 * i));
-    setStep(state.step, hash);
+    state.step = Math.max(0, Math.min(S, Math.round(state.step)));
+    draw(hash, true);
   }
   function applyHash() {
     const h = readHash();
