@@ -21,9 +21,11 @@ from optviz.errors import OptvizError, UnsupportedError
 from optviz.hooks import Hooks
 
 if TYPE_CHECKING:
-    from optviz.figures.write import Rendered
     from optviz.results import TrajectoryResult
     from optviz.spec.figures import SchedulerSpec, ScheduleSpec, TrajectorySpec
+
+# What a writer reads (optviz.figures.outputs.Rendered); not imported, as outputs imports us.
+Rendered = Any
 
 # The default lr grid: 33 values over two decades centred on the run's own lr (the middle
 # value is that lr exactly, so that the page opens on the still picture's paths).
@@ -125,7 +127,7 @@ def lr_grid(centre: float, explore_lrs: str | None = None) -> tuple[list[float],
     (``LO:HI:N`` or a list) and the value nearest the run's own lr, or 33 values over two
     decades with the run's own lr in the middle, exactly."""
     if explore_lrs is not None:
-        from optviz.spec.sweep import parse_lr_grid
+        from optviz.spec.grids import parse_lr_grid
 
         grid = parse_lr_grid(explore_lrs)
         return grid, int(np.argmin([abs(math.log(g / centre)) for g in grid]))

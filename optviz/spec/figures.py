@@ -263,7 +263,7 @@ class TrajectorySpec(_Spec):
     def _explore_lrs(cls, value: str | None) -> str | None:
         """The explorer's lr grid, checked when the spec is read (at most 256 lrs)."""
         if value is not None:
-            from optviz.spec.sweep import parse_lr_grid
+            from optviz.spec.grids import parse_lr_grid
 
             if len(parse_lr_grid(value)) > MAX_EXPLORE_LRS:
                 raise ValueError(f"at most {MAX_EXPLORE_LRS} lrs in an explorer")
