@@ -180,3 +180,11 @@ def test_rank_refuses_an_lr_and_reads_from_a_config(tmp_path):
     assert isinstance(spec, RankSpec)
     assert spec.functions == ["quadratic", "booth"] and spec.starts == 3
     assert build(RankSpec, {"functions": "beale, booth"}).functions == ["beale", "booth"]
+
+
+def test_worker_processes_give_the_same_table():
+    functions = [FUNCTIONS.resolve(f) for f in ("quadratic", "booth")]
+    plans = [plan("sgd"), plan("adam")]
+    one = run_rank(functions, plans, starts=2, steps=20, jobs=1)
+    two = run_rank(functions, plans, starts=2, steps=20, jobs=2)
+    assert one.to_dict() == two.to_dict()

@@ -41,6 +41,8 @@ def rank_cmd(
     export: Path = typer.Option(None, "--export",
                                 help="Also write every cell and start as .json or .csv."),
     markdown: Path = typer.Option(None, "--markdown", help="Also write the table as .md."),
+    jobs: int = typer.Option(None, "--jobs", "-j", help="Worker processes on a CPU (default: "
+                             "one per core for 8 pairs or more); the numbers do not change."),
     dpi: int = DPI,
     dump_config: bool = DUMP_CONFIG,
 ) -> None:
@@ -57,7 +59,7 @@ def rank_cmd(
     check_option_typos(ctx, tokens)
     names, common = parse_cli_tokens(tokens, boolean_settings())
     given = {"functions": functions, "output": str(output) if output else None,
-             "export": str(export) if export else None, "tol": tol}
+             "export": str(export) if export else None, "tol": tol, "jobs": jobs}
     spec = build(RankSpec, {
         "optimizers": names, "settings": common, "starts": starts, "seed": seed,
         "steps": steps, "colour": colour, "device": device, "dtype": dtype,

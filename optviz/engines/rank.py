@@ -212,6 +212,47 @@ def tune_pair(function: FunctionRecord, plan: OptimizerPlan, starts: Sequence[Se
     return (None if best is None else scores.lr[best]), scores, detail, batched[0]
 
 
+def _pair(args: tuple[Any, ...]) -> tuple[int, int, Any]:
+    """One pair in a worker process (one torch thread: the workers share the cores)."""
+    i, j, function, plan, points, steps, tol, device, dtype, fast = args
+    torch.set_num_threads(1)
+    lr, scores, detail, batched = tune_pair(function, plan, points, steps, tol, device, dtype,
+                                            scaled=fast)
+    return i, j, (lr, scores, {lr: detail[lr]} if lr is not None else {}, batched)
+
+
+def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan],
+              points: list[list[list[float]]], steps: int, tol: float | None, device: str,
+              dtype: str, scaled: list[bool], jobs: int,
+              progress: Progress | None) -> dict[tuple[int, int], Any]:
+    """``tune_pair`` for every pair, in ``jobs`` worker processes where that is more than one
+    (on a CPU: pairs are independent, and each is one Python loop on one core); the results do
+    not depend on ``jobs``."""
+    pairs = [(i, j, functions[j], plans[i], points[j], steps, tol, device, dtype, scaled[i])
+             for i in range(len(plans)) for j in range(len(functions))]
+    # The slow ones (one param group per lr) first, so that no worker is left with them last.
+    pairs.sort(key=lambda a: a[-1])
+    out: dict[tuple[int, int], Any] = {}
+    total = len(pairs)
+    if jobs <= 1 or total < 2 or not str(device).startswith("cpu"):
+        for args in pairs:
+            out[args[0], args[1]] = tune_pair(*args[2:8], dtype=args[8], scaled=args[9])
+            if progress is not None:
+                progress(len(out), total)
+        return out
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=min(jobs, total),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        for future in as_completed([pool.submit(_pair, args) for args in pairs]):
+            i, j, value = future.result()
+            out[i, j] = value
+            if progress is not None:
+                progress(len(out), total)
+    return out
+
+
 def run_rank(
     functions: Sequence[FunctionRecord],
     plans: Sequence[OptimizerPlan],
@@ -223,20 +264,21 @@ def run_rank(
     dtype: str = "float64",
     colour: str = "loss",
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> RankResult:
-    """Every plan on every function at its tuned lr (module docstring); ``progress(done,
-    total)`` after each pair."""
+    """Every plan on every function at its tuned lr (module docstring), the pairs in ``jobs``
+    worker processes on a CPU; ``progress(done, total)`` after each pair."""
     points = [seeded_starts(f, starts, seed) for f in functions]
     scaled = [lr_is_a_factor(p, device, dtype) for p in plans]
+    tuned = _tune_all(functions, plans, points, steps, tol, device, dtype, scaled, jobs,
+                      progress)
     cells: list[list[RankCell]] = []
     batched: list[bool] = []
-    total, done = len(plans) * len(functions), 0
     raw: list[list[tuple[float | None, int | None]]] = []
-    for plan, fast in zip(plans, scaled, strict=True):
+    for i, _plan in enumerate(plans):
         row, raw_row, all_batched = [], [], True
-        for function, pts in zip(functions, points, strict=True):
-            lr, scores, detail, was_batched = tune_pair(function, plan, pts, steps, tol,
-                                                        device, dtype, scaled=fast)
+        for j, (function, pts) in enumerate(zip(functions, points, strict=True)):
+            lr, scores, detail, was_batched = tuned[i, j]
             all_batched &= was_batched
             if lr is None:
                 n = len(pts)
@@ -245,16 +287,13 @@ def run_rank(
                 score_f, arrived = None, None
             else:
                 per = detail[lr]
-                i = scores.lr.index(lr)
-                score_f, arrived = scores.tail_loss[i], scores.steps_to_tol[i]
+                at = scores.lr.index(lr)
+                score_f, arrived = scores.tail_loss[at], scores.steps_to_tol[at]
             raw_row.append((score_f, arrived))
             gap = None if score_f is None else score_f - (function.f_min or 0.0)
             row.append(RankCell(lr=lr, tail_loss=per.tail, final_loss=per.final,
                                 steps_to_tol=per.arrived, diverged=per.diverged, score=gap,
                                 arrived=arrived, rank=0, lrs_tried=len(scores.lr)))
-            done += 1
-            if progress is not None:
-                progress(done, total)
         cells.append(row)
         raw.append(raw_row)
         batched.append(all_batched)

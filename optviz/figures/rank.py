@@ -3,6 +3,7 @@ a Markdown table in the report and a JSON/CSV export."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -25,9 +26,10 @@ def compute(spec: RankSpec, hooks: Hooks) -> Computed:
     plans = distinct_labels([plan_optimizer(o, common=spec.settings) for o in specs])
     plans = [replace(p, label=_short(p.label)) for p in plans]
     functions = [FUNCTIONS.resolve(f) for f in (spec.functions or default_functions())]
+    jobs = spec.jobs or ((os.cpu_count() or 1) if len(plans) * len(functions) >= 8 else 1)
     result = run_rank(functions, plans, starts=spec.starts, seed=spec.seed, steps=spec.steps,
                       tol=spec.tol, device=spec.device, dtype=spec.dtype, colour=spec.colour,
-                      progress=hooks.task("rank"))
+                      progress=hooks.task("rank"), jobs=jobs)
     diverged = [f"{result.optimizers[i]} diverged at every lr on {f}"
                 for i, row in enumerate(result.cells)
                 for f, cell in zip(result.functions, row, strict=True) if cell.lr is None]

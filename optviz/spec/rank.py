@@ -27,6 +27,9 @@ class RankSpec(_Spec):
     colour: Literal["loss", "steps"] = "loss"
     tol: float | None = Field(None, gt=0)
     device: str = "cpu"
+    # Worker processes on a CPU (default: one per core when there are at least 8 pairs); the
+    # numbers do not depend on it.
+    jobs: int | None = Field(None, ge=1, le=256)
     # float64: the lr-as-a-factor batching (engines.rank) scales each step's update after
     # the fact, which float32 would round where the update is small against the point.
     dtype: Literal["float32", "float64"] = "float64"
