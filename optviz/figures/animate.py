@@ -74,10 +74,8 @@ def _animator(rendered: Rendered, dpi: int | None) -> tuple[Any, list[int]]:
     if getattr(spec, "kind", None) != "trajectory":
         raise BadValueError(f"{spec.kind} figures are stills: write .png, .svg or .pdf "
                             f"(animations are of trajectories)")
-    from optviz.figures.kinds import kind_of
-
     still = spec.model_copy(update={"vectors_at": None, "vectors": False})
-    fig = kind_of(spec).draw(rendered.computed, still)
+    fig = rendered.kind.draw(rendered.computed, still)
     results = _results(rendered.computed)
     animator = Animator(fig, results, dpi or ANIMATION_DPI, vectors=spec.vectors,
                         rotate=spec.rotate and spec.view == "3d")

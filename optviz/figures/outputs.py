@@ -25,6 +25,7 @@ class Rendered(Protocol):
     """What a writer reads of a rendered figure (``optviz.figures.write.Rendered``)."""
 
     spec: Any
+    kind: Any  # the FigureKind that computed and draws it
     computed: Computed
 
     @property
