@@ -188,3 +188,15 @@ def test_worker_processes_give_the_same_table():
     one = run_rank(functions, plans, starts=2, steps=20, jobs=1)
     two = run_rank(functions, plans, starts=2, steps=20, jobs=2)
     assert one.to_dict() == two.to_dict()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--functions", "nosuch"], "unknown function 'nosuch'"),
+    (["adam", "--colour", "bad"], "--colour: Input should be 'loss' or 'steps'"),
+    (["nosuchopt", "--functions", "booth"], "unknown optimizer 'nosuchopt'"),
+    (["adam", "--starts", "0"], "--starts: must be >= 1"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message):
+    res = runner.invoke(app, ["rank", *args, "--steps", "5"])
+    assert res.exit_code == 2
+    assert res.output == f"optviz: error: {message}\n"
