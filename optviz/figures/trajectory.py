@@ -144,7 +144,7 @@ def draw(computed: Computed, spec: TrajectorySpec) -> Figure:
             fig.suptitle(spec.title, fontsize=13)
         return fig
     rows, cols = spec.grid()
-    return panels_figure(items, rows, cols, spec.title, aspect=spec.aspect)
+    return panels_figure(items, rows, cols, spec.title, aspect=spec.aspect, zoom=spec.zoom)
 
 
 def stem(spec: TrajectorySpec) -> str:

@@ -69,7 +69,8 @@ FIXED: dict[str, Style] = {
     "constant_warmup": _s(19), "polynomial_warmup": _s(0, "--", "s"),
     "cosine_min_lr_warmup": _s(1, "--", "s"), "cosine_restarts_warmup": _s(2, "--", "s"),
     "cyclic_triangular2": _s(3, "--", "s"), "cyclic_exp_range": _s(4, "--", "s"),
-    "onecycle_linear": _s(5, "--", "s"),
+    "onecycle_linear": _s(5, "--", "s"), "constant_schedule": _s(6, "--", "s"),
+    "cosine_warmup_with_min_lr": _s(7, "--", "s"), "reduce_on_plateau_schedule": _s(8, "--", "s"),
 }
 
 

@@ -431,9 +431,11 @@ def _paths(ax: Axes, result: TrajectoryResult, surface: Surface,
     return ax
 
 
-def end_box(result: TrajectoryResult, tail: float = 0.3) -> tuple[float, float, float, float]:
+def end_box(result: TrajectoryResult, view: Sequence[tuple[float, float]] | None = None,
+            tail: float = 0.3) -> tuple[float, float, float, float]:
     """The box (x0, x1, y0, y1) around the last ``tail`` of every run's finite points and the
-    minima inside it, padded: what the zoom inset shows."""
+    minima inside it, padded, and at least 4% of the view wide (a run that stopped on a point
+    is not magnified a million times): what the zoom inset shows."""
     pts = []
     for run in result.runs:
         p = _array(run.points)
@@ -447,7 +449,8 @@ def end_box(result: TrajectoryResult, tail: float = 0.3) -> tuple[float, float, 
         if x0 <= m[0] <= x1 or y0 <= m[1] <= y1:
             x0, x1 = min(x0, m[0]), max(x1, m[0])
             y0, y1 = min(y0, m[1]), max(y1, m[1])
-    size = max(x1 - x0, y1 - y0, 1e-12)
+    floor = 0.04 * max(hi - lo for lo, hi in view) if view else 1e-12
+    size = max(x1 - x0, y1 - y0, floor)
     pad = 0.15 * size
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     half = size / 2 + pad
@@ -477,7 +480,7 @@ def draw_zoom(ax: Axes, result: TrajectoryResult, surface: Surface,
               view: Sequence[tuple[float, float]], styles: Sequence[Style]) -> Axes:
     """An inset on the end of the run: the last 30% of every path and the minima near it,
     magnified, with a frame on the main view showing where it is."""
-    x0, x1, y0, y1 = end_box(result)
+    x0, x1, y0, y1 = end_box(result, view)
     inset = ax.inset_axes(_free_corner(result, view), zorder=Z_LABEL)
     draw_contour(inset, surface, result.log_levels, n=40)
     for k, (run, style) in enumerate(zip(result.runs, styles, strict=True)):
@@ -493,7 +496,8 @@ def draw_zoom(ax: Axes, result: TrajectoryResult, surface: Surface,
     inset.set_xlim(x0, x1)
     inset.set_ylim(y0, y1)
     inset.set_aspect("equal", adjustable="datalim")
-    inset.tick_params(labelsize=6)
+    inset.set_xticks([])  # the magnification in its title says the scale
+    inset.set_yticks([])
     inset.set_title(f"end of the run (× {(view[0][1] - view[0][0]) / (x1 - x0):.0f})",
                     fontsize=7, pad=2)
     inset.patch.set_facecolor("white")
@@ -557,10 +561,13 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
 
 def draw_panel(ax: Axes, result: TrajectoryResult, surface: Surface,
                view: Sequence[tuple[float, float]], title: str | None = None,
-               aspect: str | None = None) -> Axes:
-    """One contour panel with its paths (no loss curve): the article's 2 x 4 grid cell."""
+               aspect: str | None = None, zoom: bool = False) -> Axes:
+    """One contour panel with its paths (no loss curve): the article's 2 x 4 grid cell;
+    ``zoom`` adds an inset on the end of the run."""
     styles = styles_for([run.optimizer for run in result.runs])
     _paths(ax, result, surface, view, styles, aspect)
+    if zoom and result.dim == 2:
+        draw_zoom(ax, result, surface, view, styles)
     if result.dim != 1 and result.problem:
         ax.set_xlabel(result.problem["axes"][0], fontsize=8)
         ax.set_ylabel(result.problem["axes"][1], fontsize=8)
@@ -577,7 +584,7 @@ def draw_panel(ax: Axes, result: TrajectoryResult, surface: Surface,
 def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
                                          Sequence[tuple[float, float]]]],
                   rows: int, cols: int, title: str | None = None,
-                  aspect: str | None = None) -> Figure:
+                  aspect: str | None = None, zoom: bool = False) -> Figure:
     """A rows x cols grid of contour panels; empty cells are hidden. When a panel's runs
     recorded the LR (a scheduler) or the optimizer's state, every cell gains strips below its
     contour for them, so the grid stays aligned."""
@@ -590,7 +597,7 @@ def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
     if not strips:
         axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
         for ax, (panel_title, result, surface, view) in zip(axes, panels, strict=False):
-            draw_panel(ax, result, surface, view, panel_title, aspect)
+            draw_panel(ax, result, surface, view, panel_title, aspect, zoom)
         for ax in axes[len(panels):]:
             ax.set_visible(False)
     else:
@@ -598,7 +605,7 @@ def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
         for cell, (panel_title, result, surface, view) in zip(cells, panels, strict=False):
             axes = cell.subplots(1 + strips, 1, height_ratios=[3.6] + [1.5] * strips,
                                  squeeze=False)[:, 0]
-            draw_panel(axes[0], result, surface, view, panel_title, aspect)
+            draw_panel(axes[0], result, surface, view, panel_title, aspect, zoom)
             styles = styles_for([run.optimizer for run in result.runs])
             below = list(axes[1:])
             if lr_strip:
