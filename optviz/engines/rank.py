@@ -234,13 +234,16 @@ def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan
     pairs.sort(key=lambda a: a[-1])
     out: dict[tuple[int, int], Any] = {}
     total = len(pairs)
-    if jobs <= 1 or total < 2 or not str(device).startswith("cpu"):
+    import multiprocessing
+
+    # A daemonic process (a gallery's worker) may not start processes of its own.
+    if (jobs <= 1 or total < 2 or not str(device).startswith("cpu")
+            or multiprocessing.current_process().daemon):
         for args in pairs:
             out[args[0], args[1]] = tune_pair(*args[2:8], dtype=args[8], scaled=args[9])
             if progress is not None:
                 progress(len(out), total)
         return out
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=min(jobs, total),
