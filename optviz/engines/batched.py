@@ -11,7 +11,6 @@ note through ``notify``. Pure torch: no files, no drawing, no terminal.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,8 +24,6 @@ from optviz.engines.single import DTYPES, ESCAPE_FACTOR, escape_bounds, run_one
 from optviz.engines.stepping import checked_step, gradient_closure
 from optviz.errors import BadValueError, OptvizError
 from optviz.plan.optimizers import OptimizerPlan
-
-log = logging.getLogger("optviz")
 
 Progress = Callable[[int, int], None]
 
@@ -136,9 +133,9 @@ def run_batch(
     if any(p.record.target != record.target for p in plan_list):
         raise BadValueError("a batch runs one optimizer; got several")
     if not record.elementwise:
-        say = notify or log.warning
-        say(f"optviz: note: {record.label} {_not_elementwise(record)}, so the {n} trajectories "
-            "run one at a time")
+        if notify is not None:  # the caller's hook: the engine itself never prints
+            notify(f"optviz: note: {record.label} {_not_elementwise(record)}, so the {n} "
+                   "trajectories run one at a time")
         return _run_loop(fn, plan_list, x0, steps, domain, threshold, record_paths, tail,
                          progress)
     return _run_stacked(fn, plan_list, x0, steps, domain, threshold, record_paths, tail,
