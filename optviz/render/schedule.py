@@ -332,10 +332,14 @@ def grid(sub: SubFigure | Figure, result: ScheduleResult, colours: Sequence[str]
             for line in twin.get_lines():
                 line.set_alpha(0.45)
                 line.set_linestyle("--")
-            twin.set_ylabel(f"{run.momentum_name} (dashed)", fontsize=8)
+            # Named in the panel's title, not beside its right axis, where the label would sit
+            # next to the following panel and read as its own.
             twin.tick_params(labelsize=7)
         draw_plateau(ax, run, colour)
-        ax.set_title(_wrap(run.label, 48), fontsize=9)
+        title = _wrap(run.label, 48)
+        if run.momentum is not None:
+            title += f"\n(dashed: {run.momentum_name or 'momentum'}, right axis)"
+        ax.set_title(title, fontsize=9)
         ax.tick_params(labelsize=8)
     for ax in axes[n:]:
         ax.set_visible(False)

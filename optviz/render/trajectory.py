@@ -203,9 +203,9 @@ def draw_marks(ax: Axes, result: TrajectoryResult, heights: Sequence[float] | No
     return ax
 
 
-def _minimum_handle() -> Line2D:
+def _minimum_handle(label: str = "known minimum") -> Line2D:
     return Line2D([], [], ls="", marker="*", mfc="none", mec="goldenrod", mew=1.6, ms=11,
-                  label="known minimum")
+                  label=label)
 
 
 def reached_zero(loss: np.ndarray) -> int | None:
@@ -495,7 +495,7 @@ def draw_zoom(ax: Axes, result: TrajectoryResult, surface: Surface,
         draw_minimum(inset, m[0], m[1], ms=13)
     inset.set_xlim(x0, x1)
     inset.set_ylim(y0, y1)
-    inset.set_aspect("equal", adjustable="datalim")
+    inset.set_aspect("equal", adjustable="box")  # the box is square in data: no limits move
     inset.set_xticks([])  # the magnification in its title says the scale
     inset.set_yticks([])
     inset.set_title(f"end of the run (× {(view[0][1] - view[0][0]) / (x1 - x0):.0f})",
@@ -508,7 +508,8 @@ def draw_zoom(ax: Axes, result: TrajectoryResult, surface: Surface,
 def _legend_handles(ax: Axes, result: TrajectoryResult) -> list:
     handles = list(ax.get_legend_handles_labels()[0])
     if result.minima:
-        handles.append(_minimum_handle())
+        handles.append(_minimum_handle("least-squares solution" if result.problem
+                                       else "known minimum"))
     return handles
 
 
@@ -540,7 +541,7 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
         where = "weights" if result.problem["points_are"] == "weights" else \
             "weights projected on the plane of their top two principal directions " \
             "(equal scale)"
-        left.set_title(wrap_items([f"{result.formula}:", where,
+        left.set_title(wrap_items([f"{result.formula}:", f"{where},",
                                    f"{result.problem['epochs']} epochs"], 60, " "),
                        fontsize=10)
         draw_model_loss(right[0], result, styles)
