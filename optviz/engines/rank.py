@@ -205,7 +205,8 @@ def tune_pair(function: FunctionRecord, plan: OptimizerPlan, starts: Sequence[Se
             out.steps_to_tol.append(max(per.arrived) if all(a is not None for a in per.arrived)
                                     else None)
             out.final_loss.append(float(np.mean(per.final)) if ok else None)
-            out.diverged.append(None if ok else min(d for d in per.diverged if d is not None))
+            out.diverged.append(None if ok else min(
+                (d for d in per.diverged if d is not None), default=None))
         return out
 
     scores, best = search_lrs(evaluate, grid, function.f_min, tol_)
