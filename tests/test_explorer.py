@@ -402,7 +402,7 @@ def test_gallery_twins_share_one_plotly_and_the_index_links_them(browser: Any,
     (configs / "grid.yaml").write_text(
         "kind: trajectory\noptimizers: [adam]\nsteps: 5\npanels: [{lr: 0.1}, {lr: 0.2}]\n")
     out = tmp_path / "gallery"
-    summary = build_gallery(configs, out, jobs=1, progress=False)
+    summary = build_gallery(configs, out, jobs=1)
     assert not summary.failed
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")) == [
         "index.html", "lr.html", "sub/paths.html"]

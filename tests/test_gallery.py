@@ -53,7 +53,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Gallery
     root = tmp_path_factory.mktemp("mixed")
     configs = write_configs(root / "configs", {**GOOD, **BAD})
     out = root / "gallery"
-    return configs, out, build_gallery(configs, out, jobs=2, progress=False)
+    return configs, out, build_gallery(configs, out, jobs=2)
 
 
 def test_good_configs_render_and_bad_ones_fail_alone(mixed) -> None:
@@ -158,35 +158,35 @@ def test_second_run_skips_force_renders_and_a_change_renders_only_that(
     two = {k: GOOD[k] for k in ("adam.yaml", "sub/sgd.yml")}
     configs = write_configs(tmp_path / "configs", two)
     out = tmp_path / "gallery"
-    first = build_gallery(configs, out, jobs=1, progress=False)
+    first = build_gallery(configs, out, jobs=1)
     assert set(statuses(first).values()) == {"rendered"}
     before = mtimes(out)
     sidecars = {p: p.read_bytes() for p in out.rglob("*.json")}
 
-    again = build_gallery(configs, out, jobs=1, progress=False)
+    again = build_gallery(configs, out, jobs=1)
     assert set(statuses(again).values()) == {"skipped"}
     assert mtimes(out) == before
     assert {p: p.read_bytes() for p in out.rglob("*.json")} == sidecars
 
-    forced = build_gallery(configs, out, jobs=1, force=True, progress=False)
+    forced = build_gallery(configs, out, jobs=1, force=True)
     assert set(statuses(forced).values()) == {"rendered"}
     for png in before:  # rendered again, to the same bytes
         assert (out / png).stat().st_mtime_ns >= before[png]
 
     (configs / "adam.yaml").write_text(GOOD["adam.yaml"].replace("steps: 5", "steps: 6"))
-    changed = build_gallery(configs, out, jobs=1, progress=False)
+    changed = build_gallery(configs, out, jobs=1)
     assert statuses(changed) == {"adam.yaml": "rendered", "sub/sgd.yml": "skipped"}
     sidecar = json.loads((out / "adam.json").read_text())
     assert sidecar["config"]["steps"] == 6 and len(sidecar["data"]["runs"][0]["points"]) == 7
 
     # A PNG deleted by hand is rendered again even though its sidecar still matches.
     (out / "sub" / "sgd.png").unlink()
-    healed = build_gallery(configs, out, jobs=1, progress=False)
+    healed = build_gallery(configs, out, jobs=1)
     assert statuses(healed)["sub/sgd.yml"] == "rendered"
 
     # New code (or a new optviz, torch or matplotlib) renders everything again.
     monkeypatch.setattr("optviz.gallery.build.code_hash", lambda: "code-2")
-    upgraded = build_gallery(configs, out, jobs=1, progress=False)
+    upgraded = build_gallery(configs, out, jobs=1)
     assert set(statuses(upgraded).values()) == {"rendered"}
 
 
@@ -195,7 +195,7 @@ def test_two_configs_with_one_output_do_not_overwrite_each_other(tmp_path: Path)
         "a.yaml": "optimizers: [adam]\nsteps: 3\n",
         "b.yaml": "optimizers: [sgd]\nsteps: 3\nlr: 0.1\noutput: a.png\n",
     })
-    summary = build_gallery(configs, tmp_path / "out", jobs=1, progress=False)
+    summary = build_gallery(configs, tmp_path / "out", jobs=1)
     assert statuses(summary) == {"a.yaml": "rendered", "b.yaml": "failed"}
     assert "also the output of" in summary.failed[0].reason
 
@@ -206,7 +206,7 @@ def test_refuses_to_overwrite_a_readme_it_did_not_write(tmp_path: Path) -> None:
     configs = write_configs(tmp_path / "configs", {"a.yaml": "optimizers: [adam]\nsteps: 3\n"})
     (tmp_path / "README.md").write_text("# my project\n")
     with pytest.raises(OutputError, match="not written by 'optviz gallery'"):
-        build_gallery(configs, tmp_path, jobs=1, progress=False)
+        build_gallery(configs, tmp_path, jobs=1)
     assert (tmp_path / "README.md").read_text() == "# my project\n"
     assert not (tmp_path / "a.png").exists()
 
@@ -286,16 +286,16 @@ def test_a_trace_metric_is_read_beside_its_config_and_its_bytes_are_hashed(
     trace.write_text("loss\n" + "".join(f"{v}\n" for v in first))
     out = tmp_path / "gallery"
     monkeypatch.chdir(tmp_path)  # not the config's folder: the trace is found beside it
-    summary = build_gallery(configs, out, jobs=1, progress=False)
+    summary = build_gallery(configs, out, jobs=1)
     assert statuses(summary) == {"adam.yaml": "rendered", "sub/plateau.yaml": "rendered"}
     data = json.loads((out / "sub" / "plateau.json").read_text())["data"]
     assert data["runs"][0]["lr"] == plateau_by_hand(first)
-    assert build_gallery(configs, out, jobs=1, progress=False).entries[0].status == "skipped"
+    assert build_gallery(configs, out, jobs=1).entries[0].status == "skipped"
 
     # A new trace, same config: only that figure renders again, from the new numbers.
     second = [1.0 / (i + 1) for i in range(32)]
     trace.write_text("loss\n" + "".join(f"{v}\n" for v in second))
-    again = build_gallery(configs, out, jobs=1, progress=False)
+    again = build_gallery(configs, out, jobs=1)
     assert statuses(again) == {"adam.yaml": "skipped", "sub/plateau.yaml": "rendered"}
     data = json.loads((out / "sub" / "plateau.json").read_text())["data"]
     assert data["runs"][0]["lr"] == plateau_by_hand(second)
@@ -303,7 +303,7 @@ def test_a_trace_metric_is_read_beside_its_config_and_its_bytes_are_hashed(
 
     # The trace gone: that figure fails with the file named, and is not skipped as unchanged.
     trace.unlink()
-    gone = build_gallery(configs, out, jobs=1, progress=False)
+    gone = build_gallery(configs, out, jobs=1)
     entry = next(e for e in gone.entries if e.name == "sub/plateau.yaml")
     assert entry.status == "failed" and "trace.csv" in entry.reason
 
@@ -321,7 +321,7 @@ def test_configs_that_cannot_even_be_read_fail_alone(tmp_path: Path) -> None:
         "good.yaml": FAST,
     })
     (configs / "latin1.yaml").write_bytes(b"title: caf\xe9\n")
-    summary = build_gallery(configs, tmp_path / "out", jobs=1, progress=False)
+    summary = build_gallery(configs, tmp_path / "out", jobs=1)
     assert statuses(summary) == {"deep.yaml": "failed", "good.yaml": "rendered",
                                  "latin1.yaml": "failed", "nul.yaml": "failed"}
     reasons = {e.name: e.reason for e in summary.failed}
@@ -337,7 +337,7 @@ def test_a_default_output_folder_that_is_a_symlink_out_is_refused(tmp_path: Path
     out.mkdir()
     outside.mkdir()
     (out / "sub").symlink_to(outside)
-    summary = build_gallery(configs, out, jobs=1, progress=False)
+    summary = build_gallery(configs, out, jobs=1)
     assert statuses(summary) == {"sub/x.yaml": "failed", "y.yaml": "rendered"}
     assert "sub/x.png: leaves the gallery folder" in summary.failed[0].reason
     assert "symbolic link" in summary.failed[0].reason
@@ -486,7 +486,7 @@ def test_stale_temporaries_of_killed_writers_are_removed(tmp_path: Path) -> None
     foreign = out / ".notes.tmp"  # not ours
     for path in (*stale, live, foreign):
         path.write_bytes(b"x" * 100)
-    build_gallery(configs, out, jobs=1, progress=False)
+    build_gallery(configs, out, jobs=1)
     assert not any(p.exists() for p in stale)
     assert live.exists() and foreign.exists()
 
@@ -514,8 +514,10 @@ def test_a_folder_made_read_only_mid_run_still_prints_the_table(
 
     monkeypatch.setattr(gallery_build, "_render_pending", then_read_only)
     monkeypatch.setattr(files, "atomic_write", as_read_only)
+    from optviz.cli.gallery import print_summary
+
     try:
-        summary = build_gallery(configs, out, jobs=1)
+        summary = build_gallery(configs, out, jobs=1, report=print_summary)
     finally:
         out.chmod(0o755)
     printed = capsys.readouterr().out
@@ -531,7 +533,7 @@ def test_a_folder_made_read_only_mid_run_still_prints_the_table(
 def test_check_compares_bytes_and_lists_figures_out_of_step(tmp_path: Path) -> None:
     configs = write_configs(tmp_path / "configs", {"a.yaml": FAST, "b.yaml": FAST})
     out = tmp_path / "out"
-    build_gallery(configs, out, jobs=1, progress=False)
+    build_gallery(configs, out, jobs=1)
     ok = CliRunner().invoke(app, ["gallery", str(configs), "--out", str(out), "--check"])
     assert ok.exit_code == 0, ok.output
     assert "in step" in ok.stdout

@@ -83,7 +83,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, list[tuple[str, int]]]]:
     (configs / "sub" / "sgd.yaml").write_text("optimizers: [sgd]\nsteps: 5\nlr: 0.05\n")
     (configs / "named.yaml").write_text("optimizers: [rmsprop]\nsteps: 5\nlr: 0.05\n"
                                         "output: figs/my rms.png\n")
-    summary = build_gallery(configs, tmp_path / "gallery", jobs=1, progress=False)
+    summary = build_gallery(configs, tmp_path / "gallery", jobs=1)
     assert not summary.failed, [e.reason for e in summary.failed]
     (tmp_path / "probe.html").write_text(PROBE)
 

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from optviz.errors import BadValueError, OptvizError, OutputError
+from optviz.hooks import Hooks, Tick
 
 Status = Literal["rendered", "skipped", "failed"]
 
@@ -430,13 +431,15 @@ class GalleryInterrupted(OptvizError):
 
 def build_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gallery",
                   jobs: int | None = None, force: bool = False, allow_imports: bool = False,
-                  progress: bool = True) -> GallerySummary:
+                  hooks: Hooks | None = None,
+                  report: Callable[[GallerySummary], None] | None = None) -> GallerySummary:
     """Render every config under ``config_dir`` into ``out_dir`` and write the index.
 
     ``jobs`` worker processes (default: one per core; 1 renders in this process). Figures
     whose content hash is unchanged are skipped unless ``force``. A bad config, or one whose
     worker dies, fails alone: its entry says why, and ``GallerySummary.raise_if_failed``
-    reports it. With ``progress`` a progress bar and a summary table go to the terminal.
+    reports it. Progress goes through ``hooks.task``; ``report(summary)`` is called once the
+    index is written (the CLI prints its table there).
     Ctrl-C kills the workers, writes the index of what is done and raises
     ``GalleryInterrupted``.
 
@@ -447,11 +450,11 @@ def build_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gal
     configs = _prepare(config_dir, out_dir, jobs)
     summary = GallerySummary(config_dir=config_dir, out_dir=out_dir)
     pending = _plan(summary, configs, force, allow_imports)
-    interrupted = _render_pending(summary, pending, jobs, progress)
+    interrupted = _render_pending(summary, pending, jobs, (hooks or Hooks()).task("rendering"))
     try:
         _write_index(summary)
-        if progress:
-            print_summary(summary)
+        if report is not None:
+            report(summary)
     finally:
         if interrupted:  # Ctrl-C was ignored while the index was written
             import signal
@@ -494,7 +497,7 @@ def check_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gal
         # Sidecars name their config relative to out_dir, as the committed ones do.
         pending = _plan(summary, configs, force=True, allow_imports=allow_imports,
                         source_root=out_dir)
-        if _render_pending(summary, pending, jobs, progress=False, fresh=fresh):
+        if _render_pending(summary, pending, jobs, None, fresh=fresh):
             raise GalleryInterrupted("interrupted: nothing compared")
         check = GalleryCheck(summary)
         for entry in summary.entries:
@@ -613,34 +616,41 @@ def _job_for(entry: GalleryEntry, rel: PurePosixPath, out_dir: Path, code: str,
 
 
 def _render_pending(summary: GallerySummary, pending: list[tuple[GalleryEntry, _Job]],
-                    jobs: int | None, progress: bool, fresh: bool = False) -> bool:
+                    jobs: int | None, tick: Tick | None, fresh: bool = False) -> bool:
     """Render the jobs, filling in their entries; True if Ctrl-C stopped it (the figures not
     done are then marked so)."""
     import signal
 
     workers = min(jobs or os.cpu_count() or 1, max(len(pending), 1))
     finished: set[int] = set()
-    with _progress(progress, len(summary.entries)) as advance:
-        advance(len(summary.entries) - len(pending))
+    total = len(summary.entries)
+    counted = [total - len(pending)]
 
-        def done(i: int, outcome: _Outcome) -> None:
-            entry = pending[i][0]
-            entry.status, entry.seconds = outcome.status, outcome.seconds
-            entry.reason = _named(outcome.reason, entry.config) if outcome.reason else ""
-            if outcome.status == "failed":
-                entry.png = None
-            finished.add(i)
-            advance(1)
+    def advance(n: int) -> None:
+        counted[0] += n
+        if tick is not None:
+            tick(counted[0], total)
 
-        try:
-            _run_jobs([job for _, job in pending], workers, done, fresh)
-        except KeyboardInterrupt:
-            # A second Ctrl-C must not cut the index short: the rest takes milliseconds.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            for i, (entry, _) in enumerate(pending):
-                if i not in finished:
-                    entry.status, entry.reason, entry.png = "failed", "interrupted", None
-            return True
+    advance(0)
+
+    def done(i: int, outcome: _Outcome) -> None:
+        entry = pending[i][0]
+        entry.status, entry.seconds = outcome.status, outcome.seconds
+        entry.reason = _named(outcome.reason, entry.config) if outcome.reason else ""
+        if outcome.status == "failed":
+            entry.png = None
+        finished.add(i)
+        advance(1)
+
+    try:
+        _run_jobs([job for _, job in pending], workers, done, fresh)
+    except KeyboardInterrupt:
+        # A second Ctrl-C must not cut the index short: the rest takes milliseconds.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for i, (entry, _) in enumerate(pending):
+            if i not in finished:
+                entry.status, entry.reason, entry.png = "failed", "interrupted", None
+        return True
     return False
 
 
@@ -703,65 +713,3 @@ def write_plotly_js(entries: Iterable[GalleryEntry], out_dir: Path) -> None:
 def _named(message: str, path: Path) -> str:
     """Make sure a failure's message names its file (engine errors name only the run)."""
     return message if str(path) in message else f"{path}: {message}"
-
-
-class _progress:
-    """A rich progress bar on stderr, or nothing; used as ``with _progress(...) as advance``."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total = enabled, total
-        self.bar: Any = None
-
-    def __enter__(self) -> Callable[[int], None]:
-        if not self.enabled:
-            return lambda n: None
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        console = Console(stderr=True)
-        if not console.is_terminal:  # a log gets no live bar, only a stray last frame
-            return lambda n: None
-        self.bar = Progress(SpinnerColumn(), TextColumn("rendering"), BarColumn(),
-                            MofNCompleteColumn(), TimeElapsedColumn(), console=console)
-        task = self.bar.add_task("gallery", total=self.total)
-        self.bar.start()
-        return lambda n: self.bar.advance(task, n)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
-def print_summary(summary: GallerySummary) -> None:
-    """A table of every config: rendered, skipped or failed, and why."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    # Text, not markup strings: messages such as 'optimizers[1].lr' hold square brackets.
-    colours = {"rendered": "green", "skipped": "dim", "failed": "bold red"}
-    table = Table(title=f"optviz gallery: {summary.config_dir} -> {summary.out_dir}")
-    table.add_column("config", overflow="fold")
-    table.add_column("status")
-    table.add_column("output", overflow="fold")
-    table.add_column("note", overflow="fold")
-    for e in summary.entries:
-        note = e.reason if e.status != "rendered" else f"{e.seconds:.1f} s"
-        output = e.png.as_posix() if e.png else ""
-        table.add_row(Text(e.name), Text(e.status, style=colours[e.status]), Text(output),
-                      Text(note))
-    console = Console(highlight=False)
-    console.print(table)
-    counts = ", ".join(f"{len(summary.with_status(s))} {s}"
-                       for s in ("rendered", "skipped", "failed"))
-    index = (f"index not written: {summary.index_error}" if summary.index_error
-             else f"index: {summary.readme}, {summary.index}")
-    console.print(Text(f"{counts}; {index}"))
-
