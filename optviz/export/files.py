@@ -59,24 +59,7 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
 
 def atomic_write(path: Path, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same directory."""
-    path = Path(path)
-    check_writable(path)
-    raw = data.encode() if isinstance(data, str) else data
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp",
-                                   dir=path.parent)
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
-    return path
+    return atomic_write_all({Path(path): data})[0]
 
 
 def atomic_write_all(files: dict[Path, bytes | str]) -> list[Path]:
