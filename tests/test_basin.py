@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from optviz.cli import app
 from optviz.engines.basin import grid_starts, run_basin
-from optviz.engines.single import run_one
+from optviz.engines.single import run_one, surface
 from optviz.engines.sweep import threshold
 from optviz.errors import UnsupportedError
 from optviz.plan.optimizers import plan_optimizer
@@ -158,7 +158,8 @@ def test_basin_as_a_real_process(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
-    assert proc.stdout.splitlines()[-2:] == ["wrote basin_rosenbrock_adam.png", "wrote b.json"]
+    assert proc.stdout.splitlines()[-2:] == ["wrote basin_rosenbrock_adam-lr0.05_grid8_steps25.png",
+                                             "wrote b.json"]
     assert json.loads((tmp_path / "b.json").read_text())["grid"] == 8
 
 
@@ -198,3 +199,38 @@ def test_basin_on_cuda_equals_cpu(out_dir):
               if a is not None]
     np.testing.assert_allclose([b for _, b in finite], [a for a, _ in finite], rtol=1e-3,
                                atol=1e-6)
+
+
+def test_metric_minimum_colours_each_start_by_the_minimum_it_reached():
+    """Each start's label is the nearest known minimum to its last point, checked against
+    lone runs stepped here; the legend counts the starts per minimum."""
+    from optviz.engines.basin import REACH
+    from optviz.engines.single import run_trajectory
+    from optviz.render.basin import basin_figure
+
+    f = FUNCTIONS.resolve("himmelblau")
+    plan = plan_optimizer(OptimizerSpec(name="sgd", lr=0.01))
+    result = run_basin(f, plan, grid=5, steps=200, metric="minimum", dtype="float64")
+    minima = np.array(f.minima)
+    radius = REACH * 10
+    assert result.reach_radius == pytest.approx(radius)
+    for i in (0, 6, 12, 18, 24):
+        lone = run_trajectory(f, [plan], start=list(result.starts[i]), steps=200,
+                              dtype="float64").runs[0]
+        end = np.array(lone.points[-1])
+        d = np.linalg.norm(minima - end, axis=1)
+        want = int(d.argmin()) if d.min() <= radius else -1
+        assert result.reached[i] == want
+    assert set(result.reached.tolist()) >= {0, 1, 2, 3}  # all four basins from a 5 x 5 grid
+    assert result.to_dict()["reached"][12] == result.reached[12]
+    fig = basin_figure(result, surface(f, result.domain))
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    counts = np.bincount(result.reached + 1, minlength=5)
+    assert texts[0] == f"reached minimum 1: (3, 2): {counts[1]} starts"
+    assert texts[-1] == f"no known minimum: {counts[0]} starts"
+
+
+def test_metric_minimum_needs_known_minima():
+    with pytest.raises(UnsupportedError, match="has none"):
+        run_basin(FUNCTIONS.resolve("saddle"), plan_optimizer(OptimizerSpec(name="sgd")),
+                  grid=3, steps=2, metric="minimum")
