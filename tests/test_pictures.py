@@ -81,7 +81,8 @@ def test_minimum_is_drawn_above_every_end_marker(optimizers):
     fig = _figure(optimizers=optimizers)
     left = fig.axes[0]
     stars = [ln for ln in left.get_lines() if ln.get_marker() == "*"]
-    ends = [ln for ln in left.get_lines() if ln.get_marker() in ("s", "X")]
+    ends = [ln for ln in left.get_lines()
+            if ln.get_marker() in ("s", "X") and len(ln.get_xdata()) == 1]
     paths = [ln for ln in left.get_lines() if len(ln.get_xdata()) > 1]
     assert stars and len(ends) == len(optimizers)
     assert min(s.get_zorder() for s in stars) > max(e.get_zorder() for e in ends)
@@ -249,7 +250,7 @@ def _readme_examples() -> list[str]:
             command = command.split("  #")[0].strip()
             if not re.match(r"optviz (trajectory|schedule|sweep|basin) ", command):
                 continue
-            if ".html" in command or "trace.csv" in command:
+            if ".html" in command or "trace.csv" in command or ">" in command:
                 continue
             out.append(command)
     return out
