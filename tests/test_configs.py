@@ -69,7 +69,7 @@ def sidecar(folder: Path, config: Path) -> dict[str, Any]:
 
 def test_there_are_configs_of_every_kind() -> None:
     kinds = {load_config(path).kind for path in CONFIG_FILES}
-    assert kinds == {"trajectory", "schedule", "ema", "sweep", "basin"}
+    assert kinds == {"trajectory", "schedule", "ema", "sweep", "basin", "rank"}
     layouts = {(spec.kind, spec.layout) for spec in map(load_config, CONFIG_FILES)
                if hasattr(spec, "layout")}
     assert layouts == {("trajectory", "overlay"), ("trajectory", "panels"),
