@@ -146,11 +146,7 @@ def run_trajectory(
     """Run every plan on ``function`` from ``start`` (the function's default when None);
     ``schedulers`` holds one scheduler plan (or None) per optimizer plan; ``progress(done,
     total)`` counts the steps of every run together."""
-    start = list(function.start if start is None else start)
-    if len(start) != function.dim:
-        raise BadValueError(
-            f"start needs {function.dim} coordinate(s) for {function.name}, got {len(start)}"
-        )
+    start = start_of(function, start)
     dev = resolve_device(device)
     fn = function.load()
     start_t = torch.tensor(start, dtype=DTYPES[dtype], device=dev)
@@ -196,6 +192,17 @@ def offset(progress: Tick | None, before: int, total: int) -> Tick | None:
     if progress is None:
         return None
     return lambda done, of: progress(before + done, total)
+
+
+def start_of(function: FunctionRecord, start: Sequence[float] | None) -> list[float]:
+    """The start a run begins at: the given one, or the function's; one clear line when its
+    number of coordinates is not the function's (the one place that checks it)."""
+    start = list(function.start if start is None else start)
+    if len(start) != function.dim:
+        raise BadValueError(
+            f"start needs {function.dim} coordinate(s) for {function.name}, got {len(start)}"
+        )
+    return [float(v) for v in start]
 
 
 def _check_start(function: FunctionRecord, fn: Callable[[torch.Tensor], torch.Tensor],

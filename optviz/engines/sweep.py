@@ -29,8 +29,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from optviz.engines.batched import run_batch, with_lr
-from optviz.engines.single import json_safe, run_trajectory
-from optviz.errors import BadValueError, UnsupportedError
+from optviz.engines.single import json_safe, run_trajectory, start_of
+from optviz.errors import UnsupportedError
 from optviz.plan.optimizers import sweep_label
 from optviz.results import SweepResult
 from optviz.spec.sweep import AUTO_GRID, parse_lr_grid
@@ -179,14 +179,6 @@ def search_lrs(evaluate: Callable[[list[float]], Scores], grid: Sequence[float],
 def _none_if_nan(values: Any) -> list[float | None]:
     return [v if math.isfinite(v) else None for v in (float(x) for x in values)]
 
-def _start(function: FunctionRecord, start: Sequence[float] | None) -> list[float]:
-    start = list(function.start if start is None else start)
-    if len(start) != function.dim:
-        raise BadValueError(
-            f"start needs {function.dim} coordinate(s) for {function.name}, got {len(start)}"
-        )
-    return [float(v) for v in start]
-
 def run_sweep(
     function: FunctionRecord,
     plan: OptimizerPlan,
@@ -211,7 +203,7 @@ def run_sweep(
     the tests check equals the batch's row.
     """
 
-    start_pt = _start(function, start)
+    start_pt = start_of(function, start)
     tol_ = tolerance(function, tol)
     tail = tail_steps(steps)
     batched = [True]

@@ -46,7 +46,7 @@ def _breaks(text: str) -> list[int]:
     return out
 
 
-def _wrap(text: str, width: int) -> str:
+def wrap(text: str, width: int) -> str:
     """``text`` on lines of at most ``width`` characters where it can be, broken only at
     ``_breaks``; continuation lines indented."""
     lines, start, last = [], 0, None
@@ -195,7 +195,7 @@ def draw_plateau(ax: Axes, run: ScheduleRun, colour: str, metric_axis: Axes | No
 
 def _source(source: str) -> str:
     named = {"noisy_decay": "built-in curve", "linear": "linear model loss"}
-    return named.get(source) or _wrap(source, 30)
+    return named.get(source) or wrap(source, 30)
 
 
 def plateau_handles(runs: Sequence[ScheduleRun]) -> list[tuple[object, str]]:
@@ -222,7 +222,7 @@ def facts(result: ScheduleResult) -> str:
             f"scheduler stepped per {result.interval} · {result.optimizer}")
 
 
-def _names(runs: Sequence[ScheduleRun]) -> list[str]:
+def names_of(runs: Sequence[ScheduleRun]) -> list[str]:
     """Each scheduler's class named once: ``PolynomialLR ×2 · CosineAnnealingLR``."""
     counts: dict[str, int] = {}
     for run in runs:
@@ -288,7 +288,7 @@ def overlay(sub: SubFigure | Figure, result: ScheduleResult, colours: Sequence[s
     else:
         ax, mom = sub.subplots(1, 1), None
     for run, colour in zip(runs, colours, strict=True):
-        draw_lr(ax, run, colour, label=_wrap(run.label, 90))
+        draw_lr(ax, run, colour, label=wrap(run.label, 90))
     lr_limits(ax, runs, log_y)
     twin = None
     for run, colour in zip(runs, colours, strict=True):
@@ -336,7 +336,7 @@ def grid(sub: SubFigure | Figure, result: ScheduleResult, colours: Sequence[str]
             # next to the following panel and read as its own.
             twin.tick_params(labelsize=7)
         draw_plateau(ax, run, colour)
-        title = _wrap(run.label, 48)
+        title = wrap(run.label, 48)
         if run.momentum is not None:
             title += f"\n(dashed: {run.momentum_name or 'momentum'}, right axis)"
         ax.set_title(title, fontsize=9)
@@ -386,9 +386,9 @@ def schedule_figure(result: ScheduleResult, grid_layout: bool = False, log_y: bo
     elif grid_layout:
         heading = "LR schedules"
     else:
-        heading = " · ".join(_names(runs))
+        heading = " · ".join(names_of(runs))
     title_width = int(width * 72 / (12 * 0.6))
-    text = wrap_items(_names(runs), title_width) if heading == " · ".join(_names(runs)) \
-        else _wrap(heading, title_width)
-    main.suptitle(text + "\n" + _wrap(facts(result), title_width), fontsize=11)
+    text = wrap_items(names_of(runs), title_width) if heading == " · ".join(names_of(runs)) \
+        else wrap(heading, title_width)
+    main.suptitle(text + "\n" + wrap(facts(result), title_width), fontsize=11)
     return fig

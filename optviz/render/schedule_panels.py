@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
-from optviz.render.schedule import _names, _wrap, facts, figure_with_notes, overlay
+from optviz.render.schedule import facts, figure_with_notes, names_of, overlay, wrap
 from optviz.render.style import colours_for, wrap_items
 from optviz.results import ScheduleResult
 
@@ -17,8 +17,8 @@ PANEL_H = 4.6
 
 
 def _heading(title: str | None, result: ScheduleResult) -> str:
-    names = wrap_items(_names(result.runs), 60)
-    return (_wrap(title, 60) if title else names) + "\n" + _wrap(facts(result), 80)
+    names = wrap_items(names_of(result.runs), 60)
+    return (wrap(title, 60) if title else names) + "\n" + wrap(facts(result), 80)
 
 
 def schedule_panels_figure(items: Sequence[tuple[str | None, ScheduleResult, bool]],
