@@ -278,3 +278,20 @@ def test_version_and_bare_command():
                           env=_ENV)
     assert proc.returncode == 0
     assert "Usage: optviz" in proc.stdout and proc.stderr == ""
+
+
+def test_state_exports_do_not_depend_on_the_hash_seed(tmp_path: Path):
+    """--show-state keys are recorded in order of first appearance, not a set's order, so the
+    export (and a gallery sidecar) is the same in every process."""
+    outs = []
+    for seed in ("1", "2"):
+        export = tmp_path / f"s{seed}.json"
+        proc = subprocess.run(
+            [sys.executable, "-m", "optviz", "trajectory", "adam", "--lr", "0.1", "--steps", "5",
+             "--show-state", "-o", str(tmp_path / f"s{seed}.png"), "--export", str(export)],
+            cwd=tmp_path, env={**_ENV, "PYTHONHASHSEED": seed}, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        outs.append(export.read_bytes())
+    assert outs[0] == outs[1]
+    assert list(json.loads(outs[0])["runs"][0]["state"]) == [
+        "‖exp_avg‖", "‖exp_avg_sq‖", "effective step (mean)"]

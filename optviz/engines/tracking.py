@@ -117,7 +117,8 @@ class Extras:
             self._record_vectors()
         if self.state is not None:
             norms = state_norms(self.optimizer)
-            for key in norms.keys() | self.state.keys():
+            # In order of first appearance: a set's order would change with the hash seed.
+            for key in dict.fromkeys([*self.state, *norms]):
                 series = self.state.setdefault(key, [None] * (self._steps - 1))
                 series.append(finite_or_none(norms[key]) if key in norms else None)
         if self.scheduler is None or (self.interval == "epoch" and not end_of_epoch):
