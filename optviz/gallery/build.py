@@ -196,7 +196,7 @@ def code_hash() -> str:
     telling which ones do is not worth a stale gallery. Only the command modules (optviz/cli)
     are left out: the path from a config to a picture never imports them, and editing a
     command's help text should not re-render every figure."""
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]  # optviz/, this module being optviz/gallery/
     digest = hashlib.sha256()
     files = [p for p in root.rglob("*.py") if p.relative_to(root).parts[0] != "cli"]
     for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
