@@ -32,7 +32,7 @@ from optviz.engines.batched import run_batch, with_lr
 from optviz.engines.single import json_safe, run_trajectory, start_of
 from optviz.errors import UnsupportedError
 from optviz.plan.optimizers import sweep_label
-from optviz.results import SweepResult
+from optviz.results import SweepResult, finite_or_none
 from optviz.spec.sweep import AUTO_GRID, parse_lr_grid
 
 if TYPE_CHECKING:
@@ -177,7 +177,8 @@ def search_lrs(evaluate: Callable[[list[float]], Scores], grid: Sequence[float],
 
 
 def _none_if_nan(values: Any) -> list[float | None]:
-    return [v if math.isfinite(v) else None for v in (float(x) for x in values)]
+    return [finite_or_none(float(x)) for x in values]
+
 
 def run_sweep(
     function: FunctionRecord,
