@@ -410,6 +410,11 @@ def test_gallery_twins_share_one_plotly_and_the_index_links_them(browser: Any,
     twin = (out / "sub" / "paths.html").read_text()
     assert '<script src="../plotly.min.js"></script>' in twin
     assert len(twin) < 400_000  # the library is not inlined
+    # ... nor the page program: one shared copy beside plotly.js, loaded after the data.
+    from optviz.render.html import explorer_js
+    assert (out / "optviz-explorer.js").read_text() == explorer_js()
+    assert twin.index('id="optviz-data"') < twin.index('<script src="../optviz-explorer.js">')
+    assert "addEventListener" not in twin and "function " not in twin
     index = (out / "index.html").read_text()
     assert index.count('class="twin"') == 2
     assert 'href="sub/paths.html"' in index and 'href="lr.html"' in index
@@ -417,6 +422,7 @@ def test_gallery_twins_share_one_plotly_and_the_index_links_them(browser: Any,
     assert page.js("Number(document.getElementById('optviz-step').value)") == 7
     assert all(u.startswith("file://") for u in page.requests)
     assert any(u.endswith("/plotly.min.js") for u in page.requests)
+    assert any(u.endswith("/optviz-explorer.js") for u in page.requests)
     page.close()
 
 

@@ -536,3 +536,10 @@ def plotly_library() -> str:
     from optviz.render.html import plotly_js
 
     return plotly_js()
+
+
+def explorer_program() -> tuple[str, str]:
+    """The pages' program and its file name, for a folder of pages sharing one copy."""
+    from optviz.render.html import EXPLORER_JS, explorer_js
+
+    return EXPLORER_JS, explorer_js()

@@ -699,15 +699,17 @@ def twin_link(png: Path | None, out_dir: Path) -> str:
 
 
 def write_plotly_js(entries: Iterable[GalleryEntry], out_dir: Path) -> None:
-    """The twins' shared plotly.js, written when a twin exists and the copy differs."""
+    """The twins' shared plotly.js and page program, written when a twin exists and a copy
+    differs."""
     from optviz.export.files import atomic_write
-    from optviz.figures.explore import plotly_library
+    from optviz.figures.explore import explorer_program, plotly_library
 
     if any(twin_link(e.png, out_dir) for e in entries):
-        code = plotly_library()
-        target = out_dir / PLOTLY_JS
-        if not target.is_file() or target.read_text(encoding="utf-8") != code:
-            atomic_write(target, code)
+        app_name, app = explorer_program()
+        for name, code in ((PLOTLY_JS, plotly_library()), (app_name, app)):
+            target = out_dir / name
+            if not target.is_file() or target.read_text(encoding="utf-8") != code:
+                atomic_write(target, code)
 
 
 def _named(message: str, path: Path) -> str:

@@ -16,6 +16,7 @@ import gzip
 import html
 import json
 import math
+import posixpath
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -88,10 +89,25 @@ def page(data: dict[str, Any], plotly_src: str | None = None) -> str:
     if plotly_src is None:
         library = (f'<script type="application/octet-stream" id="optviz-plotly-gz">'
                    f"{_plotly_packed()}</script>")
+        app = f"<script>\n{_APP}\n</script>"
     else:
         library = f'<script src="{html.escape(plotly_src)}"></script>'
+        app = f'<script src="{html.escape(shared_app_src(plotly_src))}"></script>'
     return _TEMPLATE.format(title=title, library=library,
-                            data=_json_script(page_data(data)), app=_APP, css=_CSS)
+                            data=_json_script(page_data(data)), app=app, css=_CSS)
+
+
+EXPLORER_JS = "optviz-explorer.js"  # the pages' program, shared beside a shared plotly.js
+
+
+def shared_app_src(plotly_src: str) -> str:
+    """The URL of the shared page program: beside the shared plotly.js."""
+    return posixpath.join(posixpath.dirname(plotly_src), EXPLORER_JS)
+
+
+def explorer_js() -> str:
+    """The pages' program, for a folder of pages that share one copy (the gallery)."""
+    return _APP
 
 
 _TEMPLATE = """<!doctype html>
@@ -118,9 +134,7 @@ figure)</summary><pre id="optviz-config"></pre></details>
 </section>
 <p id="optviz-message"></p>
 <script type="application/json" id="optviz-data">{data}</script>
-<script>
 {app}
-</script>
 </body>
 </html>
 """
