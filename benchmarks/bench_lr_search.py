@@ -3,6 +3,8 @@ against a 200-evaluation hyperopt TPE search of the same objective, on every pai
 torch optimizers and the test functions with a known minimum, at the picture's own steps.
 
     python benchmarks/bench_lr_search.py [--steps 100] [--evals 200] [--optimizers adam,sgd]
+    nice python benchmarks/bench_lr_search.py --checkpoint /tmp/lr.jsonl   # resumable
+    python benchmarks/bench_lr_search.py --checkpoint /tmp/lr.jsonl --report --markdown
 
 Both searches judge an lr by the sweep's objective: the worst f − f* of the last 10% of the
 steps (``tail_steps``), a diverged run counting as infinitely bad. TPE searches lr log-uniform
@@ -11,15 +13,22 @@ runs it) per evaluation. The lr each search picks is then run alone and its tail
 ours "no worse" when max(gap, tol) is at most TPE's (tol: the sweep's tolerance). Both are timed
 in this warm process (torch and the first optimizer step imported beforehand).
 hyperopt is a benchmark-only dependency (``pip install -e .[bench]``).
+
+The whole set takes hours on a shared 2-core machine: ``--checkpoint FILE`` appends each finished
+pair to FILE as one JSON line and skips the pairs already there, so a stopped run resumes (several
+processes may share one file, each given its own ``--optimizers``); ``--report`` only summarises
+the file.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -34,6 +43,8 @@ OPTIMIZERS = ("adam", "adamw", "sgd", "momentum", "rmsprop", "adagrad", "nadam",
 TARGET_SHARE = 0.9  # of pairs where ours is no worse
 TARGET_TIME = 0.2  # ours / TPE
 LO, HI = 1e-5, 10.0
+KEYS = ("optimizer", "function", "ours_lr", "ours_gap", "tpe_lr", "tpe_gap", "ratio", "ours_s",
+        "tpe_s")
 
 
 def gap_at(function, name: str, lr: float, start, steps: int) -> float:
@@ -68,6 +79,10 @@ def main() -> int:
     parser.add_argument("--functions", default=None, help="default: every one with a minimum")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--markdown", action="store_true", help="the per-pair table too")
+    parser.add_argument("--checkpoint", type=Path, default=None,
+                        help="a JSON-lines file of finished pairs: appended to, and resumed from")
+    parser.add_argument("--report", action="store_true",
+                        help="only summarise the pairs in --checkpoint (of the chosen sets)")
     args = parser.parse_args()
     try:
         import hyperopt  # noqa: F401
@@ -80,12 +95,27 @@ def main() -> int:
     names = args.optimizers.split(",")
     functions = ([FUNCTIONS.resolve(f) for f in args.functions.split(",")] if args.functions
                  else [f for f in FUNCTIONS if f.f_min is not None])
-    # Warm: torch, the first optimizer step (torch._dynamo), hyperopt.
-    gap_at(functions[0], names[0], 1e-3, functions[0].start, 5)
+    done = {}
+    if args.checkpoint is not None and args.checkpoint.exists():
+        for line in args.checkpoint.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if row["steps"] == args.steps and row["evals"] == args.evals:
+                    done[row["optimizer"], row["function"]] = row
+    if not args.report:
+        # Warm: torch, the first optimizer step (torch._dynamo), hyperopt.
+        gap_at(functions[0], names[0], 1e-3, functions[0].start, 5)
     rows = []
     t_ours = t_tpe = 0.0
     for name in names:
         for function in functions:
+            if (name, function.name) in done or args.report:
+                row = done.get((name, function.name))
+                if row is not None:
+                    rows.append(tuple(row[k] for k in KEYS))
+                    t_ours += row["ours_s"]
+                    t_tpe += row["tpe_s"]
+                continue
             start, tol = list(function.start), tolerance(function)
             plan = plan_optimizer(OptimizerSpec(name=name))
             t0 = time.perf_counter()
@@ -101,27 +131,36 @@ def main() -> int:
                                                                   else 0.0)
             rows.append((name, function.name, ours, g_ours, theirs, g_tpe, ratio,
                          t1 - t0, t2 - t1))
+            if args.checkpoint is not None:
+                record = dict(zip(KEYS, rows[-1], strict=True), steps=args.steps,
+                              evals=args.evals)
+                with args.checkpoint.open("a") as out:  # one short line: appended whole
+                    out.write(json.dumps(record) + "\n")
             print(f"{name:9s} {function.name:16s} ours lr {ours:9.3g} gap {g_ours:9.2e}  "
                   f"TPE lr {theirs:9.3g} gap {g_tpe:9.2e}  ratio {ratio:8.3g}  "
                   f"{t1 - t0:5.2f} s vs {t2 - t1:5.2f} s", flush=True)
+    if not rows:
+        print("no finished pairs", file=sys.stderr)
+        return 1
     no_worse = sum(r[6] <= 1 + 1e-9 for r in rows)
     share = no_worse / len(rows)
     median = statistics.median(r[6] for r in rows)
     time_ratio = t_ours / t_tpe
     if args.markdown:
         print("\n| optimizer | function | ours: lr | ours: tail f − f* | TPE: lr "
-              "| TPE: tail f − f* | ratio |")
-        print("|---|---|---|---|---|---|---|")
+              "| TPE: tail f − f* | ratio | ours s | TPE s |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             print(f"| {r[0]} | {r[1]} | {r[2]:.3g} | {r[3]:.2e} | {r[4]:.3g} | {r[5]:.2e} "
-                  f"| {r[6]:.3g} |")
+                  f"| {r[6]:.3g} | {r[7]:.2f} | {r[8]:.2f} |")
     print(f"\n{len(names)} optimizers x {len(functions)} functions, {args.steps} steps, "
-          f"TPE {args.evals} evaluations")
+          f"TPE {args.evals} evaluations; {len(rows)}/{len(names) * len(functions)} pairs done")
     print(f"no worse than TPE: {no_worse}/{len(rows)} pairs ({share:.0%}, target "
           f"{TARGET_SHARE:.0%}); median ratio of max(gap, tol) {median:.3g} (target <= 1)")
     print(f"time: ours {t_ours:.1f} s, TPE {t_tpe:.1f} s, ratio {time_ratio:.3f} "
           f"(target <= {TARGET_TIME})")
-    ok = share >= TARGET_SHARE and median <= 1 and time_ratio <= TARGET_TIME
+    complete = len(rows) == len(names) * len(functions)
+    ok = complete and share >= TARGET_SHARE and median <= 1 and time_ratio <= TARGET_TIME
     return 0 if ok else 1
 
 
