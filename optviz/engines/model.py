@@ -6,7 +6,8 @@ surface (two parameters) or on the plane of the paths' top two principal directi
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,79 +48,116 @@ def batch_label(batch_size: int, samples: int) -> str:
     return "batch 1 (SGD)" if size == 1 else f"batch {size}"
 
 
+def _optimizer(plan: OptimizerPlan, params: list[torch.Tensor], bias: bool) -> Any:
+    """The plan's optimizer over the model's parameters; a constructor's own complaint
+    becomes one line naming the optimizer."""
+    if plan.record.matrix_param and bias:
+        raise UnsupportedError(f"{plan.label} takes only 2-D parameters and the bias is 1-D; "
+                               "use --no-bias")
+    try:
+        return plan.build(params)
+    except OptvizError:
+        raise
+    except Exception as exc:
+        raise BadValueError(f"{plan.label}: {type(exc).__name__}: {exc}") from None
+
+
+def _batches(data: Any, size: int, per_epoch: int, gen: torch.Generator
+             ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """One epoch's mini-batches (x, y): the data reshuffled by ``gen``, or the full batch."""
+    samples = data.x.shape[0]
+    order = torch.randperm(samples, generator=gen) if size < samples else None
+    for b in range(per_epoch):
+        if order is None:
+            yield data.x, data.y
+        else:
+            idx = order[b * size:(b + 1) * size].to(data.x.device)
+            yield data.x[idx], data.y[idx]
+
+
+@dataclass
+class _Trace:
+    """What one training run records as it goes: the weights and full-data loss after each
+    step (the start first), each step's mini-batch loss, each epoch's mean of them."""
+
+    points: list[torch.Tensor]
+    losses: list[torch.Tensor]
+    batch_loss: list[float | None] = field(default_factory=list)
+    epoch_loss: list[float | None] = field(default_factory=list)
+    diverged: int | None = None
+
+
+def _train_epoch(plan: OptimizerPlan, model: torch.nn.Linear, opt: Any, data: Any, bias: bool,
+           batches: Iterator[tuple[torch.Tensor, torch.Tensor]], per_epoch: int,
+           trace: _Trace, extras: Extras, tick: Callable[[int], None]) -> None:
+    """Step once per mini-batch; stop at the first non-finite weight or loss (``diverged``)."""
+    params = [p for p in (model.weight, model.bias) if p is not None]
+    seen = []
+    for b, (xb, yb) in enumerate(batches):
+
+        def batch_mse(xb: torch.Tensor = xb, yb: torch.Tensor = yb) -> torch.Tensor:
+            return torch.nn.functional.mse_loss(model(xb), yb)
+
+        closure = gradient_closure(opt, params, batch_mse, plan.record)
+        tick(len(trace.batch_loss))
+        extras.before_step()
+        value = float(take_step(plan, len(trace.batch_loss) + 1, opt, closure).detach())
+        theta = flat_params(model)
+        with torch.no_grad():
+            full = mse_at(data, theta, bias)
+        trace.batch_loss.append(finite_or_none(value))
+        seen.append(value)
+        if not (torch.isfinite(theta).all() and torch.isfinite(full)):
+            trace.diverged = len(trace.points)
+            break
+        trace.points.append(theta)
+        trace.losses.append(full)
+        extras.after_step(float(full), end_of_epoch=b == per_epoch - 1)
+    trace.epoch_loss.append(finite_or_none(float(np.mean(seen))) if seen else None)
+
+
+def _padded_run(plan: OptimizerPlan, opt: Any, trace: _Trace, extras: Extras, steps: int,
+                epochs: int) -> Run:
+    """The run, every series padded to its full length (steps + 1 points, steps batch
+    losses, epochs means) with NaN points and None after a divergence."""
+    pts = torch.full((steps + 1, trace.points[0].numel()), math.nan, dtype=torch.float64)
+    pts[: len(trace.points)] = torch.stack(trace.points).double().cpu()
+    loss = [finite_or_none(float(v)) for v in trace.losses]
+    loss += [None] * (steps + 1 - len(loss))
+    batch_loss = trace.batch_loss + [None] * (steps - len(trace.batch_loss))
+    epoch_loss = trace.epoch_loss + [None] * (epochs - len(trace.epoch_loss))
+    return Run(label=plan.label, optimizer=plan.record.name, class_path=plan.record.target,
+               hyperparameters={k: json_safe(v) for k, v in opt.defaults.items()},
+               points=rows_of(pts), loss=loss, diverged=trace.diverged, lr=extras.lr,
+               state=extras.state, notes=extras.notes, batch_loss=batch_loss,
+               epoch_loss=epoch_loss)
+
+
 def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: int, seed: int,
           scheduler: Any = None, interval: str = "step", show_state: bool = False,
           progress: Tick | None = None) -> Run:
     """Train one model with one optimizer; points are the flat weights after each step;
     ``progress(done, total)`` is told the steps done, now and then."""
-    record = plan.record
     model = make_model(data, bias, seed)
-    params = [p for p in (model.weight, model.bias) if p is not None]
-    if record.matrix_param and bias:
-        raise UnsupportedError(f"{plan.label} takes only 2-D parameters and the bias is 1-D; "
-                               "use --no-bias")
-    try:
-        opt = plan.build(params)
-    except OptvizError:
-        raise
-    except Exception as exc:
-        raise BadValueError(f"{plan.label}: {type(exc).__name__}: {exc}") from None
+    opt = _optimizer(plan, [p for p in (model.weight, model.bias) if p is not None], bias)
     samples = data.x.shape[0]
     size = effective_batch(batch_size, samples)
     per_epoch = math.ceil(samples / size)
     steps = epochs * per_epoch
     tick = ticker(progress, steps)
     gen = torch.Generator().manual_seed(seed)
-    points = [flat_params(model)]
+    start = flat_params(model)
     with torch.no_grad():
-        losses = [mse_at(data, points[0], bias)]
-    batch_loss: list[float | None] = []
-    epoch_loss: list[float | None] = []
+        trace = _Trace(points=[start], losses=[mse_at(data, start, bias)])
     extras = Extras(opt, scheduler, interval=interval, show_state=show_state, label=plan.label)
-    diverged = None
     for _epoch in range(epochs):
-        order = torch.randperm(samples, generator=gen) if size < samples else None
-        seen = []
-        for b in range(per_epoch):
-            idx = order[b * size:(b + 1) * size].to(data.x.device) if order is not None else None
-            xb = data.x if idx is None else data.x[idx]
-            yb = data.y if idx is None else data.y[idx]
-
-            def batch_mse(xb: torch.Tensor = xb, yb: torch.Tensor = yb) -> torch.Tensor:
-                return torch.nn.functional.mse_loss(model(xb), yb)
-
-            closure = gradient_closure(opt, params, batch_mse, record)
-
-            tick(len(batch_loss))
-            extras.before_step()
-            value = float(take_step(plan, len(batch_loss) + 1, opt, closure).detach())
-            theta = flat_params(model)
-            with torch.no_grad():
-                full = mse_at(data, theta, bias)
-            batch_loss.append(finite_or_none(value))
-            seen.append(value)
-            if not (torch.isfinite(theta).all() and torch.isfinite(full)):
-                diverged = len(points)
-                break
-            points.append(theta)
-            losses.append(full)
-            extras.after_step(float(full), end_of_epoch=b == per_epoch - 1)
-        epoch_loss.append(finite_or_none(float(np.mean(seen))) if seen else None)
-        if diverged:
+        batches = _batches(data, size, per_epoch, gen)
+        _train_epoch(plan, model, opt, data, bias, batches, per_epoch, trace, extras, tick)
+        if trace.diverged:
             break
     extras.pad(steps)
     tick(steps)
-    width = points[0].numel()
-    pts = torch.full((steps + 1, width), math.nan, dtype=torch.float64)
-    pts[: len(points)] = torch.stack(points).double().cpu()
-    loss = [finite_or_none(float(v)) for v in losses] + [None] * (steps + 1 - len(losses))
-    batch_loss += [None] * (steps - len(batch_loss))
-    epoch_loss += [None] * (epochs - len(epoch_loss))
-    return Run(label=plan.label, optimizer=record.name, class_path=record.target,
-               hyperparameters={k: json_safe(v) for k, v in opt.defaults.items()},
-               points=rows_of(pts), loss=loss, diverged=diverged, lr=extras.lr,
-               state=extras.state, notes=extras.notes, batch_loss=batch_loss,
-               epoch_loss=epoch_loss)
+    return _padded_run(plan, opt, trace, extras, steps, epochs)
 
 
 def pca_plane(paths: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
