@@ -16,7 +16,14 @@ from optviz.hooks import Hooks, Tick
 from optviz.plan.optimizers import OptimizerPlan
 from optviz.plan.schedulers import plan_for_run
 from optviz.registry import FUNCTIONS
-from optviz.render.trajectory import choose_view, panels_figure, trajectory_figure
+from optviz.render.trajectory import (
+    choose_view,
+    equal_scale,
+    fitted_view,
+    panels_figure,
+    square_view,
+    trajectory_figure,
+)
 from optviz.results import PanelsResult, Surface, TrajectoryResult
 from optviz.spec.figures import TrajectorySpec
 
@@ -88,13 +95,24 @@ def _run_model_spec(spec: TrajectorySpec, plans: list[OptimizerPlan],
                       show_state=spec.show_state, progress=_bar_if_long(hooks, "training"))
 
 
-def surface_for(result: TrajectoryResult) -> tuple[Surface, Any]:
-    """The surface under a result's paths, sampled over the view chosen for them: the test
-    function's, or the linear model's loss on its weights or their PCA plane."""
-    view = choose_view(result)
+def surface_for(result: TrajectoryResult, view: Any = None) -> tuple[Surface, Any]:
+    """The surface under a result's paths, sampled over ``view`` (by default the one
+    ``choose_view`` picks for them): the test function's, or the linear model's loss on its
+    weights or their PCA plane."""
+    view = view if view is not None else choose_view(result)
     if result.problem is not None:
         return model_surface(result, view), view
     return surface(FUNCTIONS.resolve(result.function), view), view
+
+
+def panel_view(result: TrajectoryResult, spec: TrajectorySpec) -> Any:
+    """A grid cell's view. With ``zoom`` each panel's view is chosen from its own path (the
+    start, the path, the minimum nearest its end); at equal scale every view is square, so
+    that all the grid's panels get boxes of one size."""
+    if spec.zoom and result.dim == 2 and result.problem is None:
+        return fitted_view(result)
+    view = choose_view(result, spec.aspect)
+    return square_view(view) if equal_scale(result, spec.aspect) else view
 
 
 def draw_trajectory(result: TrajectoryResult) -> Figure:
@@ -123,7 +141,7 @@ def compute(spec: TrajectorySpec, hooks: Hooks) -> Computed:
     for panel, sub in zip(spec.panels, spec.panel_specs(), strict=True):
         result = run_trajectory_spec(sub, hooks)
         drawn = result.drawn()
-        grid, view = surface_for(drawn)
+        grid, view = surface_for(drawn, panel_view(drawn, spec))
         items.append((panel.title, drawn, grid, view))
         results.append(result)
     panels = PanelsResult(titles=[p.title for p in spec.panels], results=results)

@@ -4,12 +4,14 @@ panel, and the stacking order every picture follows.
 Built-in optimizer and scheduler names have a fixed entry in ``FIXED``, each distinct from
 every other of its registry; any other name (a plugin, a label) gets a style from a hash of the
 name, so it too is the same in any company. Within one figure a name that is repeated (the same
-optimizer at three lrs) keeps its hue in darker and lighter shades with its own dash, and a
-hashed name that would collide with one already drawn moves to the next free style.
+optimizer at three lrs) keeps its hue in darker and lighter shades (about ΔE 20 apart) with its
+own dash and marker, and a hashed name that would collide with one already drawn moves to the
+next free style.
 """
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,16 +52,19 @@ def _s(i: int, dash: str = "-", marker: str = "o") -> Style:
     return Style(PALETTE[i], dash, marker)
 
 
-# Fixed styles: a built-in name never changes colour. Optimizers: a colour each. Schedulers
-# (more names than colours): a colour each for the common ones, a colour and a dash for the rest.
+# Fixed styles: a built-in name never changes colour. Optimizers: a colour each, and the
+# families that are drawn together (SGD, momentum, Nesterov, GD; Adam, AdamW, RMSprop, Adagrad,
+# Adadelta, Adamax, NAdam, RAdam) in hues far apart (CIE76 ΔE over 30 within a family, over 20
+# between any two optimizers). Schedulers (more names than colours): a colour each for the
+# common ones, a colour and a dash for the rest.
 FIXED: dict[str, Style] = {
     # optimizers
-    "sgd": _s(0), "adam": _s(1), "momentum": _s(2), "adamw": _s(3), "nesterov": _s(4),
-    "adagrad": _s(5), "rmsprop": _s(6), "lbfgs": _s(7), "adadelta": _s(8), "adamax": _s(9),
-    "gd": _s(10, marker="s"), "nadam": _s(11, marker="^"), "radam": _s(12, marker="D"),
-    "rprop": _s(13, marker="v"), "lion": _s(14, marker="P"), "asgd": _s(15, marker="s"),
-    "muon": _s(16, marker="^"), "adafactor": _s(17, marker="D"),
-    "sparse_adam": _s(18, marker="v"),
+    "sgd": _s(0), "adam": _s(1), "momentum": _s(2), "nesterov": _s(3, marker="^"),
+    "adamw": _s(4, marker="s"), "adagrad": _s(5, marker="D"), "rprop": _s(6, marker="v"),
+    "lbfgs": _s(7, marker="s"), "adadelta": _s(8, marker="v"), "adamax": _s(9, marker="^"),
+    "gd": _s(10, marker="s"), "adafactor": _s(11, marker="D"), "muon": _s(12, marker="^"),
+    "rmsprop": _s(13, marker="P"), "lion": _s(14, marker="P"), "sparse_adam": _s(15, marker="v"),
+    "radam": _s(16, marker="D"), "asgd": _s(17, marker="s"), "nadam": _s(18, marker="^"),
     # schedulers
     "step": _s(0), "multistep": _s(1), "constant": _s(2), "linear": _s(3),
     "exponential": _s(4), "cosine": _s(5), "warm_restarts": _s(6), "cyclic": _s(7),
@@ -72,6 +77,12 @@ FIXED: dict[str, Style] = {
     "onecycle_linear": _s(5, "--", "s"), "constant_schedule": _s(6, "--", "s"),
     "cosine_warmup_with_min_lr": _s(7, "--", "s"), "reduce_on_plateau_schedule": _s(8, "--", "s"),
 }
+
+# Optimizers that are commonly drawn together: their colours must stay far apart.
+FAMILIES = (
+    ("sgd", "momentum", "nesterov", "gd", "asgd", "lbfgs"),
+    ("adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "radam"),
+)
 
 
 def _key(name: str) -> str:
@@ -88,14 +99,49 @@ def style_of(name: str) -> Style:
     return Style(PALETTE[h % len(PALETTE)], DASHES[(h // 20) % 2], MARKERS[(h // 40) % 6])
 
 
+def lab(colour: str) -> tuple[float, float, float]:
+    """CIE L*a*b* (D65) of a colour: L* from 0 (black) to 100 (white)."""
+    rgb = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour)]
+    xyz = [sum(m * c for m, c in zip(row, rgb, strict=True)) / w for row, w in zip(
+        ((0.4124564, 0.3575761, 0.1804375), (0.2126729, 0.7151522, 0.0721750),
+         (0.0193339, 0.1191920, 0.9503041)), (0.95047, 1.0, 1.08883), strict=True)]
+    f = [t ** (1 / 3) if t > (6 / 29) ** 3 else t / (3 * (6 / 29) ** 2) + 4 / 29 for t in xyz]
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def _from_lab(l_: float, a: float, b: float) -> str:
+    fy = (l_ + 16) / 116
+    f = (fy + a / 500, fy, fy - b / 200)
+    xyz = [(t ** 3 if t > 6 / 29 else 3 * (6 / 29) ** 2 * (t - 4 / 29)) * w
+           for t, w in zip(f, (0.95047, 1.0, 1.08883), strict=True)]
+    inverse = ((3.2404542, -1.5371385, -0.4985314), (-0.9692660, 1.8760108, 0.0415560),
+               (0.0556434, -0.2040259, 1.0572252))
+    rgb = [sum(m * c for m, c in zip(row, xyz, strict=True)) for row in inverse]
+    rgb = [12.92 * c if c <= 0.0031308 else 1.055 * max(c, 0) ** (1 / 2.4) - 0.055 for c in rgb]
+    return to_hex(tuple(min(1.0, max(0.0, c)) for c in rgb))
+
+
+def delta_e(one: str, other: str) -> float:
+    """CIE76 colour difference: about 2.3 is just noticeable, over 20 is another colour."""
+    return math.dist(lab(one), lab(other))
+
+
 def _shade(colour: str, k: int) -> str:
-    """The k-th repeat of a hue: a dark colour lighter, a light one darker, further each time,
-    so that repeats stay apart from the first and from each other."""
-    rgb = to_rgb(colour)
-    amount = min(0.3 * k, 0.75)
-    if sum(rgb) / 3 < 0.45:  # dark: towards white
-        return to_hex(tuple(c + (1 - c) * amount for c in rgb))
-    return to_hex(tuple(c * (1 - amount) for c in rgb))
+    """The k-th repeat of a hue: of the shades of that hue (L* from 24 to 78, the hue turned
+    by at most 10 degrees), the one farthest from the name's colour and its earlier repeats,
+    so that the repeats of a name stay clearly apart (ΔE 18 or more for up to three) while
+    reading as its family; never paler than L* 78, which would vanish on the contours."""
+    chosen = [colour]
+    _, a0, b0 = lab(colour)
+    candidates = []
+    for turn in (0, 10, -10):
+        t = math.radians(turn)
+        a, b = a0 * math.cos(t) - b0 * math.sin(t), a0 * math.sin(t) + b0 * math.cos(t)
+        candidates += [_from_lab(float(level), a, b) for level in range(24, 79, 6)]
+    for _ in range(k):
+        best = max(candidates, key=lambda c: min(delta_e(c, o) for o in chosen))
+        chosen.append(best)
+    return chosen[-1]
 
 
 def styles_for(names: Sequence[str]) -> list[Style]:
@@ -111,7 +157,9 @@ def styles_for(names: Sequence[str]) -> list[Style]:
         k = seen.get(_key(name), 0)
         seen[_key(name)] = k + 1
         if k:
-            style = Style(_shade(base.colour, k), DASHES[k % len(DASHES)], base.marker)
+            style = Style(_shade(base.colour, k), DASHES[k % len(DASHES)],
+                          MARKERS[(MARKERS.index(base.marker) + k) % len(MARKERS)]
+                          if base.marker in MARKERS else base.marker)
         else:
             style = base
             if _key(name) not in FIXED and style.colour in used:

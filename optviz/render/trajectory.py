@@ -13,6 +13,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
+from optviz.render.model_fit import draw_fit, has_data
 from optviz.render.style import (
     Z_ENDS,
     Z_LABEL,
@@ -34,8 +35,10 @@ MAX_RATIO = 2.0
 # Paths with more points than this show every n-th marker only, so that markers do not merge
 # into a solid band that hides the runs below.
 MAX_MARKERS = 60
-# Two runs whose points agree to this (relative to the view) are said to be the same path.
+# Two runs whose points agree to this (relative to the view) are said to be the same path;
+# to NEAR_PATH (1%: a few pixels), to follow it (the legend says "≈ its path").
 SAME_PATH = 1e-6
+NEAR_PATH = 0.01
 
 
 def _c(colour: str | Style) -> str:
@@ -72,6 +75,54 @@ def choose_view(result: TrajectoryResult, aspect: str | None = None
             mid, half = (lo + hi) / 2, need / 2
             view[short] = (mid - half, mid + half)
     return view
+
+
+def square_view(view: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The view with its shorter side widened about its centre to the longer: at equal scale
+    every grid panel then gets the same box, whatever its path."""
+    view = [tuple(v) for v in view]
+    if len(view) != 2:
+        return list(view)
+    side = max(hi - lo for lo, hi in view)
+    return [((lo + hi) / 2 - side / 2, (lo + hi) / 2 + side / 2) for lo, hi in view]
+
+
+def fitted_view(result: TrajectoryResult, pad: float = 0.08) -> list[tuple[float, float]]:
+    """A grid panel's view chosen from its own path: the start, every finite point and the
+    known minimum nearest the path's end, padded, never wider than ``choose_view``'s (so a
+    diverging path cannot drag it away), and square."""
+    outer = choose_view(result)
+    if result.dim != 2:
+        return outer
+    pts = [np.asarray(result.start, dtype=float)[None, :2]]
+    ends = []
+    for run in result.runs:
+        p = _array(run.points)
+        p = p[np.isfinite(p).all(axis=1)]
+        p = p[(p[:, 0] >= outer[0][0]) & (p[:, 0] <= outer[0][1])
+              & (p[:, 1] >= outer[1][0]) & (p[:, 1] <= outer[1][1])]
+        if p.size:
+            pts.append(p)
+            ends.append(p[-1])
+    if result.minima:
+        minima = np.asarray(result.minima, dtype=float)
+        for end in ends or [np.asarray(result.start, dtype=float)]:
+            pts.append(minima[np.argmin(np.hypot(*(minima - end).T))][None, :])
+    both = np.concatenate(pts)
+    lo, hi = both.min(axis=0), both.max(axis=0)
+    side = max(float((hi - lo).max()), 1e-3 * max(b - a for a, b in outer))
+    half = side * (0.5 + pad)
+    mid = (lo + hi) / 2
+    view = [(float(mid[i] - half), float(mid[i] + half)) for i in range(2)]
+    # Never wider than the outer view: shift inside it where it can, else take it whole.
+    out = []
+    for (a, b), (oa, ob) in zip(view, outer, strict=True):
+        if b - a >= ob - oa:
+            out.append((oa, ob))
+        else:
+            shift = max(0.0, oa - a) - max(0.0, b - ob)
+            out.append((a + shift, b + shift))
+    return square_view(out)
 
 
 def _grown_view(result: TrajectoryResult) -> list[tuple[float, float]]:
@@ -117,15 +168,32 @@ def draw_contour(ax: Axes, surface: Surface, log: bool, n: int = 24) -> Axes:
     return ax
 
 
+def closure_note(run: Run) -> str | None:
+    """What one step of a closure optimizer is: LBFGS's ``step(closure)`` runs up to
+    ``max_iter`` inner iterations, each a function evaluation (``max_eval`` with a line
+    search), so its step counts are not comparable with the others' one-gradient steps."""
+    hp = run.hyperparameters
+    if "max_iter" not in hp or not run.class_path.endswith("LBFGS"):
+        return None
+    if hp.get("line_search_fn"):
+        return f"a step: up to {hp.get('max_eval')} function evaluations"
+    return f"a step: up to {hp['max_iter']} function evaluations"
+
+
 def run_label(run: Run) -> str:
-    return f"{run.label} — diverged at step {run.diverged}" if run.diverged else run.label
+    """The run's legend label, with its divergence step and, for LBFGS, what a step is."""
+    label = run.label
+    note = closure_note(run)
+    if note:
+        label = f"{label} — {note}"
+    return f"{label} — diverged at step {run.diverged}" if run.diverged else label
 
 
-def same_paths(runs: Sequence[Run], view: Sequence[tuple[float, float]] | None = None
-               ) -> dict[int, int]:
-    """Runs whose path is another's, earlier run's to within SAME_PATH of the view's size:
+def same_paths(runs: Sequence[Run], view: Sequence[tuple[float, float]] | None = None,
+               tolerance: float = SAME_PATH) -> dict[int, int]:
+    """Runs whose path is another's, earlier run's to within ``tolerance`` of the view's size:
     {later index: earlier index}. Such runs are drawn dashed over the first, and the legend
-    says "= the first"."""
+    says "= the first" (or "≈ the first" when they agree only to within NEAR_PATH)."""
     scale = max((hi - lo for lo, hi in view), default=1.0) if view else 1.0
     arrays = [_array(run.points) for run in runs]
     out: dict[int, int] = {}
@@ -136,22 +204,58 @@ def same_paths(runs: Sequence[Run], view: Sequence[tuple[float, float]] | None =
                 continue
             both = np.isfinite(a) & np.isfinite(b)
             if (np.array_equal(np.isfinite(a), np.isfinite(b))
-                    and np.all(np.abs(a[both] - b[both]) <= SAME_PATH * scale)):
+                    and np.all(np.abs(a[both] - b[both]) <= tolerance * scale)):
                 out[j] = i
                 break
     return out
 
 
-def _labels(runs: Sequence[Run], same: dict[int, int]) -> list[str]:
-    return [run_label(run) + (f" = {runs[same[k]].label}" if k in same else "")
-            for k, run in enumerate(runs)]
+def _labels(runs: Sequence[Run], same: dict[int, int], near: dict[int, int] | None = None
+            ) -> list[str]:
+    near = near or {}
+    out = []
+    for k, run in enumerate(runs):
+        label = run_label(run)
+        if k in same:
+            label += f" = {runs[same[k]].label}"
+        elif k in near:
+            label += f" ≈ {runs[near[k]].label}'s path"
+        out.append(label)
+    return out
+
+
+def _near_minimum(result: TrajectoryResult | None, x: float, y: float,
+                  view: Sequence[tuple[float, float]] | None) -> bool:
+    """Whether a point lies under a minimum's star (within 3% of the view's size)."""
+    if result is None or not view:
+        return False
+    size = max(hi - lo for lo, hi in view)
+    if result.dim == 1:  # the height follows the curve: the place along x decides
+        return any(abs(x - m[0]) <= 0.03 * size for m in result.minima)
+    return any(math.hypot(x - m[0], y - m[1]) <= 0.03 * size for m in result.minima)
+
+
+def lookahead_jumps(run: Run) -> np.ndarray:
+    """The steps t at which Lookahead moved its slow weights and reset the fast ones onto
+    them: point t is then not where an inner step went but where the reset put the weights,
+    so the move from t − 1 to t is a jump, not a step of the path."""
+    if run.slow_points is None:
+        return np.zeros(0, dtype=int)
+    slow = _array(run.slow_points)
+    moved = np.any(np.diff(slow, axis=0) != 0, axis=1) & np.all(np.isfinite(slow[1:]), axis=1)
+    return np.flatnonzero(moved) + 1
 
 
 def draw_path(ax: Axes, run: Run, colour: str | Style, values: np.ndarray | None = None,
-              order: int = 0, label: str | None = None, twin: bool = False) -> Axes:
+              order: int = 0, label: str | None = None, twin: bool = False,
+              result: TrajectoryResult | None = None,
+              view: Sequence[tuple[float, float]] | None = None) -> Axes:
     """One path with markers and an end marker; in 1-D ``values`` gives the heights. ``order``
     (the run's place in the figure) lifts later runs a little above earlier ones; ``twin``
-    (the same path as an earlier run) draws it dashed, without markers, so the first shows."""
+    (the same path as an earlier run) draws it dashed, without markers, so the first shows.
+    The path takes its style's dash, which the legend shows. Lookahead's resets are jumps: a
+    gap in the path bridged by a thin dotted line. An end marker under a minimum's star
+    (``result`` and ``view`` given) is hollow, so the star reads through it."""
     style = colour if isinstance(colour, Style) else Style(colour)
     pts = _array(run.points)
     xs = pts[:, 0]
@@ -160,12 +264,25 @@ def draw_path(ax: Axes, run: Run, colour: str | Style, values: np.ndarray | None
     ms = 3.5 if n <= MAX_MARKERS else 2.5
     every = max(1, -(-n // MAX_MARKERS))
     z = Z_PATH + order * Z_PATH_STEP
+    jumps = lookahead_jumps(run) if values is None else np.zeros(0, dtype=int)
+    px, py = xs, ys
+    if jumps.size:
+        # A NaN before each reset point breaks the line there; the jump is drawn apart.
+        px = np.insert(xs.astype(float), jumps, np.nan)
+        py = np.insert(np.asarray(ys, dtype=float), jumps, np.nan)
     if twin:
-        ax.plot(xs, ys, "--", color=style.colour, lw=1.6, alpha=0.95, zorder=z,
+        ax.plot(px, py, "--", color=style.colour, lw=1.6, alpha=0.95, zorder=z,
                 label=label or run_label(run))
     else:
-        ax.plot(xs, ys, "-", marker=style.marker, color=style.colour, lw=1.4, ms=ms,
+        ax.plot(px, py, style.dash, marker=style.marker, color=style.colour, lw=1.4, ms=ms,
                 markevery=every, alpha=0.85, label=label or run_label(run), zorder=z)
+    if jumps.size:
+        for t in jumps:
+            ax.plot(xs[t - 1:t + 1], ys[t - 1:t + 1], ":", color=style.colour, lw=0.9,
+                    alpha=0.9, zorder=z)
+        ax.plot(xs[jumps], ys[jumps], "o", mfc="white", mec=style.colour, mew=1.0, ms=3.5,
+                ls="", zorder=z + Z_PATH_STEP / 2,
+                label=f"{run.label}: reset onto the slow weights (a jump)")
     if run.slow_points is not None and values is None:
         # Lookahead's slow weights move only every k steps: a point per move, joined. A reset
         # of the fast weights onto the slow ones is not a move of the slow weights.
@@ -175,8 +292,12 @@ def draw_path(ax: Axes, run: Run, colour: str | Style, values: np.ndarray | None
                 alpha=0.45, zorder=Z_SLOW, label=f"{run.label}: slow weights")
     if n:
         end = "X" if run.diverged else "s"
-        ax.plot(xs[n - 1], ys[n - 1], end, color=style.colour, ms=7, mec="white", mew=1.0,
-                zorder=Z_ENDS)
+        if not run.diverged and _near_minimum(result, xs[n - 1], ys[n - 1], view):
+            ax.plot(xs[n - 1], ys[n - 1], end, mfc="none", mec=style.colour, ms=8, mew=2.0,
+                    zorder=Z_ENDS)
+        else:
+            ax.plot(xs[n - 1], ys[n - 1], end, color=style.colour, ms=7, mec="white",
+                    mew=1.0, zorder=Z_ENDS)
     return ax
 
 
@@ -189,17 +310,19 @@ def draw_minimum(ax: Axes, x: float, y: float, ms: float = 16) -> Axes:
 
 
 def draw_marks(ax: Axes, result: TrajectoryResult, heights: Sequence[float] | None = None) -> Axes:
-    """The start (white dot) and the known minima (hollow gold stars, on top of everything)."""
+    """The start (a black ring) and the known minima (hollow gold stars, on top of
+    everything)."""
     if result.dim == 1:
         fmin = result.f_min if result.f_min is not None else 0.0
         for m in result.minima:
             draw_minimum(ax, m[0], fmin)
-        ax.plot(result.start[0], heights[0] if heights else 0.0, "o", color="white",
-                mec="black", ms=9, zorder=Z_ENDS)
+        ax.plot(result.start[0], heights[0] if heights else 0.0, "o", mfc="none",
+                mec="black", mew=1.6, ms=9, zorder=Z_ENDS)
         return ax
     for m in result.minima:
         draw_minimum(ax, m[0], m[1])
-    ax.plot(*result.start, "o", color="white", mec="black", ms=9, zorder=Z_ENDS)
+    # A ring, not a disc: a run that barely leaves the start still shows under it.
+    ax.plot(*result.start, "o", mfc="none", mec="black", mew=1.6, ms=9, zorder=Z_ENDS)
     return ax
 
 
@@ -240,10 +363,11 @@ def front_loaded(runs: Sequence[Run], f_min: float | None) -> bool:
 
 
 def draw_loss(ax: Axes, runs: Sequence[Run], colours: Sequence[str | Style],
-              f_min: float | None) -> Axes:
+              f_min: float | None, twins: Sequence[int] = ()) -> Axes:
     """Loss (minus the known minimum, when there is one) against step, on a log axis that
     spans the data: nothing is clamped. A run that reaches f* exactly ends with a down-pointing
-    marker on the axis' floor and says at which step."""
+    marker on the axis' floor and says at which step. ``twins`` (runs whose path follows an
+    earlier one's) are dashed, as on the contour, so the curve under them shows."""
     low = []
     zeros: list[tuple[int, Style]] = []
     for k, (run, colour) in enumerate(zip(runs, colours, strict=True)):
@@ -259,7 +383,8 @@ def draw_loss(ax: Axes, runs: Sequence[Run], colours: Sequence[str | Style],
             positive = loss[np.isfinite(loss) & (loss > 0)]
             if positive.size:
                 low.append(float(positive.min()))
-        ax.plot(steps, loss, style.dash if style.dash != ":" else "-", color=style.colour,
+        dash = "--" if k in twins else style.dash if style.dash != ":" else "-"
+        ax.plot(steps, loss, dash, color=style.colour,
                 lw=1.6, marker=style.marker if loss.size <= 40 else None, ms=3,
                 zorder=Z_PATH + k * Z_PATH_STEP, alpha=0.9)
         if run.diverged:
@@ -348,18 +473,31 @@ def draw_model_loss(ax: Axes, result: TrajectoryResult, colours: Sequence[str | 
 
 
 def draw_lr(ax: Axes, result: TrajectoryResult, colours: Sequence[str | Style]) -> Axes:
-    """The LR each step used, for runs with a scheduler."""
+    """The LR each step used: a scheduled run's as it moved, a run without a scheduler as its
+    flat constant LR (dashed, "no scheduler" in the panel)."""
+    flat = []
     for run, colour in zip(result.runs, colours, strict=True):
         if run.lr is not None:
             lr = _array(run.lr)
             ax.plot(_x(result, run, np.arange(lr.size)), lr, "-", color=_c(colour), lw=1.5,
                     drawstyle="steps-post",
                     marker="o" if lr.size <= 60 else None, ms=3)
-    if all(run.lr is None for run in result.runs):  # a panel without a scheduler, in a grid
-        lrs = ", ".join(f"{run.hyperparameters['lr']:g}" for run in result.runs
-                        if isinstance(run.hyperparameters.get("lr"), (int, float)))
-        ax.text(0.5, 0.5, f"no scheduler: the LR stays at {lrs}" if lrs else "no scheduler",
-                ha="center", va="center", transform=ax.transAxes, fontsize=8)
+        elif isinstance(run.hyperparameters.get("lr"), (int, float)):
+            lr_value = float(run.hyperparameters["lr"])
+            steps = max(1, len(run.loss) - 1)
+            ax.plot(_x(result, run, np.array([0, steps - 1])), [lr_value, lr_value], "--",
+                    color=_c(colour), lw=1.5, drawstyle="steps-post")
+            flat.append(lr_value)
+    if flat:
+        lrs = ", ".join(f"{v:g}" for v in dict.fromkeys(flat))
+        ax.text(0.5, 0.12, f"no scheduler: constant LR {lrs} (dashed)", ha="center",
+                va="bottom", transform=ax.transAxes, fontsize=8)
+        top = max(flat + [float(np.nanmax(_array(r.lr))) for r in result.runs
+                          if r.lr is not None and np.isfinite(_array(r.lr)).any()])
+        ax.set_ylim(0, top * 1.15)
+    elif all(run.lr is None for run in result.runs):
+        ax.text(0.5, 0.5, "no scheduler", ha="center", va="center", transform=ax.transAxes,
+                fontsize=8)
         ax.set_yticks([])
     ax.set_xlabel("epoch" if in_epochs(result) else "step")
     ax.set_ylabel("learning rate")
@@ -368,14 +506,39 @@ def draw_lr(ax: Axes, result: TrajectoryResult, colours: Sequence[str | Style]) 
     return ax
 
 
+# The state panel's quantities are not optimizers: they take a neutral family of their own
+# (black and greys, a dash and a marker each), never an optimizer's colour.
+_QUANTITY_STYLES = (("#000000", "-", "o"), ("#555555", "--", "s"), ("#8c8c8c", ":", "^"),
+                    ("#000000", "-.", "D"), ("#555555", "-", "v"), ("#8c8c8c", "--", "P"))
 _STYLES = ("-", "--", ":", "-.")
-# A lone run's state curves: a colour each (told apart by more than dash).
-_STATE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
+# What each state_dict entry is, in a few words, for the legend.
+STATE_MEANING = {
+    "‖exp_avg‖": "1st moment m (a momentum of g)",
+    "‖exp_avg_sq‖": "2nd moment v (a mean of g²)",
+    "‖max_exp_avg_sq‖": "largest v so far (AMSGrad)",
+    "‖momentum_buffer‖": "momentum buffer",
+    "‖square_avg‖": "running mean of g²",
+    "‖sum‖": "sum of g²",
+    "‖acc_delta‖": "running mean of update²",
+    "‖exp_inf‖": "∞-norm moment u",
+    "‖ax‖": "averaged weights",
+    "‖prev‖": "previous gradient",
+    "‖step_size‖": "per-coordinate step sizes",
+    "effective step (mean)": "mean lr / (√v̂ + ε) per coordinate",
+}
+
+
+def state_label(key: str) -> str:
+    """A state curve's legend entry: the state_dict key and what it is."""
+    meaning = STATE_MEANING.get(key)
+    return f"{key}: {meaning}" if meaning else key
 
 
 def draw_state(ax: Axes, result: TrajectoryResult, colours: Sequence[str | Style]) -> Axes:
-    """Norms of the optimizer's state tensors after each step (log axis). One run: a colour
-    per state tensor; several runs: the run's colour, a dash per tensor."""
+    """Norms of the optimizer's state tensors after each step (log axis). One run: a neutral
+    style per quantity (black and greys with a dash and marker each; never an optimizer's
+    colour); several runs: the run's colour, a dash per quantity. The legend says what each
+    quantity is and sits below the panel, off the curves."""
     shown = False
     alone = len(result.runs) == 1
     for run, colour in zip(result.runs, colours, strict=True):
@@ -384,14 +547,19 @@ def draw_state(ax: Axes, result: TrajectoryResult, colours: Sequence[str | Style
             values = _array(series)
             if not np.isfinite(values).any():
                 continue
-            ax.plot(_x(result, run, np.arange(1, values.size + 1)), np.abs(values),
-                    "-" if alone else _STYLES[i % len(_STYLES)],
-                    color=_STATE_COLOURS[i % len(_STATE_COLOURS)] if alone else style.colour,
-                    lw=1.3, label=key if alone else f"{run.optimizer}: {key}")
+            xs = _x(result, run, np.arange(1, values.size + 1))
+            if alone:
+                c, dash, marker = _QUANTITY_STYLES[i % len(_QUANTITY_STYLES)]
+                ax.plot(xs, np.abs(values), dash, color=c, lw=1.3, marker=marker, ms=3.5,
+                        markevery=max(1, values.size // 8), label=state_label(key))
+            else:
+                ax.plot(xs, np.abs(values), _STYLES[i % len(_STYLES)], color=style.colour,
+                        lw=1.3, label=f"{run.optimizer}: {state_label(key)}")
             shown = True
     if shown:
         ax.set_yscale("log")
-        ax.legend(fontsize=7, loc="best", ncols=2)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=2,
+                  frameon=False, handlelength=3)
     else:
         ax.text(0.5, 0.5, "no state: the optimizer keeps none\n(SGD without momentum)",
                 ha="center", va="center", transform=ax.transAxes, fontsize=8)
@@ -408,12 +576,13 @@ def _paths(ax: Axes, result: TrajectoryResult, surface: Surface,
     """The contour (or curve) with every path, the start and the minima, in the view, at equal
     scale where ``equal_scale`` says so."""
     same = same_paths(result.runs, view)
-    labels = _labels(result.runs, same)
+    near = {k: i for k, i in same_paths(result.runs, view, NEAR_PATH).items() if k not in same}
+    labels = _labels(result.runs, same, near)
     if result.dim == 1:
         ax.plot(surface.xs, surface.z, color="#5a6b7b", lw=1.5)
         for k, (run, style) in enumerate(zip(result.runs, styles, strict=True)):
             draw_path(ax, run, style, values=_array(run.loss), order=k, label=labels[k],
-                      twin=k in same)
+                      twin=k in same or k in near, result=result, view=view)
         draw_marks(ax, result, heights=[result.runs[0].loss[0]] if result.runs else None)
         ax.set_xlim(*view[0])
         zmin, zmax = float(np.min(surface.z)), float(np.max(surface.z))
@@ -422,7 +591,8 @@ def _paths(ax: Axes, result: TrajectoryResult, surface: Surface,
         return ax
     draw_contour(ax, surface, result.log_levels)
     for k, (run, style) in enumerate(zip(result.runs, styles, strict=True)):
-        draw_path(ax, run, style, order=k, label=labels[k], twin=k in same)
+        draw_path(ax, run, style, order=k, label=labels[k], twin=k in same or k in near,
+                  result=result, view=view)
     draw_marks(ax, result)
     ax.set_xlim(*view[0])
     ax.set_ylim(*view[1])
@@ -458,39 +628,63 @@ def end_box(result: TrajectoryResult, view: Sequence[tuple[float, float]] | None
 
 
 def _free_corner(result: TrajectoryResult, view: Sequence[tuple[float, float]]) -> list[float]:
-    """Where an inset covers the fewest path points: one of the four corners (axes fraction)."""
+    """Where an inset covers the fewest path points and neither the end of the run (the
+    frame the inset magnifies) nor a minimum: one of the four corners (axes fraction)."""
     (vx0, vx1), (vy0, vy1) = view
     pts = np.concatenate([_array(r.points) for r in result.runs] or [np.zeros((0, 2))])
     pts = pts[np.isfinite(pts).all(axis=1)]
     fx = (pts[:, 0] - vx0) / (vx1 - vx0)
     fy = (pts[:, 1] - vy0) / (vy1 - vy0)
     corners = [[0.6, 0.03], [0.03, 0.03], [0.6, 0.6], [0.03, 0.6]]
-    counts = [int(((fx >= c[0]) & (fx <= c[0] + 0.38) & (fy >= c[1]) & (fy <= c[1] + 0.38))
-                  .sum()) for c in corners]
-    best = corners[int(np.argmin(counts))]
-    for m in result.minima:  # keep the minimum itself uncovered too
-        mx, my = (m[0] - vx0) / (vx1 - vx0), (m[1] - vy0) / (vy1 - vy0)
-        if best[0] <= mx <= best[0] + 0.38 and best[1] <= my <= best[1] + 0.38:
-            order = np.argsort(counts)
-            best = corners[int(order[1])]
+    bx0, bx1, by0, by1 = end_box(result, view)
+    keep_clear = [((bx0 - vx0) / (vx1 - vx0), (bx1 - vx0) / (vx1 - vx0),
+                   (by0 - vy0) / (vy1 - vy0), (by1 - vy0) / (vy1 - vy0))]
+    keep_clear += [((m[0] - vx0) / (vx1 - vx0),) * 2 + ((m[1] - vy0) / (vy1 - vy0),) * 2
+                   for m in result.minima]
+
+    def cost(c: list[float]) -> float:
+        inside = ((fx >= c[0]) & (fx <= c[0] + 0.38) & (fy >= c[1]) & (fy <= c[1] + 0.38))
+        blocked = any(a <= c[0] + 0.38 and b >= c[0] and lo <= c[1] + 0.38 and hi >= c[1]
+                      for a, b, lo, hi in keep_clear)
+        return int(inside.sum()) + (10**9 if blocked else 0)
+
+    best = min(corners, key=cost)
     return [best[0], best[1], 0.37, 0.37]
 
 
+# The inset is drawn only when the end of the run is this many times smaller than the view.
+MIN_MAGNIFICATION = 4.0
+
+
+def zoom_needed(result: TrajectoryResult, view: Sequence[tuple[float, float]]) -> bool:
+    """Whether the end of the run is small enough in the view to need an inset."""
+    x0, x1, _, _ = end_box(result, view)
+    return (view[0][1] - view[0][0]) / (x1 - x0) >= MIN_MAGNIFICATION
+
+
 def draw_zoom(ax: Axes, result: TrajectoryResult, surface: Surface,
-              view: Sequence[tuple[float, float]], styles: Sequence[Style]) -> Axes:
+              view: Sequence[tuple[float, float]], styles: Sequence[Style]) -> Axes | None:
     """An inset on the end of the run: the last 30% of every path and the minima near it,
-    magnified, with a frame on the main view showing where it is."""
+    magnified, with a frame on the main view showing where it is (a frame only: connector
+    lines would cross the panel's labels). None when the end is already large enough."""
+    from matplotlib.patches import Rectangle
+
+    if not zoom_needed(result, view):
+        return None
     x0, x1, y0, y1 = end_box(result, view)
     inset = ax.inset_axes(_free_corner(result, view), zorder=Z_LABEL)
     draw_contour(inset, surface, result.log_levels, n=40)
     for k, (run, style) in enumerate(zip(result.runs, styles, strict=True)):
         pts = _array(run.points)
-        inset.plot(pts[:, 0], pts[:, 1], "-", marker=style.marker, color=style.colour, lw=1.2,
-                   ms=2.5, alpha=0.85, zorder=Z_PATH + k * Z_PATH_STEP)
+        inset.plot(pts[:, 0], pts[:, 1], style.dash, marker=style.marker, color=style.colour,
+                   lw=1.2, ms=2.5, alpha=0.85, zorder=Z_PATH + k * Z_PATH_STEP)
         n = int(np.isfinite(pts[:, 0]).sum())
         if n:
-            inset.plot(pts[n - 1, 0], pts[n - 1, 1], "s", color=style.colour, ms=6,
-                       mec="white", zorder=Z_ENDS)
+            on_star = _near_minimum(result, pts[n - 1, 0], pts[n - 1, 1],
+                                    [(x0, x1), (y0, y1)])
+            inset.plot(pts[n - 1, 0], pts[n - 1, 1], "s", mfc="none" if on_star else
+                       style.colour, mec=style.colour if on_star else "white",
+                       mew=2.0 if on_star else 1.0, ms=7 if on_star else 6, zorder=Z_ENDS)
     for m in result.minima:
         draw_minimum(inset, m[0], m[1], ms=13)
     inset.set_xlim(x0, x1)
@@ -501,7 +695,10 @@ def draw_zoom(ax: Axes, result: TrajectoryResult, surface: Surface,
     inset.set_title(f"end of the run (× {(view[0][1] - view[0][0]) / (x1 - x0):.0f})",
                     fontsize=7, pad=2)
     inset.patch.set_facecolor("white")
-    ax.indicate_inset_zoom(inset, edgecolor="#333333", alpha=0.8)
+    for spine in inset.spines.values():
+        spine.set_edgecolor("#333333")
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#333333",
+                           lw=1.0, zorder=Z_LABEL))
     return inset
 
 
@@ -521,12 +718,14 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
     the end of the run."""
     has_lr = any(run.lr is not None for run in result.runs)
     has_state = any(run.state is not None for run in result.runs)
-    n_right = 1 + has_lr + has_state
+    n_right = 1 + has_lr + has_state + has_data(result)  # a model: its data and fit
     fig = Figure(figsize=(13, 5.8 if n_right == 1 else 2.9 * n_right + 1.2), layout="constrained")
     grid = fig.add_gridspec(n_right, 2, width_ratios=[1.25, 1])
     left = fig.add_subplot(grid[:, 0])
     right = [fig.add_subplot(grid[i, 1]) for i in range(n_right)]
     styles = styles_for([run.optimizer for run in result.runs])
+    if has_data(result):
+        draw_fit(right.pop(0), result, styles)
     _paths(left, result, surface, view, styles, aspect)
     if result.dim == 1:
         left.set_xlabel("x")
@@ -548,7 +747,8 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
     else:
         left.set_title(wrap_items([f"{result.formula}  ({result.function})",
                                    f"{result.steps} steps"], 60, ", "))
-        draw_loss(right[0], result.runs, styles, result.f_min)
+        twins = same_paths(result.runs, view, NEAR_PATH) if result.dim == 2 else {}
+        draw_loss(right[0], result.runs, styles, result.f_min, twins=list(twins))
     if has_lr:
         draw_lr(right[1], result, styles)
     if has_state:
@@ -556,7 +756,7 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
     handles = _legend_handles(left, result)
     ncol = 1 if len(handles) <= 3 else 2 if len(handles) <= 8 else 3
     fig.legend(handles=handles, loc="outside lower center", ncols=ncol, fontsize=9,
-               frameon=False)
+               frameon=False, handlelength=3)
     return fig
 
 
@@ -569,15 +769,19 @@ def draw_panel(ax: Axes, result: TrajectoryResult, surface: Surface,
     _paths(ax, result, surface, view, styles, aspect)
     if zoom and result.dim == 2:
         draw_zoom(ax, result, surface, view, styles)
-    if result.dim != 1 and result.problem:
-        ax.set_xlabel(result.problem["axes"][0], fontsize=8)
-        ax.set_ylabel(result.problem["axes"][1], fontsize=8)
+    if result.dim == 1:
+        ax.set_xlabel("x", fontsize=8)
+        ax.set_ylabel("f(x)", fontsize=8)
+    else:
+        axes = result.problem["axes"] if result.problem else ["x", "y"]
+        ax.set_xlabel(axes[0], fontsize=8, labelpad=1)
+        ax.set_ylabel(axes[1], fontsize=8, labelpad=1)
     if title is None and len(result.runs) == 1:
         title = run_label(result.runs[0])
     if title:
         ax.set_title(wrap_items([title], 44), fontsize=10)
     if len(result.runs) > 1 or (result.runs and result.runs[0].diverged and title):
-        ax.legend(fontsize=7, loc="best", framealpha=0.8).set_zorder(Z_LABEL)
+        ax.legend(fontsize=7, loc="best", framealpha=0.8, handlelength=3).set_zorder(Z_LABEL)
     ax.tick_params(labelsize=8)
     return ax
 
@@ -588,11 +792,14 @@ def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
                   aspect: str | None = None, zoom: bool = False) -> Figure:
     """A rows x cols grid of contour panels; empty cells are hidden. When a panel's runs
     recorded the LR (a scheduler) or the optimizer's state, every cell gains strips below its
-    contour for them, so the grid stays aligned."""
+    contour for them, so the grid stays aligned; 1-D panels (a path on a curve, whose speed
+    the curve cannot show) gain a loss strip on a log axis."""
+    loss_strip = bool(panels) and all(res.dim == 1 and res.problem is None
+                                      for _, res, _, _ in panels)
     lr_strip = any(r.lr is not None for _, res, _, _ in panels for r in res.runs)
     state_strip = any(r.state is not None for _, res, _, _ in panels for r in res.runs)
-    strips = int(lr_strip) + int(state_strip)
-    cell_h = 3.6 + 1.5 * strips
+    strips = int(loss_strip) + int(lr_strip) + int(state_strip)
+    cell_h = 3.6 + 1.5 * strips + 0.5 * int(state_strip)
     fig = Figure(figsize=(4 * cols, cell_h * rows + (0.4 if title else 0)),
                  layout="constrained")
     if not strips:
@@ -603,12 +810,14 @@ def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
             ax.set_visible(False)
     else:
         cells = np.atleast_1d(fig.subfigures(rows, cols, squeeze=False)).ravel()
+        heights = [3.6] + [1.5] * (strips - int(state_strip)) + [2.0] * int(state_strip)
         for cell, (panel_title, result, surface, view) in zip(cells, panels, strict=False):
-            axes = cell.subplots(1 + strips, 1, height_ratios=[3.6] + [1.5] * strips,
-                                 squeeze=False)[:, 0]
+            axes = cell.subplots(1 + strips, 1, height_ratios=heights, squeeze=False)[:, 0]
             draw_panel(axes[0], result, surface, view, panel_title, aspect, zoom)
             styles = styles_for([run.optimizer for run in result.runs])
             below = list(axes[1:])
+            if loss_strip:
+                _strip(draw_loss(below.pop(0), result.runs, styles, result.f_min))
             if lr_strip:
                 _strip(draw_lr(below.pop(0), result, styles))
             if state_strip:
