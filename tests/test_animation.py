@@ -433,3 +433,160 @@ def test_lookahead_slow_weights_grow_with_the_frames():
     assert np.asarray(line.get_xdata()).tolist() == [slow[0][0], slow[5][0]]  # moved at 5
     animator.frame(12)
     assert np.asarray(line.get_xdata()).tolist() == [slow[0][0], slow[5][0], slow[10][0]]
+
+
+# -- the linear model's data and fit ------------------------------------------------------------
+
+
+def _fit_of(animator):
+    (fit,) = animator.fits
+    return fit
+
+
+def test_linear_fit_line_at_frame_k_is_the_exported_weights_at_step_k():
+    from optviz.problems.linear import make_data
+
+    spec = TrajectorySpec(optimizers=["sgd:lr=0.1", "adam:lr=0.05"], model="linear",
+                          in_features=1, epochs=4, samples=48, batch_size=8, seed=7,
+                          noise=0.3)
+    rendered, animator = animator_of(spec)
+    fit = _fit_of(animator)
+    runs = rendered.data["runs"]
+    # the scatter is the data trained on, as exported and as regenerated from the seed
+    data = rendered.data["problem"]["data"]
+    again = make_data(48, 1, 1, True, 0.3, 7)
+    assert np.array(data["x"]) == pytest.approx(again.x.double().numpy(), abs=0)
+    assert np.array(data["y"]) == pytest.approx(again.y.double().numpy(), abs=0)
+    (scatter,) = fit.ax.collections
+    assert np.array_equal(scatter.get_offsets(), np.column_stack([np.ravel(data["x"]),
+                                                                  np.ravel(data["y"])]))
+    for k in (0, 1, 9, len(runs[0]["points"]) - 1):
+        animator.frame(k)
+        for line, run in zip(fit.fits, runs, strict=True):
+            (x0, x1), (y0, y1) = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+            slope = (y1 - y0) / (x1 - x0)
+            intercept = y0 - slope * x0
+            weight, bias = run["points"][k]  # two parameters: the points are the weights
+            assert slope == pytest.approx(weight, rel=1e-9, abs=1e-12)
+            assert intercept == pytest.approx(bias, rel=1e-9, abs=1e-12)
+    # the still shows every run at its last step
+    still = kind_of(spec).draw(rendered.computed, spec)
+    still_fit = next(getattr(ax, "_optviz_fit") for ax in still.axes
+                     if hasattr(ax, "_optviz_fit"))
+    for line, run in zip(still_fit.fits, runs, strict=True):
+        (x0, x1), (y0, y1) = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+        assert (y1 - y0) / (x1 - x0) == pytest.approx(run["points"][-1][0], rel=1e-9)
+
+
+def test_linear_fit_with_many_features_shows_fitted_values_against_targets():
+    spec = TrajectorySpec(optimizers=["sgd:lr=0.05"], model="linear", in_features=3,
+                          epochs=2, samples=32, batch_size=8)
+    rendered, animator = animator_of(spec)
+    fit = _fit_of(animator)
+    data = rendered.data["problem"]["data"]
+    x, y = np.array(data["x"]), np.array(data["y"])
+    run = rendered.data["runs"][0]
+    for k in (0, 5):
+        animator.frame(k)
+        theta = np.array(run["weights"][k])  # drawn on the PCA plane: the weights beside it
+        expected = x @ theta[:3] + theta[3]
+        (line,) = fit.fits
+        assert np.asarray(line.get_xdata()) == pytest.approx(y.ravel(), abs=0)
+        assert np.asarray(line.get_ydata()) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_linear_fit_diverged_run_keeps_its_last_finite_line():
+    spec = TrajectorySpec(optimizers=["sgd:lr=40"], model="linear", in_features=1,
+                          epochs=3, samples=64, batch_size=8)
+    rendered, animator = animator_of(spec)
+    run = rendered.result.runs[0]
+    assert run.diverged is not None
+    animator.frame(run.steps)
+    (line,) = _fit_of(animator).fits
+    (x0, x1), (y0, y1) = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+    assert (y1 - y0) / (x1 - x0) == pytest.approx(run.points[run.diverged - 1][0], rel=1e-9)
+
+
+# -- stacking: slow runs and the minimum stay visible -------------------------------------------
+
+
+def _minimum_lines(ax):
+    return [line for line in ax.get_lines() if line.get_marker() == "*"]
+
+
+def test_heads_above_paths_slowest_on_top_minimum_above_all():
+    spec = TrajectorySpec(function="valley", steps=40,
+                          optimizers=["sgd", "momentum", "adagrad", "adam"])
+    _, animator = animator_of(spec)
+    order = animator.moving
+    position = {id(a): i for i, a in enumerate(order)}
+    paths = animator.paths
+    ax = paths[0].head.axes
+    lengths = []
+    for p in paths:
+        pts = np.column_stack([p.xs, p.ys])
+        lengths.append(np.abs(np.diff(pts, axis=0) / [np.ptp(ax.get_xlim()),
+                                                      np.ptp(ax.get_ylim())]).sum())
+    by_speed = [paths[i] for i in np.argsort(lengths)[::-1]]  # fastest first
+    # drawn bottom to top: fastest path first; every head after every path and end marker
+    line_at = [position[id(p.lines[0])] for p in by_speed]
+    head_at = [position[id(p.head)] for p in by_speed]
+    assert line_at == sorted(line_at) and head_at == sorted(head_at)
+    assert min(head_at) > max(position[id(e)] for p in paths for e in p.ends)
+    assert min(head_at) > max(line_at)
+    # heads shrink upwards; lower paths are wider, so they show beside the ones above
+    sizes = [p.head.get_markersize() for p in by_speed]
+    widths = [p.lines[0].get_linewidth() for p in by_speed]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
+    assert widths == sorted(widths, reverse=True) and widths[0] > widths[-1]
+    assert all(p.head.get_markeredgecolor() == "black" for p in paths)
+    # the minimum's star is drawn again on top of the heads in every frame
+    stars = _minimum_lines(ax)
+    assert stars and all(position[id(s)] > max(head_at) for s in stars)
+
+
+def test_minimum_star_pixels_unchanged_in_every_frame():
+    # momentum swings over the minimum from step 10 on: its head and path pass the star
+    spec = TrajectorySpec(function="valley", steps=40, optimizers=["momentum:lr=0.003"])
+    rendered, animator = animator_of(spec, dpi=72)
+    ax = animator.paths[0].head.axes
+    (star,) = {tuple(line.get_xydata()[0]) for line in _minimum_lines(ax)}
+    first = animator.frame(0)
+    height = first.shape[0]
+    cx, cy = ax.transData.transform(star)
+    yy, xx = np.mgrid[0:height, 0:first.shape[1]]
+    near = (xx - cx) ** 2 + (yy - (height - cy)) ** 2 <= 8 ** 2
+    outline = near & (first[..., 2] < 40)  # the star's gold and black outline (no blue)
+    assert outline.sum() > 15
+    points = np.array(rendered.data["runs"][0]["points"])
+    over = [k for k in range(41) if np.hypot(*(ax.transData.transform(points[k])
+                                                - [cx, cy])) < 6]
+    assert over  # the head does pass over the star
+    for k in range(41):  # (antialiased edges blend a little with what passes below)
+        change = np.abs(animator.frame(k)[outline].astype(int) - first[outline]).max()
+        assert change <= 40, k
+
+
+def _colour_pixels(frame: np.ndarray, colour: str, centre, radius: float) -> int:
+    rgb = np.array(_rgb(colour)) * 255
+    h, w = frame.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    near = (xx - centre[0]) ** 2 + (yy - centre[1]) ** 2 <= radius ** 2
+    close = np.abs(frame.astype(int) - rgb).max(axis=2) <= 24
+    return int((near & close).sum())
+
+
+def test_every_run_shows_at_its_head_in_every_frame():
+    # SGD and momentum walk the same line y = 0.05 to the saddle: momentum's path and head
+    # used to hide SGD's whole run
+    spec = TrajectorySpec(function="plateau_saddle", steps=40,
+                          optimizers=["sgd:lr=0.05", "momentum:lr=0.05", "adam:lr=0.05"])
+    _, animator = animator_of(spec, dpi=72)
+    for k in range(1, 41, 2):  # (at step 0 every head is on the start: rings, largest below)
+        frame = animator.frame(k)
+        height = frame.shape[0]
+        for p in animator.paths:
+            x, y = p.head.axes.transData.transform([p.xs[k], p.ys[k]])
+            radius = p.head.get_markersize() / 72 * 72 / 2 + 1
+            seen = _colour_pixels(frame, p.lines[0].get_color(), (x, height - y), radius)
+            assert seen >= 4, (k, p.run.label, seen)

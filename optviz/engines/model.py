@@ -218,6 +218,8 @@ def run_linear(plans: Sequence[OptimizerPlan], *, in_features: int = 10, out_fea
         "bias": bias, "samples": samples,
         "batch_size": sizes[0] if len(set(sizes)) == 1 else sizes, "epochs": epochs,
         "noise": noise, "parameters": names, "least_squares": theta_star.tolist(),
+        # the data exactly as trained on, for the picture of the fit
+        "data": {"x": data.x.double().cpu().tolist(), "y": data.y.double().cpu().tolist()},
     }
     if len(names) == 2:
         coords = weights

@@ -20,9 +20,19 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from optviz.render.model_fit import FIT_ATTR, FitPanel
+from optviz.render.style import Z_ENDS, Z_PATH, Z_PATH_STEP
 from optviz.render.vectors import VectorArtists
 from optviz.results import Run, TrajectoryResult
 
+# Stacking in animations: the paths keep the still's layer (Z_PATH), the slowest run on top;
+# the runs below are drawn up to WIDEN points wider, so that a path under another one still
+# shows as its border; every head marker is above every path and end marker and below the
+# minima, whose hollow star stays on top as in the still. Heads shrink from HEAD_MS[1] (the
+# bottom run) to HEAD_MS[0] (the top one): heads on the same point show as rings.
+Z_HEAD = Z_ENDS + 0.5
+WIDEN = 1.6
+HEAD_MS = (6.0, 11.0)
 MAX_FRAMES = 150  # default: one frame per step up to this many frames
 PAUSE_S = 1.0  # the last frame is held this long
 
@@ -159,9 +169,38 @@ def _find_slow(ax: Axes, run: Run, path: _Path, claimed: set[int]) -> None:
             claimed.add(id(line))
 
 
+def _length(ax: Axes, path: _Path) -> float:
+    """How far a path travels, in shares of the view (x and y each over their axis' span)."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    pts = np.column_stack([path.xs / (x1 - x0 or 1.0), path.ys / (y1 - y0 or 1.0)])
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    return float(np.hypot(*np.diff(pts, axis=0).T).sum()) if len(pts) > 1 else 0.0
+
+
+def _stacking(ax: Axes, paths: Sequence[_Path]) -> list[tuple[int, int]]:
+    """Each path's depth among those of ``ax`` (0: the bottom) and their number. The runs that
+    travel furthest go below, those that barely move on top, so that a fast run's path never
+    hides where a slow one is; ties keep the figure's order (later runs higher)."""
+    lengths = [_length(ax, p) for p in paths]
+    order = sorted(range(len(paths)), key=lambda i: (-lengths[i], i))
+    depth = {i: d for d, i in enumerate(order)}
+    return [(depth[i], len(paths)) for i in range(len(paths))]
+
+
 def paths_in(fig: Figure, results: Sequence[TrajectoryResult]) -> list[_Path]:
     """Every run's path in every axes of ``fig`` (a run drawn in an inset appears twice)."""
     return [p for ax in fig.findobj(Axes) if ax.get_visible() for p in find_paths(ax, results)]
+
+
+def _overlay(ax: Axes, above: float) -> list[Artist]:
+    """The still artists of ``ax`` drawn above zorder ``above``: lines, markers, texts,
+    patches and legends, not the axes' own spines, axis and background, nor inset axes."""
+    from matplotlib.axis import Axis
+    from matplotlib.spines import Spine
+
+    skip = (Axis, Spine, Axes)
+    return [a for a in ax.get_children() if a.get_visible() and a.get_zorder() > above
+            and not isinstance(a, skip) and a is not ax.patch]
 
 
 class Animator:
@@ -185,8 +224,12 @@ class Animator:
         for ax in axes:
             if self._find_paths(ax):
                 path_axes.add(ax)
+        self.fits: list[FitPanel] = []
         for ax in axes:
-            if ax not in path_axes and not hasattr(ax, "get_zlim"):
+            fit = getattr(ax, FIT_ATTR, None)
+            if fit is not None:
+                self.fits.append(fit)
+            elif ax not in path_axes and not hasattr(ax, "get_zlim"):
                 self._find_series(ax)
         if vectors:
             for path in self.paths:
@@ -203,8 +246,10 @@ class Animator:
             if path.vectors is not None:
                 self.moving += path.vectors.artists
         self.moving += [line for _, line, _, _ in self.series]
+        self.moving += [artist for fit in self.fits for artist in fit.artists]
         self.moving += [line for _, line, _ in self.cursors]
         self.moving += [artist for _, artist, _ in self.events]
+        self.moving = self._in_draw_order(self.moving)
         self._background = None
         self._turn = [(ax, ax.azim) for ax in axes if hasattr(ax, "get_zlim")]
 
@@ -212,9 +257,15 @@ class Animator:
 
     def _find_paths(self, ax: Axes) -> bool:
         found = find_paths(ax, self.results)
-        for path in found:
+        for path, (depth, of) in zip(found, _stacking(ax, found), strict=True):
             colour = path.lines[0].get_color()
-            style = dict(color=colour, ms=9, mec="black", mew=1.0, zorder=30)
+            top = of - 1 - depth  # 0: the top run, the slowest
+            share = top / max(1, of - 1)
+            style = dict(color=colour, ms=HEAD_MS[0] + (HEAD_MS[1] - HEAD_MS[0]) * share,
+                         mec="black", mew=1.0, zorder=Z_HEAD + depth * Z_PATH_STEP)
+            for line in path.lines:
+                line.set_zorder(Z_PATH + depth * Z_PATH_STEP)
+                line.set_linewidth(line.get_linewidth() + WIDEN * share)
             if path.zs is not None:
                 (path.head,) = ax.plot([path.xs[0]], [path.ys[0]], [path.zs[0]], "o", **style)
             else:
@@ -249,11 +300,38 @@ class Animator:
             cursor = ax.axvline(0, color="#444444", lw=0.9, ls=":", zorder=1)
             self.cursors.append((ax, cursor, scale))
 
+    def _in_draw_order(self, moving: list[Artist]) -> list[Artist]:
+        """What each frame draws over the background, in the order a full draw would: per
+        axes by zorder, with the still artists of a path's axes that lie above its paths (the
+        start, the minima, legends) drawn again on top of them; the figure's own last."""
+        mine = {id(a) for a in moving}
+        by_axes: dict[int, list[Artist]] = {}
+        axes_of: dict[int, Axes] = {}
+        loose = []
+        for artist in moving:
+            ax = artist.axes
+            if ax is None:
+                loose.append(artist)
+                continue
+            by_axes.setdefault(id(ax), []).append(artist)
+            axes_of[id(ax)] = ax
+        path_axes = {id(p.head.axes) for p in self.paths if p.head is not None}
+        order = []
+        for key, artists in by_axes.items():
+            ax = axes_of[key]
+            if key in path_axes:
+                low = min(a.get_zorder() for a in artists)
+                artists = artists + [a for a in _overlay(ax, low) if id(a) not in mine]
+            order += sorted(artists, key=lambda a: a.get_zorder())
+        return order + loose
+
     # -- drawing -------------------------------------------------------------------------------
 
     def _set(self, step: int) -> None:
         for path in self.paths:
             path.show(step)
+        for fit in self.fits:
+            fit.show(step)
         for _, line, xs, ys in self.series:
             keep = xs <= self._cursor_x(line.axes, step) + 1e-9
             line.set_data(xs[keep], ys[keep])

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from optviz.render.style import styles_for
+from optviz.render.style import Z_ENDS, Z_MINIMUM, Z_PATH, Z_PATH_STEP, styles_for
 from optviz.render.trajectory import draw_loss, draw_lr, draw_model_loss, draw_state, run_label
 from optviz.results import Surface, TrajectoryResult
 
@@ -70,18 +70,19 @@ def draw_surface3d(ax, result: TrajectoryResult, surface: Surface, title: str | 
         pts = np.array(run.points, dtype=float)
         z = lifted[k]
         ax.plot(pts[:, 0], pts[:, 1], z, "-", marker=style.marker, ms=2.5, lw=1.6,
-                color=style.colour, label=run_label(run), zorder=5 + 0.01 * k)
+                color=style.colour, label=run_label(run), zorder=Z_PATH + Z_PATH_STEP * k)
         n = int(np.isfinite(pts[:, 0]).sum())
         if n > 1:
             ax.plot([pts[n - 1, 0]], [pts[n - 1, 1]], [z[n - 1]], "X" if run.diverged else "s",
-                    color=style.colour, ms=7, mec="white", zorder=7)
+                    color=style.colour, ms=7, mec="white", zorder=Z_ENDS)
     if result.runs:
         z0 = heights(np.array([result.runs[0].loss[0]], dtype=float))[0]
         ax.plot([result.start[0]], [result.start[1]], [z0], "o", color="white", mec="black",
-                ms=8, zorder=8)
+                ms=8, zorder=Z_ENDS)
     for m in result.minima:
         zm = heights(np.array([fmin]))[0]
-        ax.plot([m[0]], [m[1]], [zm], "*", mfc="none", mec="black", mew=1.6, ms=14, zorder=9)
+        ax.plot([m[0]], [m[1]], [zm], "*", mfc="none", mec="black", mew=1.6, ms=14,
+                zorder=Z_MINIMUM)
     ax.set_xlim(xs[0], xs[-1])
     ax.set_ylim(ys[0], ys[-1])
     ax.set_zlim(below, hi)
