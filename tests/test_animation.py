@@ -471,7 +471,7 @@ def test_linear_fit_line_at_frame_k_is_the_exported_weights_at_step_k():
             assert intercept == pytest.approx(bias, rel=1e-9, abs=1e-12)
     # the still shows every run at its last step
     still = kind_of(spec).draw(rendered.computed, spec)
-    still_fit = next(getattr(ax, "_optviz_fit") for ax in still.axes
+    still_fit = next(ax._optviz_fit for ax in still.axes
                      if hasattr(ax, "_optviz_fit"))
     for line, run in zip(still_fit.fits, runs, strict=True):
         (x0, x1), (y0, y1) = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
