@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -490,7 +491,7 @@ def draw_lr(ax: Axes, result: TrajectoryResult, colours: Sequence[str | Style]) 
             flat.append(lr_value)
     if flat:
         lrs = ", ".join(f"{v:g}" for v in dict.fromkeys(flat))
-        ax.text(0.5, 0.12, f"no scheduler: constant LR {lrs} (dashed)", ha="center",
+        ax.text(0.5, 0.12, f"no scheduler:\nconstant LR {lrs} (dashed)", ha="center",
                 va="bottom", transform=ax.transAxes, fontsize=8)
         top = max(flat + [float(np.nanmax(_array(r.lr))) for r in result.runs
                           if r.lr is not None and np.isfinite(_array(r.lr)).any()])
@@ -524,7 +525,7 @@ STATE_MEANING = {
     "‖ax‖": "averaged weights",
     "‖prev‖": "previous gradient",
     "‖step_size‖": "per-coordinate step sizes",
-    "effective step (mean)": "mean lr / (√v̂ + ε) per coordinate",
+    "effective step (mean)": "lr / (√v̂ + ε), mean over coordinates",
 }
 
 
@@ -534,11 +535,13 @@ def state_label(key: str) -> str:
     return f"{key}: {meaning}" if meaning else key
 
 
-def draw_state(ax: Axes, result: TrajectoryResult, colours: Sequence[str | Style]) -> Axes:
+def draw_state(ax: Axes, result: TrajectoryResult, colours: Sequence[str | Style],
+               legend: bool = True) -> Axes:
     """Norms of the optimizer's state tensors after each step (log axis). One run: a neutral
     style per quantity (black and greys with a dash and marker each; never an optimizer's
     colour); several runs: the run's colour, a dash per quantity. The legend says what each
-    quantity is and sits below the panel, off the curves."""
+    quantity is and sits below the panel, off the curves (``legend`` False: none, the caller
+    gathers one for several panels)."""
     shown = False
     alone = len(result.runs) == 1
     for run, colour in zip(result.runs, colours, strict=True):
@@ -558,8 +561,9 @@ def draw_state(ax: Axes, result: TrajectoryResult, colours: Sequence[str | Style
             shown = True
     if shown:
         ax.set_yscale("log")
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=2,
-                  frameon=False, handlelength=3)
+        if legend:
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=2,
+                      frameon=False, handlelength=3)
     else:
         ax.text(0.5, 0.5, "no state: the optimizer keeps none\n(SGD without momentum)",
                 ha="center", va="center", transform=ax.transAxes, fontsize=8)
@@ -800,6 +804,8 @@ def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
     state_strip = any(r.state is not None for _, res, _, _ in panels for r in res.runs)
     strips = int(loss_strip) + int(lr_strip) + int(state_strip)
     cell_h = 3.6 + 1.5 * strips + 0.5 * int(state_strip)
+    if state_strip:
+        cell_h += 1.0 / rows  # the state legend, once, under the grid
     fig = Figure(figsize=(4 * cols, cell_h * rows + (0.4 if title else 0)),
                  layout="constrained")
     if not strips:
@@ -811,6 +817,7 @@ def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
     else:
         cells = np.atleast_1d(fig.subfigures(rows, cols, squeeze=False)).ravel()
         heights = [3.6] + [1.5] * (strips - int(state_strip)) + [2.0] * int(state_strip)
+        state_axes: list[Axes] = []
         for cell, (panel_title, result, surface, view) in zip(cells, panels, strict=False):
             axes = cell.subplots(1 + strips, 1, height_ratios=heights, squeeze=False)[:, 0]
             draw_panel(axes[0], result, surface, view, panel_title, aspect, zoom)
@@ -821,19 +828,38 @@ def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
             if lr_strip:
                 _strip(draw_lr(below.pop(0), result, styles))
             if state_strip:
-                _strip(draw_state(below.pop(0), result, styles))
+                state_axes.append(_strip(draw_state(below.pop(0), result, styles,
+                                                    legend=False)))
+        _state_legend(fig, state_axes)
     if title:
         fig.suptitle(wrap_items([title], int(4 * cols * 72 / (12 * 0.6))))
     return fig
 
 
-def _strip(ax: Axes) -> None:
+def _state_legend(fig: Figure, axes: Sequence[Axes]) -> None:
+    """One legend under the grid for the state strips' quantities (the same in every cell
+    with one optimizer), each entry once."""
+    handles: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    if handles:
+        width = fig.get_size_inches()[0]
+        fig.legend(list(handles.values()), list(handles), loc="outside lower center",
+                   ncols=max(1, min(3, len(handles), int(width // 5))), fontsize=8,
+                   frameon=False, handlelength=3)
+
+
+def _strip(ax: Axes) -> Axes:
     """An LR or state panel shrunk to a strip under a grid cell's contour."""
     ax.set_title(ax.get_title(), fontsize=8)
     ax.xaxis.label.set_fontsize(8)
     ax.yaxis.label.set_fontsize(8)
     ax.tick_params(labelsize=7)
+    for text in ax.texts:
+        text.set_fontsize(7)
     legend = ax.get_legend()
     if legend is not None:
         for text in legend.get_texts():
             text.set_fontsize(6)
+    return ax
