@@ -47,6 +47,80 @@ def rows_of(points: torch.Tensor) -> list[list[float | None]]:
     return [[finite_or_none(v) for v in row] for row in points.cpu().double().tolist()]
 
 
+def _built(plan: OptimizerPlan, start: torch.Tensor) -> tuple[torch.Tensor, Any]:
+    """The parameter (a fresh leaf at ``start``, a 1 x n matrix for matrix-only optimizers)
+    and the optimizer over it; torch's refusal of the settings is one BadValueError."""
+    shape = (1, start.numel()) if plan.record.matrix_param else (start.numel(),)
+    x = start.detach().clone().reshape(shape).requires_grad_(True)
+    try:
+        return x, plan.build([x])
+    except OptvizError:
+        raise
+    except Exception as exc:  # torch validates its own arguments; any failure here is input
+        raise BadValueError(f"{plan.label}: {type(exc).__name__}: {exc}") from None
+
+
+class _Path:
+    """The recorded path of one run: a point and a loss per step (NaN where none), Lookahead's
+    slow weights when the optimizer has them, and the step at which it diverged."""
+
+    def __init__(self, x: torch.Tensor, start: torch.Tensor, steps: int,
+                 domain: Sequence[Sequence[float]], slow_of: Callable[[], Any] | None) -> None:
+        centre, reach = escape_bounds(domain)
+        # A start far outside the domain is the user's choice, not a divergence: measure
+        # escape from there too.
+        far = (start.detach().reshape(-1).double().cpu() - torch.tensor(centre)).abs().tolist()
+        reach = [max(r, ESCAPE_FACTOR * f) for r, f in zip(reach, far, strict=True)]
+        self.centre = torch.tensor(centre, dtype=x.dtype, device=x.device)
+        self.reach = torch.tensor(reach, dtype=x.dtype, device=x.device)
+        self.points = torch.full((steps + 1, start.numel()), math.nan, dtype=x.dtype,
+                                 device=x.device)
+        self.losses = torch.full((steps + 1,), math.nan, dtype=x.dtype, device=x.device)
+        self.slow_of = slow_of
+        self.slow = self.points.clone() if slow_of else None
+        self.diverged: int | None = None
+
+    def keep(self, k: int, flat: torch.Tensor, value: torch.Tensor) -> None:
+        """Step ``k``'s point and loss (and slow weights); call under ``torch.no_grad()``."""
+        self.points[k] = flat
+        self.losses[k] = value
+        if self.slow is not None:
+            self.slow[k] = self.slow_of()[0].reshape(-1)
+
+    def after_step(self, k: int, x: torch.Tensor, value: torch.Tensor) -> bool:
+        """Record step ``k``; False once nothing finite is left (the rest stays NaN, null in
+        the export). A point far outside the view marks the divergence (the picture stops at
+        the point before) but the run goes on and its finite points are kept."""
+        flat = x.reshape(-1)
+        if not bool(torch.isfinite(flat).all() & torch.isfinite(value)):
+            self.diverged = self.diverged or k
+            return False
+        if self.diverged is None and not bool(((flat - self.centre).abs()
+                                               <= self.reach).all()):
+            self.diverged = k
+        self.keep(k, flat, value)
+        return True
+
+
+def _result(plan: OptimizerPlan, opt: Any, path: _Path, extras: Extras) -> Run:
+    record = plan.record
+    return Run(
+        label=plan.label,
+        optimizer=record.name,
+        class_path=record.target,
+        hyperparameters={k: json_safe(v) for k, v in opt.defaults.items()},
+        points=rows_of(path.points),
+        loss=[finite_or_none(v) for v in path.losses.cpu().double().tolist()],
+        diverged=path.diverged,
+        slow_points=rows_of(path.slow) if path.slow is not None else None,
+        lr=extras.lr,
+        state=extras.state,
+        notes=extras.notes,
+        vectors=extras.vectors,
+        vector_keys=extras.vector_keys,
+    )
+
+
 def run_one(
     fn: Callable[[torch.Tensor], torch.Tensor],
     plan: OptimizerPlan,
@@ -62,72 +136,25 @@ def run_one(
     with a scheduler plan the LR each step used is recorded, with ``show_state`` the state.
     ``progress(done, total)`` is told the steps done, now and then (see ``ticker``)."""
     tick = ticker(progress, steps)
-    record = plan.record
-    shape = (1, start.numel()) if record.matrix_param else (start.numel(),)
-    x = start.detach().clone().reshape(shape).requires_grad_(True)
-    try:
-        opt = plan.build([x])
-    except OptvizError:
-        raise
-    except Exception as exc:  # torch validates its own arguments; any failure here is input
-        raise BadValueError(f"{plan.label}: {type(exc).__name__}: {exc}") from None
-
-    closure = gradient_closure(opt, [x], lambda: fn(x).sum(), record)
-
-    centre, reach = escape_bounds(domain)
-    # A start far outside the domain is the user's choice, not a divergence: measure escape
-    # from there too.
-    far = (start.detach().reshape(-1).double().cpu() - torch.tensor(centre)).abs().tolist()
-    reach = [max(r, ESCAPE_FACTOR * f) for r, f in zip(reach, far, strict=True)]
-    c = torch.tensor(centre, dtype=x.dtype, device=x.device)
-    r = torch.tensor(reach, dtype=x.dtype, device=x.device)
-    points = torch.full((steps + 1, start.numel()), math.nan, dtype=x.dtype, device=x.device)
-    losses = torch.full((steps + 1,), math.nan, dtype=x.dtype, device=x.device)
-    slow_of = getattr(opt, "slow_weights", None)  # Lookahead: its slow weights are drawn too
-    slow = points.clone() if slow_of else None
+    x, opt = _built(plan, start)
+    closure = gradient_closure(opt, [x], lambda: fn(x).sum(), plan.record)
+    # Lookahead: its slow weights are drawn too.
+    path = _Path(x, start, steps, domain, getattr(opt, "slow_weights", None))
     with torch.no_grad():
-        points[0] = x.reshape(-1)
-        losses[0] = fn(x).sum()
-        if slow is not None:
-            slow[0] = slow_of()[0].reshape(-1)
-    diverged = None
+        path.keep(0, x.reshape(-1), fn(x).sum())
     extras = Extras(opt, scheduler, show_state=show_state, label=plan.label, vectors=vectors)
     for k in range(1, steps + 1):
         tick(k - 1)
         extras.before_step()
         take_step(plan, k, opt, closure)
         with torch.no_grad():
-            flat = x.reshape(-1)
             value = fn(x).sum()
-            if not bool(torch.isfinite(flat).all() & torch.isfinite(value)):
-                diverged = diverged or k
-                break  # nothing finite follows: the rest stays NaN (null in the export)
-            if diverged is None and not bool(((flat - c).abs() <= r).all()):
-                # Far outside the view: diverged here (the picture stops at the point before),
-                # but the run goes on and its finite points are kept for the export.
-                diverged = k
-            points[k] = flat
-            losses[k] = value
-            if slow is not None:
-                slow[k] = slow_of()[0].reshape(-1)
+            if not path.after_step(k, x, value):
+                break
         extras.after_step(float(value))
     extras.pad(steps)
     tick(steps)
-    return Run(
-        label=plan.label,
-        optimizer=record.name,
-        class_path=record.target,
-        hyperparameters={k: json_safe(v) for k, v in opt.defaults.items()},
-        points=rows_of(points),
-        loss=[finite_or_none(v) for v in losses.cpu().double().tolist()],
-        diverged=diverged,
-        slow_points=rows_of(slow) if slow is not None else None,
-        lr=extras.lr,
-        state=extras.state,
-        notes=extras.notes,
-        vectors=extras.vectors,
-        vector_keys=extras.vector_keys,
-    )
+    return _result(plan, opt, path, extras)
 
 
 def run_trajectory(
