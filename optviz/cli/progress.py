@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 
 Tick = Callable[[int, int], None]
+# What makes rich draw on a stream that is not a terminal (rich.console reads the same names).
+_FORCED = ("FORCE_TERMINAL", "TTY_COMPATIBLE", "FORCE_COLOR")
 
 
 def _ignore(done: int, total: int) -> None:
@@ -20,7 +22,13 @@ def progress_tasks() -> Iterator[Callable[[str], Tick]]:
     the engine's ``progress`` hook. The display starts with the first bar, so a command that
     may have nothing to show (a trajectory without ``--lr auto``) shows nothing. Off a terminal
     (pipes, CI logs, tests) the bars are skipped, so captured output holds only the report; on
-    one they are cleared when done."""
+    one they are cleared when done. Off a terminal rich is not even imported (start-up time of
+    one picture, issue 16)."""
+    import os
+
+    if not sys.stderr.isatty() and not any(os.environ.get(name) for name in _FORCED):
+        yield lambda description: _ignore
+        return
     from rich.console import Console
 
     console = Console(stderr=True)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from optviz.errors import BadValueError
-from optviz.figures import animate, explore
 from optviz.figures.formats import FORMATS, figure_bytes
 from optviz.figures.kind import Computed
 
@@ -44,12 +43,24 @@ def _still(suffix: str) -> Writer:
     return write
 
 
+def _lazy(module: str, name: str) -> Writer:
+    """The writer ``name`` of ``optviz.figures.<module>``, imported when first called: a PNG
+    does not pay for the animation and HTML modules' imports (start-up time, issue 16)."""
+    def write(rendered: Rendered, dpi: int | None) -> bytes:
+        import importlib
+
+        writer: Writer = getattr(importlib.import_module(f"optviz.figures.{module}"), name)
+        return writer(rendered, dpi)
+
+    return write
+
+
 def build_outputs() -> dict[str, Writer]:
     """Every output by suffix."""
     outputs: dict[str, Writer] = {suffix: _still(suffix) for suffix in FORMATS}
-    outputs[".gif"] = animate.write_gif
-    outputs[".mp4"] = animate.write_mp4
-    outputs[".html"] = explore.write_html
+    outputs[".gif"] = _lazy("animate", "write_gif")
+    outputs[".mp4"] = _lazy("animate", "write_mp4")
+    outputs[".html"] = _lazy("explore", "write_html")
     return outputs
 
 
