@@ -62,8 +62,8 @@ FIXED: dict[str, Style] = {
     "sgd": _s(0), "adam": _s(1), "momentum": _s(2), "nesterov": _s(3, marker="^"),
     "adamw": _s(4, marker="s"), "adagrad": _s(5, marker="D"), "rprop": _s(6, marker="v"),
     "lbfgs": _s(7, marker="s"), "adadelta": _s(8, marker="v"), "adamax": _s(9, marker="^"),
-    "gd": _s(10, marker="s"), "adafactor": _s(11, marker="D"), "muon": _s(12, marker="^"),
-    "rmsprop": _s(13, marker="P"), "lion": _s(14, marker="P"), "sparse_adam": _s(15, marker="v"),
+    "gd": _s(14, marker="s"), "adafactor": _s(11, marker="D"), "muon": _s(12, marker="^"),
+    "rmsprop": _s(13, marker="P"), "lion": _s(10, marker="P"), "sparse_adam": _s(15, marker="v"),
     "radam": _s(16, marker="D"), "asgd": _s(17, marker="s"), "nadam": _s(18, marker="^"),
     # schedulers
     "step": _s(0), "multistep": _s(1), "constant": _s(2), "linear": _s(3),

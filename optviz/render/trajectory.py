@@ -466,11 +466,34 @@ def draw_model_loss(ax: Axes, result: TrajectoryResult, colours: Sequence[str | 
                    label="least-squares loss")
         ax.legend(fontsize=8, loc="upper right")
     ax.set_yscale("log")
+    clipped = _fit_model_loss_axis(ax, result)
     ax.set_xlabel("epoch" if in_epochs(result) else "step")
-    ax.set_ylabel("MSE")
+    ax.set_ylabel("MSE (lowest steps below the axis)" if clipped else "MSE")
     ax.set_title("training loss: per step (faint) and epoch mean (dots)")
     ax.grid(True, which="major", alpha=0.3)
     return ax
+
+
+def _fit_model_loss_axis(ax: Axes, result: TrajectoryResult) -> bool:
+    """The loss axis spans what the panel is about: the epoch means, the least-squares loss
+    and all but the lowest 5% of the per-step losses (a single sample's loss can come
+    arbitrarily close to 0, and a few such steps would stretch the axis over decades that hold
+    nothing else). True when some per-step losses fall below the axis."""
+    means = np.concatenate([_array(r.epoch_loss or []) for r in result.runs] or [[]])
+    batch = np.concatenate([_array(r.batch_loss or []) for r in result.runs] or [[]])
+    means = means[np.isfinite(means) & (means > 0)]
+    batch = batch[np.isfinite(batch) & (batch > 0)]
+    if not means.size and not batch.size:
+        return False
+    keep = [means] if means.size else []
+    if batch.size:
+        keep.append(np.array([np.percentile(batch, 5), batch.max()]))
+    if result.f_min is not None and result.f_min > 0:
+        keep.append(np.array([result.f_min]))
+    values = np.concatenate(keep)
+    lo, hi = float(values.min()) / 10 ** 0.25, float(values.max()) * 10 ** 0.25
+    ax.set_ylim(lo, hi)
+    return bool(batch.size and batch.min() < lo)
 
 
 def draw_lr(ax: Axes, result: TrajectoryResult, colours: Sequence[str | Style]) -> Axes:
