@@ -590,3 +590,43 @@ def test_every_run_shows_at_its_head_in_every_frame():
             radius = p.head.get_markersize() / 72 * 72 / 2 + 1
             seen = _colour_pixels(frame, p.lines[0].get_color(), (x, height - y), radius)
             assert seen >= 4, (k, p.run.label, seen)
+
+
+# -- the 3-D surface's mesh -----------------------------------------------------------------
+
+
+def test_3d_mesh_averages_f_so_the_valley_floor_has_no_curtain():
+    from optviz.engines.single import surface
+    from optviz.render.surface3d import GRID, mesh
+
+    grid = surface(FUNCTIONS.resolve("rosenbrock"), [[-2, 2], [-1, 3]])
+    gx, gy, z = mesh(grid)
+    assert z.shape == gx.shape == gy.shape and max(z.shape) <= GRID
+    # each node is the mean of f over the samples within two mesh cells of it
+    fine = np.asarray(grid.z)
+    ex = -(-len(grid.xs) // GRID)
+    i, j = 30, 17
+    r = int(np.flatnonzero(np.asarray(grid.ys) == gy[i, 0])[0])
+    c = int(np.flatnonzero(np.asarray(grid.xs) == gx[0, j])[0])
+    block = fine[r - 2 * ex:r + 2 * ex + 1, c - 2 * ex:c + 2 * ex + 1]
+    assert z[i, j] == pytest.approx(block.mean(), rel=1e-9)
+    # the valley floor, row by row: smooth now; sampled at the nodes it jumped by a decade
+    floor = np.log10(z).min(axis=1)
+    assert np.abs(np.diff(floor)).max() < 0.4
+    sampled = np.log10(np.maximum(fine[::ex, ::ex], 1e-8)).min(axis=1)
+    assert np.abs(np.diff(sampled)).max() > 1.0
+
+
+def test_3d_log_floor_is_the_lowest_point_reached():
+    spec = TrajectorySpec(function="rosenbrock", steps=300, view="3d",
+                          optimizers=["sgd:lr=0.002", "adam:lr=0.05"])
+    from optviz.render.surface3d import Heights
+
+    rendered = render_figure(spec)
+    _, drawn, grid, _ = rendered.computed.draw_inputs["panels"][0]
+    heights = Heights(drawn, grid)
+    lowest = min(v for run in drawn.runs for v in run.loss if v is not None)
+    assert heights.floor == pytest.approx(lowest, rel=1e-12)  # below the mesh's floor
+    ax = rendered.figure.axes[0]
+    star = next(line for line in ax.get_lines() if line.get_marker() == "*")
+    assert star.get_data_3d()[2][0] == pytest.approx(np.log10(lowest))

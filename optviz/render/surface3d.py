@@ -22,7 +22,9 @@ DECADES = 8  # log heights span at most this many decades below the top of the v
 
 
 class Heights:
-    """How a loss becomes a height: f itself, or log₁₀(f − f*) for steep functions."""
+    """How a loss becomes a height: f itself, or log₁₀(f − f*) for steep functions, floored at
+    the lowest value the mesh or a path reaches (at most DECADES below the top): f* itself, the
+    bottom of log's crease, is drawn there."""
 
     def __init__(self, result: TrajectoryResult, surface: Surface) -> None:
         z = np.asarray(surface.z, dtype=float)
@@ -30,6 +32,16 @@ class Heights:
         self.base = result.f_min if result.f_min is not None else float(np.nanmin(z))
         top = float(np.nanmax(z)) - self.base
         self.floor = max(top, 1e-300) * 10.0 ** -DECADES
+        if self.log:
+            reached = [float(np.nanmin(mesh(surface)[2])) - self.base]
+            for run in result.runs:
+                loss = np.array(run.loss, dtype=float) - self.base
+                loss = loss[np.isfinite(loss) & (loss > 0)]
+                if loss.size:
+                    reached.append(float(loss.min()))
+            reached = [v for v in reached if v > 0]
+            if reached:
+                self.floor = max(self.floor, min(reached))
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=float)
@@ -44,14 +56,43 @@ class Heights:
         return "log₁₀(f − f*)" if self.base else "log₁₀ f"
 
 
+def _smooth(values: np.ndarray, width: int, axis: int) -> np.ndarray:
+    """Running means of ``width`` samples along ``axis``, centred (shorter at the ends)."""
+    values = np.moveaxis(values, axis, -1)
+    pad = [(0, 0)] * (values.ndim - 1) + [(1, 0)]
+    sums = np.cumsum(np.pad(values, pad), axis=-1)
+    n = values.shape[-1]
+    lo = np.clip(np.arange(n) - width // 2, 0, n)
+    hi = np.clip(np.arange(n) + width - width // 2, 0, n)
+    out = (np.take(sums, hi, axis=-1) - np.take(sums, lo, axis=-1)) / (hi - lo)
+    return np.moveaxis(out, -1, axis)
+
+
+def mesh(surface: Surface) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The surface's mesh, at most GRID nodes a side, each the mean of f over the samples within
+    two mesh cells of it (before any log). Sampled at the nodes alone, log's deep, narrow crease
+    along a valley floor (Rosenbrock's y = x²) fell at a different depth in every row of the
+    mesh: a comb of spikes hanging from the valley like a curtain. Averaged, the floor is as
+    deep as the mesh can show; the paths keep their exact heights."""
+    xs, ys = np.asarray(surface.xs, dtype=float), np.asarray(surface.ys, dtype=float)
+    z = np.asarray(surface.z, dtype=float)
+    ex, ey = -(-len(xs) // GRID), -(-len(ys) // GRID)
+    pz = _smooth(_smooth(z, 4 * ey + 1, 0), 4 * ex + 1, 1)
+    rows = np.unique(np.linspace(0, len(ys) - 1, min(GRID, len(ys))).round().astype(int))
+    cols = np.unique(np.linspace(0, len(xs) - 1, min(GRID, len(xs))).round().astype(int))
+    gx, gy = np.meshgrid(xs[cols], ys[rows])
+    return gx, gy, pz[np.ix_(rows, cols)]
+
+
 def draw_surface3d(ax, result: TrajectoryResult, surface: Surface, title: str | None = None,
                    fontsize: float = 10) -> Heights:
     """Surface, projected contour, paths with end markers, start and minima on a 3-D axes."""
     heights = Heights(result, surface)
     xs, ys = np.asarray(surface.xs, dtype=float), np.asarray(surface.ys, dtype=float)
     h = heights(np.asarray(surface.z, dtype=float))
-    every = max(1, len(xs) // GRID)
     gx, gy = np.meshgrid(xs, ys)
+    mx, my, mz = mesh(surface)
+    mh = heights(mz)
     lifted = [heights(np.array(run.loss, dtype=float)) for run in result.runs]
     fmin = result.f_min if result.f_min is not None else heights.base
     lows = [float(np.nanmin(v)) for v in lifted if np.isfinite(v).any()]
@@ -62,9 +103,8 @@ def draw_surface3d(ax, result: TrajectoryResult, surface: Surface, title: str | 
     ax.computed_zorder = False  # paths stay above the surface, drawn in this order
     ax.contourf(gx, gy, h, zdir="z", offset=below, levels=20, cmap="Blues_r", alpha=0.55,
                 zorder=0)
-    ax.plot_surface(gx[::every, ::every], gy[::every, ::every], h[::every, ::every],
-                    cmap="Blues_r", alpha=0.6, linewidth=0, antialiased=False, rcount=GRID,
-                    ccount=GRID, zorder=1)
+    ax.plot_surface(mx, my, mh, cmap="Blues_r", alpha=0.6, linewidth=0, antialiased=False,
+                    rcount=GRID, ccount=GRID, zorder=1)
     styles = styles_for([run.optimizer for run in result.runs])
     for k, (run, style) in enumerate(zip(result.runs, styles, strict=True)):
         pts = np.array(run.points, dtype=float)
