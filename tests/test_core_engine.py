@@ -577,3 +577,20 @@ def test_reported_start_and_dtype():
     expected = [[0.98**k, -2.0 * 0.8**k] for k in range(4)]
     np.testing.assert_allclose(_points(result.runs[0]), expected, rtol=1e-12)
     assert math.isclose(result.runs[0].loss[3], 0.98**6 + 10 * 4 * 0.8**6, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(("common", "setting", "flag"), [
+    ({"momentm": 0.9}, "setting 'momentm' is not a setting of SGD; did you mean 'momentum'?",
+     "--momentm is not a setting of SGD; did you mean 'momentum'?"),
+    ({"betas": [0.9, 0.99]}, "setting 'betas' does not apply to SGD, which takes: lr,",
+     "--betas does not apply to SGD, which takes: lr,"),
+])
+def test_plan_errors_name_the_setting_and_the_cli_words_the_flag(common, setting, flag):
+    from optviz.errors import CallSettingError
+
+    with pytest.raises(CallSettingError) as info:
+        plan_optimizer(OptimizerSpec(name="sgd"), lr=0.1, common=common)
+    assert str(info.value).startswith(setting)
+    assert "--" not in str(info.value)
+    assert info.value.key == next(iter(common))
+    assert info.value.flag_text().startswith(flag)

@@ -336,3 +336,20 @@ def test_one_milestone_may_be_given_as_a_number(tmp_path):
     assert res.exit_code == 0, res.stderr
     want = lr_by_hand(lambda o: torch.optim.lr_scheduler.MultiStepLR(o, [5], gamma=0.5))
     assert json.loads(js.read_text())["runs"][0]["lr"] == want
+
+
+def test_a_config_names_its_setting_and_the_command_line_its_flag(tmp_path: Path):
+    """The same unknown setting for the whole call: from flags it is '--gama', from a
+    config's ``settings:`` it is the setting 'gama' (a config has no flags)."""
+    config = tmp_path / "c.yaml"
+    config.write_text("kind: schedule\nschedulers: [step]\nsettings: {gama: 0.7}\n")
+    res = runner.invoke(app, ["render", str(config), "-o", str(tmp_path / "c.png")],
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 2
+    assert one_line_error(res.stderr).startswith(
+        "optviz: error: setting 'gama' applies to none of StepLR; did you mean 'gamma'?")
+    res = invoke("step", "--gama", "0.7", "-o", str(tmp_path / "f.png"))
+    assert res.exit_code == 2
+    assert one_line_error(res.stderr).startswith(
+        "optviz: error: --gama applies to none of StepLR; did you mean 'gamma'?")
+    assert not list(tmp_path.glob("*.png"))

@@ -70,8 +70,13 @@ def test_unknown_setting_lists_the_valid_ones():
 def test_common_setting_must_apply_somewhere():
     result = run("step", "exponential", "cosine", settings={"gamma": 0.7})
     assert [r.parameters.get("gamma") for r in result.runs] == [0.7, 0.7, None]
-    with pytest.raises(UnknownSettingError, match="--eta-minn applies to none"):
+    with pytest.raises(UnknownSettingError, match="setting 'eta_minn' applies to none") as info:
         run("step", "cosine", settings={"eta_minn": 0.1})
+    # The plan names the setting; the CLI words the same text as its flag.
+    assert info.value.key == "eta_minn"
+    assert info.value.flag_text().startswith("--eta-minn applies to none of StepLR, "
+                                             "CosineAnnealingLR")
+    assert "--" not in str(info.value)
 
 
 def test_last_epoch_is_not_a_setting():
@@ -335,7 +340,10 @@ def test_beta1_is_recorded_for_adam():
 
 
 def test_plateau_without_metric_and_unused_metric():
-    assert any("has no metric" in w for w in run("plateau").warnings)
+    # What the footnote shows (the warning up to its first bracket) names the metric drawn.
+    (text,) = [w for w in run("plateau").warnings if "ReduceLROnPlateau" in w]
+    assert text.startswith("ReduceLROnPlateau steps on the training loss of a dummy linear "
+                           "model (no metric was given)")
     assert any("--metric is used only by" in w for w in run("step", metric="1/(1+step)").warnings)
 
 

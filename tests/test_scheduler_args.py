@@ -311,10 +311,10 @@ def test_lambda_list_per_group():
 @pytest.mark.parametrize(("args", "message"), [
     (["cyclic:base_momentum=[0.8,0.85,0.9]", "--lr", "1e-3,1e-4"],
      "CyclicLR setting base_momentum=[0.8, 0.85, 0.9] has 3 values but the run has 2 parameter "
-     "groups (one per --lr value)"),
+     "groups (one per lr value)"),
     (["plateau:min_lr=[0.1,0.2]"],
      "ReduceLROnPlateau setting min_lr=[0.1, 0.2] has 2 values but the run has 1 parameter "
-     "group (one per --lr value)"),
+     "group (one per lr value)"),
     (["onecycle:max_lr=[0.1,x]", "--lr", "1e-3,1e-4"],
      "OneCycleLR setting 'max_lr' must be a number, or one number per parameter group, "
      "got [0.1, x]"),

@@ -50,7 +50,7 @@ def render_cmd(
         update["output"] = str(picture)
     if update:
         spec = spec.model_copy(update=update)
-    write_and_report(spec, dpi)
+    write_and_report(spec, dpi, flags=False)  # a config's settings, not flags
 
 
 def _inside_here(config: Path, key: str, value: str) -> None:

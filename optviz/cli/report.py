@@ -11,10 +11,13 @@ import typer
 from optviz.cli.progress import note, progress_tasks
 
 
-def write_and_report(spec: Any, dpi: int | None = None) -> Any:
-    """Write ``spec``'s image (and export) through the one write path, then report."""
+def write_and_report(spec: Any, dpi: int | None = None, flags: bool = True) -> Any:
+    """Write ``spec``'s image (and export) through the one write path, then report. With
+    ``flags`` (the spec's settings came from the command line), a setting that applies to
+    nothing is named as its flag (``--gama``); from a config, as the setting."""
     import warnings
 
+    from optviz.errors import CallSettingError, UnknownSettingError
     from optviz.figures.write import write_figure
     from optviz.hooks import Hooks
 
@@ -22,7 +25,12 @@ def write_and_report(spec: Any, dpi: int | None = None) -> Any:
     # 1e308, a far start) say nothing a user can act on; what matters is in the report.
     with progress_tasks() as start, warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        written = write_figure(spec, Hooks(task=start, note=note), dpi=dpi)
+        try:
+            written = write_figure(spec, Hooks(task=start, note=note), dpi=dpi)
+        except CallSettingError as exc:
+            if not flags:
+                raise
+            raise UnknownSettingError(exc.flag_text()) from None
     report(written)
     return written
 

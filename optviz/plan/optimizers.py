@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
-from optviz.errors import BadValueError, OptvizError, UnknownSettingError
+from optviz.errors import BadValueError, CallSettingError, OptvizError
 from optviz.names import did_you_mean
 from optviz.plan.labels import format_value
 from optviz.registry import OPTIMIZERS
@@ -99,8 +99,9 @@ def plan_optimizer(
 ) -> OptimizerPlan:
     """Resolve a spec against the registry and the factory's signature.
 
-    Precedence, lowest first: the record's preset, ``--kebab`` settings for the whole call,
-    ``--lr``, then the spec's own inline settings.
+    Precedence, lowest first: the record's preset, ``common`` settings for the whole call
+    (``--kebab`` on the command line), ``lr``, then the spec's own inline settings. A common
+    setting that does not apply is a ``CallSettingError`` naming the setting.
     """
 
     record = OPTIMIZERS.resolve(spec.name)
@@ -116,14 +117,13 @@ def plan_optimizer(
     if common:
         for key in common:
             if key not in valid and did_you_mean(key, valid):
-                raise UnknownSettingError(
-                    f"--{key.replace('_', '-')} is not a setting of {record.label}"
-                    f"{did_you_mean(key, valid)} (valid: {', '.join(valid)})")
+                raise CallSettingError(key, (
+                    "{setting} is not a setting of " f"{record.label}"
+                    f"{did_you_mean(key, valid)} (valid: {', '.join(valid)})"))
             if key not in valid:
-                raise UnknownSettingError(
-                    f"--{key.replace('_', '-')} does not apply to {record.label}, which takes: "
-                    f"{', '.join(valid)}; set it per optimizer instead (NAME:{key}=VALUE)"
-                )
+                raise CallSettingError(key, (
+                    "{setting} does not apply to " f"{record.label}, which takes: "
+                    f"{', '.join(valid)}; set it per optimizer instead (NAME:{key}=VALUE)"))
     explicit = dict(common or {})
     if lr is not None:
         explicit["lr"] = lr

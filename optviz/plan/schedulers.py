@@ -8,7 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from optviz.errors import BadValueError, UnknownSettingError, UnsupportedError
+from optviz.errors import (
+    BadValueError,
+    CallSettingError,
+    UnknownSettingError,
+    UnsupportedError,
+)
 from optviz.names import did_you_mean
 from optviz.plan.labels import format_value
 from optviz.registry import SCHEDULERS
@@ -306,14 +311,14 @@ def _is_number(value: Any) -> bool:
 
 
 def check_group_counts(record: SchedulerRecord, given: dict[str, Any], groups: int) -> None:
-    """A per-group list holds one value per parameter group (``--lr 1e-3,1e-4``: two)."""
+    """A per-group list holds one value per parameter group (lr ``1e-3,1e-4``: two)."""
     for key in record.per_group:
         value = given.get(key)
         if isinstance(value, (list, tuple)) and len(value) != groups:
             raise BadValueError(
                 f"{record.label} setting {key}={format_setting(value)} has {len(value)} values "
                 f"but the run has {groups} parameter group{'s' if groups != 1 else ''} "
-                f"(one per --lr value)")
+                f"(one per lr value)")
 
 
 def check_step_counts(record: SchedulerRecord, given: dict[str, Any]) -> None:
@@ -395,7 +400,8 @@ def _default_milestones(nested: Sequence[SchedulerSpec], span: int) -> list[int]
 
 
 def check_common(common: dict[str, Any], plans: Sequence[SchedulerPlan]) -> None:
-    """A ``--kebab`` setting must apply to at least one scheduler of the call."""
+    """A setting for the whole call (``--kebab`` on the command line) must apply to at least
+    one scheduler of the call; else a ``CallSettingError`` naming the setting."""
     valid: dict[str, None] = {}
     for plan in plans:
         for p in plan.walk():
@@ -403,9 +409,9 @@ def check_common(common: dict[str, Any], plans: Sequence[SchedulerPlan]) -> None
     for key in common:
         if key not in valid:
             names = ", ".join(p.record.label for p in plans)
-            raise UnknownSettingError(
-                f"--{key.replace('_', '-')} applies to none of {names}"
-                f"{did_you_mean(key, valid)} (valid: {', '.join(valid)})")
+            raise CallSettingError(key, (
+                "{setting} applies to none of " f"{names}"
+                f"{did_you_mean(key, valid)} (valid: {', '.join(valid)})"))
 
 
 
