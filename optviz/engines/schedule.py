@@ -242,10 +242,13 @@ def lint(plan: SchedulerPlan, optimizer: Any, run: RunShape, metric_given: bool)
                     f"scheduler sets it between base_momentum and max_momentum anyway "
                     f"(pass cycle_momentum=false to keep plain {opt_name})")
         if p.record.needs_metric and not metric_given:
+            # The gist (up to the first bracket) is the figure's footnote: say what the drawn
+            # metric is, not that there is none.
             out.append(
-                f"{name} has no metric: it is driven by the training loss of a dummy linear "
-                f"model (Linear(2, 1), MSE, batches of {LINEAR_BATCH}) that the scheduled "
-                f"optimizer trains; give --metric trace.csv or a formula in step for your own")
+                f"{name} steps on the training loss of a dummy linear model (no metric was "
+                f"given): Linear(2, 1), MSE, batches of {LINEAR_BATCH}, trained by the scheduled "
+                f"optimizer; give a metric (--metric trace.csv, or a formula in step) for your "
+                f"own")
     return out
 
 
