@@ -746,10 +746,26 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
     has_lr = any(run.lr is not None for run in result.runs)
     has_state = any(run.state is not None for run in result.runs)
     n_right = 1 + has_lr + has_state + has_data(result)  # a model: its data and fit
-    fig = Figure(figsize=(13, 5.8 if n_right == 1 else 2.9 * n_right + 1.2), layout="constrained")
-    grid = fig.add_gridspec(n_right, 2, width_ratios=[1.25, 1])
-    left = fig.add_subplot(grid[:, 0])
-    right = [fig.add_subplot(grid[i, 1]) for i in range(n_right)]
+    (x0, x1), *rest = view
+    wide = bool(rest) and equal_scale(result, aspect) and \
+        (x1 - x0) >= 1.5 * (rest[0][1] - rest[0][0])
+    if wide and n_right >= 3:
+        # A wide view (the PCA plane) in a tall left column would be a strip: the contour
+        # takes the whole width on top, the other panels two by two below it.
+        below = -(-n_right // 2)
+        fig = Figure(figsize=(13, 5.6 + 3.1 * below + 1.4), layout="constrained")
+        grid = fig.add_gridspec(1 + below, 2, height_ratios=[5.6] + [3.1] * below)
+        left = fig.add_subplot(grid[0, :])
+        right = [fig.add_subplot(grid[1 + i // 2, i % 2]) for i in range(n_right - 1)]
+        last = n_right - 1
+        right.append(fig.add_subplot(grid[1 + last // 2, :] if n_right % 2
+                                     else grid[1 + last // 2, 1]))
+    else:
+        fig = Figure(figsize=(13, 5.8 if n_right == 1 else 2.9 * n_right + 1.2),
+                     layout="constrained")
+        grid = fig.add_gridspec(n_right, 2, width_ratios=[1.25, 1])
+        left = fig.add_subplot(grid[:, 0])
+        right = [fig.add_subplot(grid[i, 1]) for i in range(n_right)]
     styles = styles_for([run.optimizer for run in result.runs])
     if has_data(result):
         draw_fit(right.pop(0), result, styles)
@@ -768,8 +784,8 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
             "weights projected on the plane of their top two principal directions " \
             "(equal scale)"
         left.set_title(wrap_items([f"{result.formula}:", f"{where},",
-                                   f"{result.problem['epochs']} epochs"], 60, " "),
-                       fontsize=10)
+                                   f"{result.problem['epochs']} epochs"],
+                                  110 if wide and n_right >= 3 else 60, " "), fontsize=10)
         draw_model_loss(right[0], result, styles)
     else:
         left.set_title(wrap_items([f"{result.formula}  ({result.function})",
