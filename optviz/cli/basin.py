@@ -7,12 +7,16 @@ from pathlib import Path
 import typer
 
 from optviz.cli.common import (
+    DEVICE,
     DPI,
+    DTYPE,
     DUMP_CONFIG,
     LOOKAHEAD,
     LOOKAHEAD_ALPHA,
     LOOKAHEAD_K,
     check_option_typos,
+    export_option,
+    output_option,
 )
 
 EPILOG = (
@@ -36,13 +40,11 @@ def basin_cmd(
                                     "minimum: which known minimum each start reaches."),
     tol: float = typer.Option(None, "--tol", help="Tolerance on f − f* (default 1e-6, times "
                               "|f*| when that is above 1)."),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N, mps or auto."),
-    dtype: str = typer.Option("float32", "--dtype", help="float32 or float64."),
-    output: Path = typer.Option(None, "--output", "-o",
-                                help="Image: .png, .svg, .pdf or an interactive .html "
-                                     "(default: basin_FUNCTION_OPT.png)."),
-    export: Path = typer.Option(None, "--export",
-                                help="Also write starts and final losses as .json or .csv."),
+    device: str = DEVICE,
+    dtype: str = DTYPE,
+    output: Path = output_option(".png, .svg, .pdf or an interactive .html",
+                                 "basin_FUNCTION_OPT.png"),
+    export: Path = export_option("starts and final losses"),
     lookahead: bool = LOOKAHEAD,
     lookahead_k: int = LOOKAHEAD_K,
     lookahead_alpha: float = LOOKAHEAD_ALPHA,

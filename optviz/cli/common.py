@@ -144,6 +144,26 @@ DPI = typer.Option(None, "--dpi", min=10, max=1200,
                    help="Resolution of a PNG (default 150); SVG and PDF are vector.")
 DUMP_CONFIG = typer.Option(False, "--dump-config",
                            help="Print the call as a YAML config and exit.")
+DEVICE = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N, mps or auto.")
+
+
+def dtype_option(default: str = "float32") -> Any:
+    """``--dtype``, defaulting to ``default`` (rank computes in float64); the help shows it."""
+    other = "float64" if default == "float32" else "float32"
+    return typer.Option(default, "--dtype", help=f"{default} or {other}.")
+
+
+DTYPE = dtype_option()
+
+
+def output_option(formats: str, default: str, noun: str = "Image") -> Any:
+    """``-o``/``--output``: the formats this command writes and its default file name."""
+    return typer.Option(None, "--output", "-o", help=f"{noun}: {formats} (default: {default}).")
+
+
+def export_option(what: str) -> Any:
+    """``--export``: which numbers the JSON or CSV file holds."""
+    return typer.Option(None, "--export", help=f"Also write {what} as .json or .csv.")
 
 
 def print_config(spec: Any) -> None:

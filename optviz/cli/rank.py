@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from optviz.cli.common import DPI, DUMP_CONFIG, check_option_typos
+from optviz.cli.common import (
+    DEVICE,
+    DPI,
+    DUMP_CONFIG,
+    check_option_typos,
+    dtype_option,
+    export_option,
+    output_option,
+)
 
 EPILOG = (
     "Each optimizer's lr is tuned per function as --lr auto does (a coarse grid from 1e-5 to "
@@ -34,12 +42,10 @@ def rank_cmd(
                                     "tolerance)."),
     tol: float = typer.Option(None, "--tol", help="Tolerance on f − f* (default 1e-6, times "
                               "|f*| when that is above 1)."),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N, mps or auto."),
-    dtype: str = typer.Option("float64", "--dtype", help="float64 (default) or float32."),
-    output: Path = typer.Option(None, "--output", "-o",
-                                help="Heatmap: .png, .svg or .pdf (default: rank.png)."),
-    export: Path = typer.Option(None, "--export",
-                                help="Also write every cell and start as .json or .csv."),
+    device: str = DEVICE,
+    dtype: str = dtype_option("float64"),
+    output: Path = output_option(".png, .svg or .pdf", "rank.png", "Heatmap"),
+    export: Path = export_option("every cell and start"),
     markdown: Path = typer.Option(None, "--markdown", help="Also write the table as .md."),
     jobs: int = typer.Option(None, "--jobs", "-j", help="Worker processes on a CPU (default: "
                              "one per core for 8 pairs or more); the numbers do not change."),

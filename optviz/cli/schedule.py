@@ -7,7 +7,14 @@ from typing import Any
 
 import typer
 
-from optviz.cli.common import DPI, DUMP_CONFIG, parse_floats, print_config
+from optviz.cli.common import (
+    DPI,
+    DUMP_CONFIG,
+    export_option,
+    output_option,
+    parse_floats,
+    print_config,
+)
 
 # Square brackets are escaped: Typer's rich help would read "[linear(...)]" as markup.
 EPILOG = (
@@ -87,10 +94,9 @@ def schedule_cmd(
                                     "of a dummy linear model that the scheduled optimizer trains."),
     title: str = typer.Option(None, "--title", help="Figure title (default: the schedulers)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (the linear model's data and start)."),
-    output: Path = typer.Option(None, "--output", "-o",
-                                help="Image: .png, .svg, .pdf or an interactive .html "
-                                     "(default: a .png named after the call)."),
-    export: Path = typer.Option(None, "--export", help="Also write the LRs as .json or .csv."),
+    output: Path = output_option(".png, .svg, .pdf or an interactive .html",
+                                 "a .png named after the call"),
+    export: Path = export_option("the LRs"),
     dpi: int = DPI,
     dump_config: bool = DUMP_CONFIG,
 ) -> None:

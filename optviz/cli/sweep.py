@@ -7,12 +7,16 @@ from pathlib import Path
 import typer
 
 from optviz.cli.common import (
+    DEVICE,
     DPI,
+    DTYPE,
     DUMP_CONFIG,
     LOOKAHEAD,
     LOOKAHEAD_ALPHA,
     LOOKAHEAD_K,
     check_option_typos,
+    export_option,
+    output_option,
 )
 from optviz.results import OBJECTIVE
 
@@ -34,13 +38,11 @@ def sweep_cmd(
     steps: int = typer.Option(100, "--steps", "-n", help="Optimizer steps per lr."),
     tol: float = typer.Option(None, "--tol", help="Tolerance on f − f* (default 1e-6, times "
                               "|f*| when that is above 1)."),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N, mps or auto."),
-    dtype: str = typer.Option("float32", "--dtype", help="float32 or float64."),
-    output: Path = typer.Option(None, "--output", "-o",
-                                help="Image: .png, .svg, .pdf or an interactive .html "
-                                     "(default: sweep_FUNCTION_OPT.png)."),
-    export: Path = typer.Option(None, "--export",
-                                help="Also write lr, losses and best as .json or .csv."),
+    device: str = DEVICE,
+    dtype: str = DTYPE,
+    output: Path = output_option(".png, .svg, .pdf or an interactive .html",
+                                 "sweep_FUNCTION_OPT.png"),
+    export: Path = export_option("lr, losses and best"),
     lookahead: bool = LOOKAHEAD,
     lookahead_k: int = LOOKAHEAD_K,
     lookahead_alpha: float = LOOKAHEAD_ALPHA,

@@ -7,13 +7,17 @@ from pathlib import Path
 import typer
 
 from optviz.cli.common import (
+    DEVICE,
     DPI,
+    DTYPE,
     DUMP_CONFIG,
     LOOKAHEAD,
     LOOKAHEAD_ALPHA,
     LOOKAHEAD_K,
     check_option_typos,
+    export_option,
     lookahead_from_cli,
+    output_option,
     parse_floats,
     parse_ints,
     print_config,
@@ -44,14 +48,12 @@ def trajectory_cmd(
     steps: int = typer.Option(None, "--steps", "-n", help="Optimizer steps (default 100)."),
     lr: str = typer.Option(None, "--lr", help="Learning rate for every optimizer, or 'auto': "
                            "picked per optimizer by a batched lr sweep (see 'optviz sweep')."),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N, mps or auto."),
-    dtype: str = typer.Option("float32", "--dtype", help="float32 or float64."),
+    device: str = DEVICE,
+    dtype: str = DTYPE,
     seed: int = typer.Option(0, "--seed", help="Random seed."),
-    output: Path = typer.Option(None, "--output", "-o",
-                                help="Image: .png, .svg, .pdf, an animated .gif or .mp4, "
-                                     "or an interactive .html (default: a .png named after "
-                                     "the call)."),
-    export: Path = typer.Option(None, "--export", help="Also write the paths as .json or .csv."),
+    output: Path = output_option(".png, .svg, .pdf, an animated .gif or .mp4, or an "
+                                 "interactive .html", "a .png named after the call"),
+    export: Path = export_option("the paths"),
     scheduler: str = typer.Option(None, "--scheduler", rich_help_panel=SCHED,
                                   help="LR scheduler on every run, e.g. StepLR:step_size=10."),
     interval: str = typer.Option(None, "--interval", rich_help_panel=SCHED,
