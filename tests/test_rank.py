@@ -145,6 +145,24 @@ def test_heatmap_numbers_and_cell_labels():
         f"({result.mean_rank[order[0]]:.1f})")
 
 
+def test_colour_bar_has_a_pointed_end_where_cells_are_floored_at_the_tolerance():
+    from optviz.render.rank import floored_cells, rank_figure
+
+    functions = [FUNCTIONS.resolve(f) for f in ("quadratic", "rosenbrock")]
+    result = run_rank(functions, [plan("adam"), plan("sgd")], starts=2, steps=150)
+    below = sum(c.score is not None and c.score < result.tol[j]
+                for row in result.cells for j, c in enumerate(row))
+    assert below >= 1 and floored_cells(result) == below  # adam on the bowl: well below 1e-6
+    fig = rank_figure(result)
+    bar = fig.axes[0].images[0].colorbar
+    assert bar.extend == "min"
+    assert "at or below the tolerance" in bar.ax.get_ylabel()
+    # Nothing floored (a short run on rosenbrock only): no pointed end.
+    hard = run_rank([FUNCTIONS.resolve("rosenbrock")], [plan("sgd")], starts=2, steps=20)
+    assert floored_cells(hard) == 0
+    assert rank_figure(hard).axes[0].images[0].colorbar.extend == "neither"
+
+
 def test_steps_colour_shows_the_slowest_start():
     from optviz.render.rank import values
 

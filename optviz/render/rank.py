@@ -38,6 +38,14 @@ def values(result: RankResult) -> np.ndarray:
     return out
 
 
+def floored_cells(result: RankResult) -> int:
+    """How many cells' tail loss fell below the tolerance, so that their colour (the floor)
+    means "this or less"."""
+    return sum(1 for i, row in enumerate(result.cells) for j, cell in enumerate(row)
+               if result.colour == "loss" and cell.score is not None
+               and cell.score < result.tol[j])
+
+
 def draw_rank(ax: Axes, result: RankResult) -> Axes:
     """The heatmap on ``ax``; grey cells have no number (diverged, or never within the
     tolerance), each labelled so."""
@@ -82,7 +90,12 @@ def rank_figure(result: RankResult, title: str | None = None) -> Figure:
     draw_rank(ax, result)
     what = ("log10 of the mean tail f − f* over the starts" if result.colour == "loss"
             else "steps to the tolerance (slowest start)")
-    bar = fig.colorbar(ax.images[0], ax=ax, shrink=0.9, pad=0.01)
+    floored = result.colour == "loss" and floored_cells(result) > 0
+    if floored:
+        # The pointed end: cells at the tolerance are "this or less", not exactly this.
+        what += "\n(pointed end: at or below the tolerance)"
+    bar = fig.colorbar(ax.images[0], ax=ax, shrink=0.9, pad=0.01,
+                       extend="min" if floored else "neither")
     bar.set_label(what, fontsize=8)
     bar.ax.tick_params(labelsize=7)
     starts = len(result.starts[0]) if result.starts else 0

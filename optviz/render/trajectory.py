@@ -719,8 +719,11 @@ def draw_zoom(ax: Axes, result: TrajectoryResult, surface: Surface,
     inset.set_aspect("equal", adjustable="box")  # the box is square in data: no limits move
     inset.set_xticks([])  # the magnification in its title says the scale
     inset.set_yticks([])
-    inset.set_title(f"end of the run (× {(view[0][1] - view[0][0]) / (x1 - x0):.0f})",
-                    fontsize=7, pad=2)
+    # The caption inside the inset: above it, it would cross the panel's frame and title.
+    inset.text(0.03, 0.97, f"end of the run (× {(view[0][1] - view[0][0]) / (x1 - x0):.0f})",
+               transform=inset.transAxes, ha="left", va="top", fontsize=6.5,
+               zorder=Z_LABEL + 1, bbox={"boxstyle": "round,pad=0.15", "fc": "white",
+                                         "ec": "none", "alpha": 0.85})
     inset.patch.set_facecolor("white")
     for spine in inset.spines.values():
         spine.set_edgecolor("#333333")
