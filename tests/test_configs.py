@@ -91,17 +91,28 @@ def test_committed_figure_is_in_step_with_its_config(
     assert old["source"] == "../configs/" + rel(config)  # relative to the gallery folder
     assert_same_numbers(old["data"], new["data"])
     stem = rel(config).removesuffix(".yaml").removesuffix(".yml")
-    name = stem + (".gif" if (fresh / f"{stem}.gif").exists() else ".png")
-    a, b = (gif_pixels(GALLERY / name), gif_pixels(fresh / name)) if name.endswith(".gif") \
-        else (png_pixels(GALLERY / name), png_pixels(fresh / name))
+    name = stem + next((s for s in (".gif", ".mp4") if (fresh / f"{stem}{s}").exists()), ".png")
+    pixels = {".gif": gif_pixels, ".mp4": mp4_pixels}.get(name[-4:], png_pixels)
+    a, b = pixels(GALLERY / name), pixels(fresh / name)
     assert a.shape == b.shape
     differing = np.any(a != b, axis=-1).mean()
     assert differing <= PIXEL_TOLERANCE, f"{differing:.2%} of the pixels differ"
 
 
 def images(folder: Path) -> list[Path]:
-    """The gallery's pictures: PNGs, and GIFs for animated configs."""
-    return [*folder.rglob("*.png"), *folder.rglob("*.gif")]
+    """The gallery's pictures: PNGs, and GIFs or MP4 videos for animated configs."""
+    return [*folder.rglob("*.png"), *folder.rglob("*.gif"), *folder.rglob("*.mp4")]
+
+
+def mp4_pixels(path: Path) -> np.ndarray:
+    """An MP4's last frame (the whole run, held) as (height, width, 3) 0..255 RGB."""
+    import imageio_ffmpeg
+
+    frames = imageio_ffmpeg.read_frames(str(path))
+    meta = next(frames)
+    *_, last = frames
+    width, height = meta["size"]
+    return np.frombuffer(last, dtype=np.uint8).reshape(height, width, 3).astype(np.int16)
 
 
 def gif_pixels(path: Path) -> np.ndarray:

@@ -551,3 +551,58 @@ def test_check_compares_bytes_and_lists_figures_out_of_step(tmp_path: Path) -> N
     assert bad.stdout == "b.yaml: b.png differ\n"
     assert "1 figure(s) out of step" in bad.stderr
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+# -- animations: GIF and MP4 ----------------------------------------------------------------------
+
+
+VIDEO = ("optimizers: [adam, sgd]\nsteps: 6\nlr: 0.05\nfunction: valley\nfps: 10\n"
+         "title: A valley video\noutput: motion/race.mp4\n")
+
+
+def _mp4_frames(path: Path) -> list[np.ndarray]:
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(path))
+    width, height = next(reader)["size"]
+    return [np.frombuffer(f, dtype=np.uint8).reshape(height, width, 3) for f in reader]
+
+
+def test_an_mp4_config_renders_into_a_video_element_and_a_readme_link(tmp_path: Path) -> None:
+    configs = write_configs(tmp_path / "configs", {"race.yaml": VIDEO, "still.yaml": FAST})
+    out = tmp_path / "out"
+    summary = build_gallery(configs, out, jobs=1)
+    assert statuses(summary) == {"race.yaml": "rendered", "still.yaml": "rendered"}
+    video = out / "motion" / "race.mp4"
+    frames = _mp4_frames(video)
+    assert len(frames) == 7 + 10  # steps 0..6, then the last held for a second at 10 fps
+    held = np.abs(frames[-1].astype(int) - frames[6]).mean()  # lossy: nearly the same
+    moved = np.abs(frames[0].astype(int) - frames[6]).mean()  # the paths grow
+    assert held < 0.5 < moved
+    page = (out / "index.html").read_text()
+    (tag,) = re.findall(r"<video [^>]*>", page)
+    assert 'src="motion/race.mp4"' in tag
+    assert set(re.findall(r" (muted|loop|autoplay|playsinline|controls)\b", tag)) == {
+        "muted", "loop", "autoplay", "playsinline", "controls"}
+    assert re.findall(r'<img src="([^"]+)"', page) == ["still.png"]  # the still stays an image
+    readme = (out / "README.md").read_text()
+    assert "[A valley video (MP4 video)](motion/race.mp4)" in readme
+    assert "![A valley video]" not in readme  # Markdown images do not play videos
+    # the same config, the same bytes: a second folder, and --check on the first
+    build_gallery(configs, tmp_path / "again", jobs=1)
+    assert (tmp_path / "again" / "motion" / "race.mp4").read_bytes() == video.read_bytes()
+    check = CliRunner().invoke(app, ["gallery", str(configs), "--out", str(out), "--check"])
+    assert check.exit_code == 0, check.output
+    # the sidecar sits beside the video; an unchanged config is skipped next time
+    assert json.loads((out / "motion" / "race.json").read_text())["config"]["fps"] == 10
+    # (as the still is: both render again only if optviz's source changed meanwhile)
+    again = statuses(build_gallery(configs, out, jobs=1))
+    assert again["race.yaml"] == again["still.yaml"]
+
+
+def test_an_output_of_another_suffix_is_refused_in_one_line(tmp_path: Path) -> None:
+    configs = write_configs(tmp_path / "configs", {
+        "x.yaml": "optimizers: [adam]\nsteps: 3\noutput: x.webm\n"})
+    summary = build_gallery(configs, tmp_path / "out", jobs=1)
+    (failed,) = summary.failed
+    assert "PNG, GIF and MP4" in failed.reason and "\n" not in failed.reason

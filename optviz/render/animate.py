@@ -359,6 +359,8 @@ class Animator:
             for artist in self.moving:
                 artist.set_animated(False)
             self.canvas.draw()
+            # the layout is solved once, on the first frame; the turn keeps it
+            self.fig.set_layout_engine("none")
         else:
             if self._background is None:
                 for artist in self.moving:
