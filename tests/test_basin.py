@@ -234,3 +234,35 @@ def test_metric_minimum_needs_known_minima():
     with pytest.raises(UnsupportedError, match="has none"):
         run_basin(FUNCTIONS.resolve("saddle"), plan_optimizer(OptimizerSpec(name="sgd")),
                   grid=3, steps=2, metric="minimum")
+
+
+def test_steps_colour_bar_and_title_agree_on_the_slowest_start():
+    """The colour bar spans the starts that arrived; the title says the budget and the slowest
+    start, so the bar stopping short of the budget reads as what it is."""
+    from optviz.render.basin import basin_figure
+
+    f = FUNCTIONS.resolve("himmelblau")
+    plan = plan_optimizer(OptimizerSpec(name="sgd", lr=0.002, settings={"momentum": 0.9}))
+    result = run_basin(f, plan, grid=8, steps=400, metric="steps")
+    steps = np.asarray(result.steps_to_tol)
+    slowest = int(steps[steps >= 0].max())
+    assert slowest < 400  # every start arrived well inside the budget
+    fig = basin_figure(result, surface(f, result.domain))
+    image = fig.axes[0].images[0]
+    assert image.norm.vmax == slowest
+    assert image.colorbar.extend == "neither"
+    title = fig.get_suptitle()
+    assert "within 400 steps" in title and f"slowest start: {slowest}" in title
+    assert "128" not in title and "8\u00a0×\u00a08 starts" in title  # never broken inside
+
+
+def test_metric_minimum_puts_the_legend_beside_the_map_on_a_wider_canvas():
+    from optviz.render.basin import basin_figure
+
+    f = FUNCTIONS.resolve("himmelblau")
+    plan = plan_optimizer(OptimizerSpec(name="gd", lr=0.005))
+    result = run_basin(f, plan, grid=6, steps=300, metric="minimum")
+    fig = basin_figure(result, surface(f, result.domain))
+    assert tuple(fig.get_size_inches()) == (11, 6.6)
+    legend = fig.axes[0].get_legend()
+    assert legend.get_bbox_to_anchor().x0 > fig.axes[0].bbox.x1 - 1  # outside, to the right

@@ -145,7 +145,9 @@ def draw_basin(ax: Axes, result: BasinResult, surface: Surface) -> Axes:
 
 def basin_figure(result: BasinResult, surface: Surface, title: str | None = None) -> Figure:
     """The whole picture: the basin map with its colour bar and a title saying what ran."""
-    fig = Figure(figsize=(8.4, 7), layout="constrained")
+    # --metric minimum keeps its legend beside the map: a wider, lower canvas.
+    size = (11, 6.6) if result.metric == "minimum" else (8.4, 7)
+    fig = Figure(figsize=size, layout="constrained")
     ax = fig.subplots()
     draw_basin(ax, result, surface)
     ax.set_aspect("equal", adjustable="box")
@@ -163,11 +165,16 @@ def basin_figure(result: BasinResult, surface: Surface, title: str | None = None
         fig.colorbar(ax.images[0], ax=ax, label=what, shrink=0.9,
                      extend="min" if result.metric == "loss" else "neither")
     if result.metric == "steps":
+        values = basin_values(result)[0]
+        arrived = values[np.isfinite(values)]
         run = f"within {result.steps} steps"
+        if arrived.size:
+            # The colour bar spans the starts that arrived, not the budget: say both.
+            run = f"within {result.steps} steps (slowest start: {int(arrived.max())})"
     else:
         run = f"after {result.steps} steps"
-    heading = title or wrap_items([f"{result.label} on {result.function}:", what,
-                                   f"{run}, from each of {result.grid} × {result.grid} starts"],
+    heading = title or wrap_items([f"{result.label} on {result.function}:", what, f"{run},",
+                                   f"from each of {result.grid}\u00a0×\u00a0{result.grid} starts"],
                                   60, " ")
     fig.suptitle(heading, fontsize=11)
     return fig
