@@ -83,7 +83,15 @@ def draw_sweep(ax: Axes, result: SweepResult, colour: str) -> Axes:
         ax.set_zorder(twin.get_zorder() + 1)  # the loss curve and the star stay on top
         ax.patch.set_visible(False)
     ax.legend(loc="best", fontsize=8, framealpha=0.85)
-    ax.set_title(f"loss against lr ({len(lrs)} values, {result.steps} steps each)")
+    title = f"loss against lr ({len(lrs)} values, {result.steps} steps each)"
+    if result.f_min is not None:
+        lo, hi = ax.get_ylim()
+        if not lo <= result.tol <= hi:
+            where = "below" if result.tol < lo else "above"
+            title += f"\ntolerance {result.tol:.3g}: {where} the axis"
+    if not diverged.any():
+        title += ("; " if "\n" in title else "\n") + "no lr diverged"
+    ax.set_title(title)
     return ax
 
 
@@ -103,10 +111,8 @@ def _fit_log_axis(ax: Axes, result: SweepResult, values: np.ndarray, lrs: np.nda
     if lo <= result.tol <= hi:
         ax.axhline(result.tol, ls=":", color=ARRIVED, lw=1.2,
                    label=f"tolerance {result.tol:.3g}")
-    else:
-        where = "below" if result.tol < lo else "above"
-        ax.plot([], [], ls=":", color=ARRIVED, lw=1.2,
-                label=f"tolerance {result.tol:.3g} ({where} the axis)")
+    # Outside the range the tolerance is no line, so it gets no legend entry: the title says
+    # where it is (draw_sweep).
     exact = np.isfinite(tail) & (tail <= 0)
     if exact.any():
         bottom = blended_transform_factory(ax.transData, ax.transAxes)
