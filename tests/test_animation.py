@@ -630,3 +630,53 @@ def test_3d_log_floor_is_the_lowest_point_reached():
     ax = rendered.figure.axes[0]
     star = next(line for line in ax.get_lines() if line.get_marker() == "*")
     assert star.get_data_3d()[2][0] == pytest.approx(np.log10(lowest))
+
+
+
+# -- vectors on the 3-D view ----------------------------------------------------------------------
+
+
+def test_vectors_in_3d_are_torch_state_lifted_onto_the_surface():
+    spec = spec_of(optimizers=["momentum:lr=0.002", "adam:lr=0.01"], steps=8, vectors=True,
+                   view="3d")
+    rendered, animator = animator_of(spec, vectors=True)
+    runs = rendered.data["runs"]
+    by_hand = {0: torch_vectors(torch.optim.SGD, 8, lr=0.002, momentum=0.9),
+               1: torch_vectors(torch.optim.Adam, 8, lr=0.01)}
+    assert [p.vectors is not None for p in animator.paths] == [True, True]
+    for k in (0, 3, 7):
+        animator.frame(k)
+        for i, path in enumerate(animator.paths):
+            art = path.vectors
+            grad, update, state = by_hand[i][k]
+            moment = state["momentum_buffer" if i == 0 else "exp_avg"]
+            point = runs[i]["points"][k]
+            for kind, sign, torch_value in (("gradient", -1, grad), ("update", 1, update),
+                                            ("momentum", -1, moment)):
+                shaft, *heads = art.segments[kind]
+                # from the path's point, at its height on the surface (the valley's f itself)
+                assert shaft[0] == pytest.approx([*point, runs[i]["loss"][k]], rel=1e-6)
+                assert shaft[0][2] == pytest.approx(path.zs[k])
+                # along the vector torch holds, scaled by the run's one factor, level
+                drawn = (shaft[1] - shaft[0])[:2] / art.factors[kind]
+                assert drawn == pytest.approx(sign * torch_value.double().numpy(), rel=1e-5,
+                                              abs=1e-12)
+                assert shaft[1][2] == shaft[0][2] and len(heads) == 2
+                assert all(np.allclose(h[0], shaft[1]) for h in heads)
+            if i == 1:  # Adam's scaling box, at the point's height, sides in its ratio
+                xs, ys, zs = (np.asarray(v) for v in art.box.get_data_3d())
+                s = 1 / (state["exp_avg_sq"].double().sqrt() + 1e-8)
+                assert (np.ptp(xs) / np.ptp(ys)) == pytest.approx(float(s[0] / s[1]), rel=1e-5)
+                assert np.all(zs == path.zs[k])
+    animator.frame(8)  # no step is taken from the last point
+    assert not any(a.get_visible() for p in animator.paths for a in p.vectors.artists)
+
+
+def test_vectors_at_on_a_3d_still():
+    from mpl_toolkits.mplot3d.art3d import Line3DCollection
+
+    spec = spec_of(optimizers=["momentum:lr=0.002"], steps=8, vectors_at=[2, 5], view="3d")
+    fig = render_figure(spec).figure
+    ax = next(a for a in fig.axes if hasattr(a, "get_zlim"))
+    arrows = [c for c in ax.collections if isinstance(c, Line3DCollection) and c.get_visible()]
+    assert len(arrows) == 2 * 3  # two steps x (gradient, momentum, update)

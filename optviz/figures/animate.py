@@ -50,16 +50,19 @@ def draw_still(computed: Computed, spec: Any, draw_2d: Callable[[Computed, Any],
             fig = surface3d_figure(drawn, grid)
             if spec.title:
                 fig.suptitle(spec.title, fontsize=13)
+        else:
+            rows, cols = spec.grid()
+            fig = panels3d_figure(items, rows, cols, spec.title)
+        if not (spec.vectors or spec.vectors_at):
             return fig
-        rows, cols = spec.grid()
-        return panels3d_figure(items, rows, cols, spec.title)
-    fig = draw_2d(computed, spec.model_copy(update={"vectors_at": None, "vectors": False}))
+    else:
+        fig = draw_2d(computed, spec.model_copy(update={"vectors_at": None, "vectors": False}))
     results = _results(computed)
     at = spec.vectors_at or _quarters(max(r.steps for r in results))
     for path in paths_in(fig, results):
         if path.run.vectors:
             draw_vectors_at(path.lines[0].axes, path.run, path.lines[0].get_color(),
-                            [k for k in at if k < path.run.steps])
+                            [k for k in at if k < path.run.steps], path.zs)
     return fig
 
 

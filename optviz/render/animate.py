@@ -233,9 +233,9 @@ class Animator:
                 self._find_series(ax)
         if vectors:
             for path in self.paths:
-                if path.zs is None and path.run.vectors and path.head is not None:
+                if path.run.vectors and path.head is not None:
                     path.vectors = VectorArtists(path.head.axes, path.run,
-                                                 path.head.get_color())
+                                                 path.head.get_color(), path.zs)
         self.label = fig.text(0.006, 0.008, "", ha="left", va="bottom", fontsize=10,
                               family="monospace", color="#222222", zorder=20)
         self.moving: list[Artist] = [self.label]
