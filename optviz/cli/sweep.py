@@ -38,6 +38,10 @@ def sweep_cmd(
     steps: int = typer.Option(100, "--steps", "-n", help="Optimizer steps per lr."),
     tol: float = typer.Option(None, "--tol", help="Tolerance on f − f* (default 1e-6, times "
                               "|f*| when that is above 1)."),
+    refine: int = typer.Option(None, "--refine", min=0, max=10,
+                               help="Refining passes around the best lrs after the grid, as "
+                                    "--lr auto searches (default 3; 0: the grid alone; a grid "
+                                    "of under 3 lrs is taken as given)."),
     device: str = DEVICE,
     dtype: str = DTYPE,
     output: Path = output_option(".png, .svg, .pdf or an interactive .html",
@@ -64,7 +68,8 @@ def sweep_cmd(
         lookahead=lookahead_from_cli(lookahead, lookahead_k, lookahead_alpha),
         function=function, lr=lr, start=parse_floats("--start", start), steps=steps, tol=tol,
         device=device, dtype=dtype, output=str(output) if output else None,
-        export=str(export) if export else None)
+        export=str(export) if export else None,
+        **({} if refine is None else {"refine": refine}))
     if dump_config:
         print_config(spec)
         return

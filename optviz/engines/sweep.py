@@ -33,7 +33,7 @@ from optviz.engines.single import json_safe, run_trajectory, start_of
 from optviz.errors import UnsupportedError
 from optviz.plan.optimizers import sweep_label
 from optviz.results import SweepResult, finite_or_none
-from optviz.spec.sweep import AUTO_GRID, parse_lr_grid
+from optviz.spec.sweep import AUTO_GRID, REFINE_PASSES, parse_lr_grid
 
 if TYPE_CHECKING:
     from optviz.plan.optimizers import OptimizerPlan
@@ -43,10 +43,9 @@ DEFAULT_TOL = 1e-6
 
 TAIL_FRACTION = 0.1
 
-# The refinement's defaults: after the 61-lr coarse grid and its 60 midpoints, 3 passes of
-# 5 seeds x 8 lrs (120 runs in 3 batches): each pass narrows the spacing about 5x
-# (12% -> 2.5% -> 0.5% -> 0.1%).
-REFINE_PASSES = 3
+# The refinement's defaults: after the 61-lr coarse grid and its 60 midpoints, 3 passes
+# (REFINE_PASSES, in spec/sweep.py: the sweep spec's default too) of 5 seeds x 8 lrs (120 runs
+# in 3 batches): each pass narrows the spacing about 5x (12% -> 2.5% -> 0.5% -> 0.1%).
 REFINE_SEEDS = 5
 REFINE_POINTS = 8
 

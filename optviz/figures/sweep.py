@@ -43,7 +43,8 @@ def compute(spec: SweepSpec, hooks: Hooks) -> Computed:
     plan = plan_optimizer(spec.optimizer, common=spec.settings)
     result = run_sweep(function, plan, spec.lrs(), start=spec.start, steps=spec.steps,
                        device=spec.device, dtype=spec.dtype, tol=spec.tol,
-                       progress=hooks.task("sweep"), notify=hooks.note)
+                       progress=hooks.task("sweep"), notify=hooks.note,
+                       refine=spec.refine_passes())
     assert result.best_run is not None
     view = choose_view(result.best_run)
     return Computed(result, {"surface": surface(function, view), "view": view},

@@ -15,6 +15,11 @@ from optviz.spec.grids import MAX_LRS, parse_lr_grid  # noqa: F401  (re-exported
 # Ten values a decade over six decades: wide enough for SGD on a steep function (1e-5) and for
 # Adadelta's or Rprop's unit-scale steps (10).
 AUTO_GRID = "1e-5:10:61"
+# Refining passes after the grid (engines.sweep.search_lrs): --lr auto's search, and the
+# sweep's default. A grid of fewer than MIN_REFINED lrs is taken as given.
+REFINE_PASSES = 3
+MAX_REFINE = 10
+MIN_REFINED = 3
 
 
 class SweepSpec(_Spec):
@@ -30,6 +35,7 @@ class SweepSpec(_Spec):
     steps: int = Field(100, ge=1, le=1_000_000)
     lr: str | list[float] = AUTO_GRID
     tol: float | None = Field(None, gt=0)
+    refine: int = Field(REFINE_PASSES, ge=0, le=MAX_REFINE)
     device: str = "cpu"
     dtype: Literal["float32", "float64"] = "float32"
     output: str | None = None
@@ -52,3 +58,7 @@ class SweepSpec(_Spec):
 
     def lrs(self) -> list[float]:
         return parse_lr_grid(self.lr)
+
+    def refine_passes(self) -> int:
+        """The refining passes the sweep runs: none on a grid of fewer than 3 lrs."""
+        return self.refine if len(self.lrs()) >= MIN_REFINED else 0
