@@ -81,7 +81,8 @@ class TrajectoryResult:
     dtype: str
     seed: int
     runs: list[Run] = field(default_factory=list)
-    problem: dict[str, Any] | None = None  # the linear model: sizes, axes, PCA plane
+    # the linear model: sizes, axes, PCA plane, and its data (x, y) exactly as trained on
+    problem: dict[str, Any] | None = None
 
     @property
     def dim(self) -> int:

@@ -680,3 +680,21 @@ def test_vectors_at_on_a_3d_still():
     ax = next(a for a in fig.axes if hasattr(a, "get_zlim"))
     arrows = [c for c in ax.collections if isinstance(c, Line3DCollection) and c.get_visible()]
     assert len(arrows) == 2 * 3  # two steps x (gradient, momentum, update)
+
+
+def test_lookahead_jumps_appear_when_the_frame_reaches_them():
+    spec = spec_of(optimizers=["sgd"], lr=0.001, steps=12, lookahead={"k": 5, "alpha": 0.5})
+    rendered, animator = animator_of(spec)
+    (path,) = animator.paths
+    points = np.array(rendered.data["runs"][0]["points"])
+    assert path.gaps.tolist() == [5, 10]  # the slow weights moved, the fast ones were reset
+    (line,) = path.lines
+    for k, jumped in ((4, []), (7, [5]), (12, [5, 10])):
+        animator.frame(k)
+        xs = np.asarray(line.get_xdata(), dtype=float)
+        # points 0..k, broken by a NaN before each reset point reached so far
+        assert np.array_equal(xs, np.insert(points[:k + 1, 0], jumped, np.nan), equal_nan=True)
+        assert [t for jump, t in path.jumps if jump.get_visible()] == jumped
+        (resets,) = path.resets
+        assert np.asarray(resets.get_xdata()).tolist() == points[jumped, 0].tolist()
+    assert sorted(t for _, t in path.jumps) == [5, 10]

@@ -22,6 +22,7 @@ from matplotlib.lines import Line2D
 
 from optviz.render.model_fit import FIT_ATTR, FitPanel
 from optviz.render.style import Z_ENDS, Z_PATH, Z_PATH_STEP
+from optviz.render.trajectory import lookahead_jumps
 from optviz.render.vectors import VectorArtists
 from optviz.results import Run, TrajectoryResult
 
@@ -82,6 +83,11 @@ class _Path:
     vectors: VectorArtists | None = None
     # Lookahead's slow weights: the line of the points where they moved, and those steps
     slow: list[tuple[Line2D, np.ndarray, np.ndarray]] = field(default_factory=list)
+    # Lookahead's resets (the steps t whose move from t - 1 is a jump): the path's line has a
+    # NaN before each such point; each jump's own dotted line, and the line of reset markers
+    gaps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    jumps: list[tuple[Line2D, int]] = field(default_factory=list)
+    resets: list[Line2D] = field(default_factory=list)
 
     @property
     def last(self) -> int:
@@ -89,16 +95,24 @@ class _Path:
 
     def show(self, step: int) -> None:
         k = min(step, self.xs.size - 1)
+        n = k + 1 + int((self.gaps <= k).sum())  # the line's points up to point k
+        gx = np.insert(self.xs, self.gaps, np.nan) if self.gaps.size else self.xs
+        gy = np.insert(self.ys, self.gaps, np.nan) if self.gaps.size else self.ys
         for line in self.lines:
             if self.zs is not None:
                 line.set_data_3d(self.xs[:k + 1], self.ys[:k + 1], self.zs[:k + 1])
             else:
-                line.set_data(self.xs[:k + 1], self.ys[:k + 1])
+                line.set_data(gx[:n], gy[:n])
         for end in self.ends:
             end.set_visible(k >= self.last)
         for line, at_steps, pts in self.slow:
             shown = pts[at_steps <= k]
             line.set_data(shown[:, 0], shown[:, 1])
+        for line, t in self.jumps:
+            line.set_visible(t <= k)
+        done = self.gaps[self.gaps <= k]
+        for line in self.resets:
+            line.set_data(self.xs[done], self.ys[done])
         at = min(k, self.last)
         if self.head is not None:
             if at < 0:
@@ -131,17 +145,24 @@ def find_paths(ax: Axes, results: Sequence[TrajectoryResult]) -> list[_Path]:
     for result in results:
         for run in result.runs:
             xs, ys = _path_values(result, run)
+            gaps = lookahead_jumps(run) if result.dim == 2 else np.zeros(0, dtype=int)
+            gx, gy = np.insert(xs, gaps, np.nan), np.insert(ys, gaps, np.nan)
             path = None
             for line in ax.get_lines():
                 lx, ly, lz = _data(line)
-                if id(line) in claimed or lx.size != xs.size or lx.size < 2:
+                if id(line) in claimed or lx.size < 2:
                     continue
-                if _same(lx, xs) and _same(ly, ys):
+                if lx.size == xs.size and _same(lx, xs) and _same(ly, ys):
                     path = path or _Path(run, xs, ys, lz)
-                    path.lines.append(line)
-                    claimed.add(id(line))
+                elif gaps.size and lz is None and _same(lx, gx) and _same(ly, gy):
+                    path = path or _Path(run, xs, ys, None, gaps=gaps)
+                else:
+                    continue
+                path.lines.append(line)
+                claimed.add(id(line))
             if path is None:
                 continue
+            _find_jumps(ax, path, claimed)
             last = path.last
             for line in ax.get_lines():
                 lx, ly, _ = _data(line)
@@ -152,6 +173,27 @@ def find_paths(ax: Axes, results: Sequence[TrajectoryResult]) -> list[_Path]:
             _find_slow(ax, run, path, claimed)
             found.append(path)
     return found
+
+
+def _find_jumps(ax: Axes, path: _Path, claimed: set[int]) -> None:
+    """Lookahead's jumps in the still: a dotted two-point line from point t - 1 to the reset
+    point t, and one line of markers on the reset points."""
+    if not path.gaps.size:
+        return
+    xs, ys, gaps = path.xs, path.ys, path.gaps
+    for line in ax.get_lines():
+        lx, ly, _ = _data(line)
+        if id(line) in claimed:
+            continue
+        if _same(lx, xs[gaps]) and _same(ly, ys[gaps]):
+            path.resets.append(line)
+            claimed.add(id(line))
+            continue
+        for t in gaps:
+            if _same(lx, xs[t - 1:t + 1]) and _same(ly, ys[t - 1:t + 1]):
+                path.jumps.append((line, int(t)))
+                claimed.add(id(line))
+                break
 
 
 def _find_slow(ax: Axes, run: Run, path: _Path, claimed: set[int]) -> None:
@@ -241,6 +283,7 @@ class Animator:
         self.moving: list[Artist] = [self.label]
         for path in self.paths:
             self.moving += [*path.lines, *path.ends, *(line for line, _, _ in path.slow)]
+            self.moving += [*(line for line, _ in path.jumps), *path.resets]
             if path.head is not None:
                 self.moving.append(path.head)
             if path.vectors is not None:
