@@ -210,9 +210,18 @@ def plan_scheduler(
     _check_required(record, spec.name, kwargs, valid)
     text = _settings_text({k: v for k, v in kwargs.items() if k != "schedulers"}, record,
                           children)
-    label = spec.label or (f"{record.label} ({text})" if text else record.label)
+    name = shown_name(record, kwargs)
+    label = spec.label or (f"{name} ({text})" if text else name)
     return SchedulerPlan(record=record, factory=factory, kwargs=kwargs, derived=tuple(derived),
                          label=label, span=span, children=children)
+
+
+def shown_name(record: SchedulerRecord, kwargs: dict[str, Any]) -> str:
+    """The scheduler's name as a legend shows it: what is drawn, so a warmup schedule given no
+    warmup steps reads ``linear, no warmup``, not ``linear with warmup``."""
+    if kwargs.get("num_warmup_steps") == 0:
+        return record.label.replace(" with warmup", "") + ", no warmup"
+    return record.label
 
 
 def _explicit_settings(record: SchedulerRecord, spec: SchedulerSpec,

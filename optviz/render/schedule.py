@@ -14,10 +14,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FixedLocator, FuncFormatter, MultipleLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MultipleLocator
 
-from optviz.render.style import colours_for, wrap_items
-from optviz.results import ScheduleResult, ScheduleRun
+from optviz.render.style import Style, style_of, styles_for, wrap_items
+from optviz.results import PlateauTrace, ScheduleResult, ScheduleRun
 
 WARN_COLOUR = "#b35900"
 METRIC_COLOUR = "#6f6f6f"
@@ -32,17 +32,23 @@ def _array(values: Sequence[float | None]) -> np.ndarray:
 
 
 def _breaks(text: str) -> list[int]:
-    """Where a label may break: at a space outside brackets or inside its settings' brackets
-    (between settings), or between the named items of a list (``[LinearLR (...), Cosine...]``),
-    never inside a value such as ``[30, 60]``."""
-    out, depth = [], 0
+    """Where a label may break: at a space outside brackets or between its own settings
+    (``StepLR (step_size=4, gamma=0.5)``), or between the named items of a list
+    (``[LinearLR (...), CosineAnnealingLR (...)]``); never inside an item's own settings or a
+    value such as ``[30, 60]``."""
+    out: list[int] = []
+    opened: list[str] = []
     for i, ch in enumerate(text):
         if ch in "([{":
-            depth += 1
+            opened.append(ch)
         elif ch in ")]}":
-            depth -= 1
-        elif ch == " " and (depth <= 1 or (text[i - 1] == "," and text[i + 1:i + 2].isalpha())):
-            out.append(i)
+            if opened:
+                opened.pop()
+        elif ch == " ":
+            between_items = (opened and opened[-1] == "[" and text[i - 1] == ","
+                             and text[i + 1:i + 2].isalpha())
+            if len(opened) <= 1 or between_items:
+                out.append(i)
     return out
 
 
@@ -57,6 +63,26 @@ def wrap(text: str, width: int) -> str:
         last = at
     lines.append(text[start:])
     return "\n  ".join(line for line in lines if line) or text
+
+
+# Settings that make a scheduler draw what another registered name draws: such a run takes that
+# name's style (CyclicLR in mode triangular2 is cyclic_triangular2, in any figure).
+_VARIANTS = {
+    "cyclic": ("mode", {"triangular2": "cyclic_triangular2", "exp_range": "cyclic_exp_range"}),
+    "onecycle": ("anneal_strategy", {"linear": "onecycle_linear"}),
+}
+
+
+def style_key(run: ScheduleRun) -> str:
+    """The name a run is styled by: its scheduler's, or the registered variant it draws, or for
+    a warmup schedule given no warmup (labelled "..., no warmup") a name of its own."""
+    name = run.scheduler
+    key, variants = _VARIANTS.get(name, ("", {}))
+    if key and run.parameters.get(key) in variants:
+        return variants[run.parameters[key]]
+    if run.parameters.get("num_warmup_steps") == 0:
+        return f"{name}_no_warmup"
+    return name
 
 
 def _marker_size(n: int) -> float:
@@ -93,21 +119,37 @@ def draw_epochs(ax: Axes, steps: int, steps_per_epoch: int, top_axis: bool = Tru
     return ax
 
 
-def draw_lr(ax: Axes, run: ScheduleRun, colour: str, label: str | None = None) -> Axes:
-    """One run's LR per step with markers; every parameter group when they differ; an X where
-    torch stopped the run."""
+def _steps_to_end(values: Sequence[float | None]) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of a piecewise-constant series drawn as steps: value i holds over step i, from
+    i to i + 1, so the last one is drawn to the end of the run (one point more, unmarked)."""
+    ys = _array(values)
+    if not ys.size:
+        return np.arange(0), ys
+    return np.arange(ys.size + 1), np.append(ys, ys[-1])
+
+
+def draw_lr(ax: Axes, run: ScheduleRun, colour: str | Style, label: str | None = None) -> Axes:
+    """One run's LR per step with markers, as steps (a ramp between two values would claim LRs
+    no step used), in the run's style (a repeated name's dash); every parameter group when
+    they differ; an X where torch stopped the run."""
+    style = colour if isinstance(colour, Style) else Style(colour)
+    colour = style.colour
     series = run.lr_groups or [run.lr]
     ms = _marker_size(len(run.lr))
     for g, values in enumerate(series):
-        ys = _array(values)
+        xs, ys = _steps_to_end(values)
         name = label if label is not None else run.label
         if run.lr_groups:
             name = f"{name} — group {g}"
-        # The LR is constant over each optimizer step: drawn as steps (a ramp between two
-        # values would claim LRs no step used).
-        ax.plot(np.arange(ys.size), ys, linestyle=GROUP_STYLES[g % len(GROUP_STYLES)],
-                marker="o" if g == 0 else "s", ms=ms if g == 0 else max(ms - 0.8, 0),
-                color=colour, lw=1.5, label=name, zorder=3, drawstyle="steps-post")
+            dash = GROUP_STYLES[g % len(GROUP_STYLES)]
+        else:
+            dash = style.dash
+        # Markers (the value each step used) are not clipped at the axes' edges: an LR of 0
+        # sits on the bottom spine and stays whole.
+        ax.plot(xs, ys, linestyle=dash, marker=style.marker if g == 0 else "s",
+                markevery=list(range(xs.size - 1)), ms=ms if g == 0 else max(ms - 0.8, 0),
+                color=colour, lw=1.5, label=name, zorder=3, drawstyle="steps-post",
+                clip_on=False)
     if run.error:
         ys = _array(run.lr)
         finite = np.flatnonzero(np.isfinite(ys))
@@ -125,6 +167,16 @@ def lr_limits(ax: Axes, runs: Sequence[ScheduleRun], log_y: bool) -> Axes:
     values = values[np.isfinite(values)]
     if log_y:
         ax.set_yscale("log", nonpositive="mask")
+        positive = values[values > 0]
+        if positive.size:
+            # Every decade labelled (every second one past a dozen), and half a decade of room
+            # above the first LR and below the last, so that the LR the run starts at reads off
+            # a labelled tick instead of sitting unlabelled against the top edge.
+            lo, hi = float(positive.min()), float(positive.max())
+            decades = math.log10(hi / lo) if hi > lo else 0.0
+            ax.set_ylim(lo / 10 ** 0.5, hi * 10 ** 0.5)
+            subs = (1.0,) if decades <= 12 else None
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs, numticks=14))
         return ax
     # Plain numbers (0.0005), not an offset "1e-3" that collides with the epoch axis.
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
@@ -135,35 +187,43 @@ def lr_limits(ax: Axes, runs: Sequence[ScheduleRun], log_y: bool) -> Axes:
     return ax
 
 
-def draw_momentum(ax: Axes, runs: Sequence[ScheduleRun], colours: Sequence[str],
+def draw_momentum(ax: Axes, runs: Sequence[ScheduleRun], colours: Sequence[str | Style],
                   show_label: bool = True) -> Axes:
-    """Momentum (SGD) or beta1 (Adam-like) per step, for runs that cycle it."""
+    """Momentum (SGD) or beta1 (Adam-like) per step, for runs that cycle it, as steps like the
+    LR; room above and below so that the markers at the cycle's ends stay whole."""
     names = set()
     for run, colour in zip(runs, colours, strict=True):
         if run.momentum is None:
             continue
+        style = colour if isinstance(colour, Style) else Style(colour)
         names.add(run.momentum_name or "momentum")
-        ys = _array(run.momentum)
-        ax.plot(np.arange(ys.size), ys, "-", marker="o", ms=max(_marker_size(ys.size) - 1, 0),
-                color=colour, lw=1.2, alpha=0.85, drawstyle="steps-post")
+        xs, ys = _steps_to_end(run.momentum)
+        ax.plot(xs, ys, linestyle=style.dash, marker=style.marker,
+                markevery=list(range(xs.size - 1)), ms=max(_marker_size(ys.size - 1) - 1, 0),
+                color=style.colour, lw=1.2, alpha=0.85, drawstyle="steps-post")
+    ax.margins(y=0.15)
     if show_label:
         ax.set_ylabel(" / ".join(sorted(names)) or "momentum")
     return ax
 
 
 def draw_plateau(ax: Axes, run: ScheduleRun, colour: str, metric_axis: Axes | None = None,
-                 show_metric: bool = True) -> Axes | None:
+                 show_metric: bool = True, axis_label: bool = True) -> Axes | None:
     """ReduceLROnPlateau's view: the metric (and best so far) on a second y-axis, shaded
-    patience windows and cooldowns, and a marker where the LR was reduced."""
+    patience windows and cooldowns, and a marker where the LR was reduced. Without
+    ``axis_label`` the metric's axis is left unnamed (a grid names it in the panel's title,
+    as a label beside the right axis would read as the next panel's)."""
     trace = run.plateau
     if trace is None:
         return metric_axis
-    at = np.array(trace.at, dtype=float)
+    # Step i is drawn from i to i + 1: a metric measured after step i sits at i + 1, where the
+    # LR it reduces begins.
+    at = np.array(trace.at, dtype=float) + 1
     twin = metric_axis
     if show_metric:
         twin = metric_axis or ax.twinx()
         twin.plot(at, _array(trace.metric), "-", color=METRIC_COLOUR, lw=1.0, alpha=0.9,
-                  marker=".", ms=3, zorder=2)
+                  marker=".", ms=3, zorder=2, clip_on=False)
         twin.plot(at, _array(trace.best), "--", color=METRIC_COLOUR, lw=0.9, alpha=0.7, zorder=2)
         metric = _array(trace.metric)
         metric = metric[np.isfinite(metric)]
@@ -172,28 +232,38 @@ def draw_plateau(ax: Axes, run: ScheduleRun, colour: str, metric_axis: Axes | No
         # axis.
         if metric.size and metric.min() > 0 and metric.max() / metric.min() > 100:
             twin.set_yscale("log")
-        twin.set_ylabel(f"metric ({_source(trace.source)})", color=METRIC_COLOUR, fontsize=9)
+        if axis_label:
+            twin.set_ylabel(f"metric ({metric_source(trace.source)})", color=METRIC_COLOUR,
+                            fontsize=9)
         twin.tick_params(axis="y", colors=METRIC_COLOUR, labelsize=8)
-    bad = trace.bad_steps
-    for k, a in enumerate(trace.at):
-        if trace.cooldown[k] > 0:
-            ax.axvspan(a + 0.5, a + 1.5, color=COOLDOWN_COLOUR, alpha=0.08, lw=0)
+    _plateau_spans(ax, trace, colour)
     lr = _array(run.lr)
     for r in trace.reductions:
-        k = trace.at.index(r - 1) if (r - 1) in trace.at else None
-        if k is not None:
-            start = k
-            while start > 0 and bad[start - 1] > 0:
-                start -= 1
-            ax.axvspan(trace.at[start] - 0.5, trace.at[k] + 0.5, color=PATIENCE_COLOUR,
-                       alpha=0.07, lw=0)
-        ax.axvline(r - 0.5, color=colour, ls=":", lw=1.1, alpha=0.9)
         if r < lr.size and np.isfinite(lr[r]):
-            ax.plot(r, lr[r], "v", color=colour, ms=8, mec="white", zorder=6)
+            ax.plot(r, lr[r], "v", color=colour, ms=8, mec="white", zorder=6, clip_on=False)
     return twin
 
 
-def _source(source: str) -> str:
+def _plateau_spans(ax: Axes, trace: PlateauTrace, colour: str) -> None:
+    """Shade the steps whose metric counted: the bad ones that ran out the patience before a
+    reduction (red), the cooldown after it (blue); a dotted line where the LR was reduced.
+    The measurement after step ``at[k]`` covers the steps since the one before it."""
+    ends = [a + 1 for a in trace.at]  # where each measured stretch of steps ends
+    starts = [0, *ends[:-1]]
+    for k, end in enumerate(ends):
+        if trace.cooldown[k] > 0 and k + 1 < len(ends):
+            ax.axvspan(end, ends[k + 1], color=COOLDOWN_COLOUR, alpha=0.08, lw=0)
+    for r in trace.reductions:
+        if r in ends:
+            k = first = ends.index(r)
+            while first > 0 and trace.bad_steps[first - 1] > 0:
+                first -= 1
+            ax.axvspan(starts[first], ends[k], color=PATIENCE_COLOUR, alpha=0.07, lw=0)
+        ax.axvline(r, color=colour, ls=":", lw=1.1, alpha=0.9)
+
+
+def metric_source(source: str) -> str:
+    """Where a plateau metric came from, in words."""
     named = {"noisy_decay": "built-in curve", "linear": "linear model loss"}
     return named.get(source) or wrap(source, 30)
 
@@ -231,32 +301,33 @@ def names_of(runs: Sequence[ScheduleRun]) -> list[str]:
     return [name if n == 1 else f"{name} ×{n}" for name, n in counts.items()]
 
 
-def footnote(text: str, width: int) -> str:
+def footnote(text: str, width: int, where: str = "") -> str:
     """A warning's gist in one short line: up to its first ':' or ';' past the name (what
-    happened, not the explanation), at most ``width`` characters."""
+    happened, not the explanation), at most ``width`` characters; ``where`` (a panel's title)
+    goes before it, so that the cut never falls on the place instead of the warning."""
     cut = len(text)
     for mark in (": ", "; ", " (", ", so ", ": torch"):
         at = text.find(mark, 20)
         if 0 < at < cut:
             cut = at
     gist = text[:cut].rstrip(" ,.")
+    if where:
+        gist = f"{where}: {gist}"
     if len(gist) > width - 2:
         gist = gist[:width - 3].rstrip() + "…"
     return "⚠ " + gist
 
 
-def footnotes(warnings: Sequence[str], width: int) -> list[str]:
-    """One line per kind of warning (two warnings with the same gist are one line); the full
-    texts go to stderr, which the last line says."""
-    lines = list(dict.fromkeys(footnote(t, width - 26) for t in warnings))
+def footnotes(warnings: Sequence[str], width: int, where: Sequence[str] = ()) -> list[str]:
+    """One line per kind of warning (two warnings with the same gist are one line), each
+    after its place in ``where`` if given; the full texts go to stderr, which the last line
+    says."""
+    places = list(where) or [""] * len(warnings)
+    lines = list(dict.fromkeys(footnote(t, width - 26, w)
+                               for t, w in zip(warnings, places, strict=True)))
     if lines:
         lines[-1] += "  (full text on stderr)"
     return lines
-
-
-def _notes_text(warnings: Sequence[str], width: int) -> tuple[str, int]:
-    lines = footnotes(warnings, width)
-    return "\n".join(lines), len(lines)
 
 
 def _draw_notes(sub: SubFigure, text: str) -> None:
@@ -264,21 +335,23 @@ def _draw_notes(sub: SubFigure, text: str) -> None:
              linespacing=1.35)
 
 
-def figure_with_notes(width: float, main_h: float,
-                      warnings: Sequence[str]) -> tuple[Figure, Figure | SubFigure]:
-    """A figure ``width`` wide with ``main_h`` inches for the plots and, below them, the
-    warnings wrapped to the width: the figure and the part to draw the plots in."""
-    notes, lines = _notes_text(warnings, int(width * 72 / (8.5 * 0.64)))
+def figure_with_notes(width: float, main_h: float, warnings: Sequence[str],
+                      where: Sequence[str] = ()) -> tuple[Figure, Figure | SubFigure]:
+    """A figure ``width`` wide with ``main_h`` inches for the plots and, below them, a
+    footnote per kind of warning (each after its place in ``where``, if given): the figure
+    and the part to draw the plots in."""
+    notes = footnotes(warnings, int(width * 72 / (8.5 * 0.64)), where)
+    text, lines = "\n".join(notes), len(notes)
     notes_h = 0.25 + 0.19 * lines if lines else 0.0
     fig = Figure(figsize=(width, main_h + notes_h), layout="constrained")
     if not lines:
         return fig, fig
     main, bottom = fig.subfigures(2, 1, height_ratios=[main_h, notes_h])
-    _draw_notes(bottom, notes)
+    _draw_notes(bottom, text)
     return fig, main
 
 
-def overlay(sub: SubFigure | Figure, result: ScheduleResult, colours: Sequence[str],
+def overlay(sub: SubFigure | Figure, result: ScheduleResult, colours: Sequence[str | Style],
             log_y: bool) -> list[Axes]:
     """Every run on one LR panel, with a momentum panel below when a run cycles momentum."""
     runs = result.runs
@@ -293,7 +366,7 @@ def overlay(sub: SubFigure | Figure, result: ScheduleResult, colours: Sequence[s
     twin = None
     for run, colour in zip(runs, colours, strict=True):
         # Every plateau run of one figure sees the same metric: draw it once.
-        twin = draw_plateau(ax, run, colour, twin, show_metric=twin is None) or twin
+        twin = draw_plateau(ax, run, _colour(colour), twin, show_metric=twin is None) or twin
     draw_epochs(ax, result.steps, result.steps_per_epoch)
     ax.set_ylabel("learning rate")
     if mom is not None:
@@ -313,10 +386,15 @@ def overlay(sub: SubFigure | Figure, result: ScheduleResult, colours: Sequence[s
     return [a for a in (ax, mom) if a is not None]
 
 
-def grid(sub: SubFigure | Figure, result: ScheduleResult, colours: Sequence[str],
+def _colour(style: str | Style) -> str:
+    return style.colour if isinstance(style, Style) else style
+
+
+def grid(sub: SubFigure | Figure, result: ScheduleResult, colours: Sequence[str | Style],
          log_y: bool) -> list[Axes]:
     """One panel per run (the article's summary figure); momentum and metrics on a second
-    y-axis of their panel."""
+    y-axis of their panel, named in the panel's title (a label beside the right axis would
+    sit next to the following panel and read as its own)."""
     runs = result.runs
     n = len(runs)
     cols = 1 if n == 1 else 2 if n <= 4 else 3 if n <= 9 else 4
@@ -326,19 +404,21 @@ def grid(sub: SubFigure | Figure, result: ScheduleResult, colours: Sequence[str]
         draw_lr(ax, run, colour)
         lr_limits(ax, [run], log_y)
         draw_epochs(ax, result.steps, result.steps_per_epoch)
+        notes = []
         if run.momentum is not None:
             twin = ax.twinx()
-            draw_momentum(twin, [run], [colour], show_label=False)
+            draw_momentum(twin, [run], [Style(_colour(colour), "--", "")], show_label=False)
             for line in twin.get_lines():
-                line.set_alpha(0.45)
-                line.set_linestyle("--")
-            # Named in the panel's title, not beside its right axis, where the label would sit
-            # next to the following panel and read as its own.
+                line.set_alpha(0.75)
+                line.set_linewidth(1.0)
             twin.tick_params(labelsize=7)
-        draw_plateau(ax, run, colour)
+            notes.append(f"dashed: {run.momentum_name or 'momentum'}")
+        if run.plateau is not None:
+            draw_plateau(ax, run, _colour(colour), axis_label=False)
+            notes.append(f"grey: metric, {metric_source(run.plateau.source)}")
         title = wrap(run.label, 48)
-        if run.momentum is not None:
-            title += f"\n(dashed: {run.momentum_name or 'momentum'}, right axis)"
+        if notes:
+            title += f"\n({'; '.join(notes)}; right axis)"
         ax.set_title(title, fontsize=9)
         ax.tick_params(labelsize=8)
     for ax in axes[n:]:
@@ -359,7 +439,12 @@ def schedule_figure(result: ScheduleResult, grid_layout: bool = False, log_y: bo
     """The whole picture: LR panels (overlaid or a grid), a title naming every scheduler with
     its settings, the run's facts, and the lint warnings under it all."""
     runs = result.runs
-    colours = colours_for([run.scheduler for run in runs])
+    # Overlaid, a repeated name keeps its hue, shaded, with its own dash; in a grid every
+    # panel is alone, so each run has its name's own style (no repeat washed out to grey).
+    names = [style_key(run) for run in runs]
+    # (solid in a grid, where the dash is the momentum's).
+    colours = ([Style(style_of(name).colour, "-", style_of(name).marker) for name in names]
+               if grid_layout else styles_for(names))
     n = len(runs)
     if grid_layout:
         cols = 1 if n == 1 else 2 if n <= 4 else 3 if n <= 9 else 4

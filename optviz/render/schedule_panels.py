@@ -8,8 +8,15 @@ from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
-from optviz.render.schedule import facts, figure_with_notes, names_of, overlay, wrap
-from optviz.render.style import colours_for, wrap_items
+from optviz.render.schedule import (
+    facts,
+    figure_with_notes,
+    names_of,
+    overlay,
+    style_key,
+    wrap,
+)
+from optviz.render.style import styles_for, wrap_items
 from optviz.results import ScheduleResult
 
 PANEL_W = 6.4
@@ -23,20 +30,21 @@ def _heading(title: str | None, result: ScheduleResult) -> str:
 
 def schedule_panels_figure(items: Sequence[tuple[str | None, ScheduleResult, bool]],
                            rows: int, cols: int, title: str | None = None) -> Figure:
-    """``items`` are (panel title, result, log_y), in row-major order."""
-    names = sorted({run.scheduler for _, result, _ in items for run in result.runs})
-    colour_of = dict(zip(names, colours_for(names), strict=True))
+    """``items`` are (panel title, result, log_y), in row-major order. Each panel's runs have
+    their names' styles (a name repeated inside a panel shaded, with its own dash); each
+    warning's footnote names its panel."""
     warnings: list[str] = []
+    where: list[str] = []
     for panel_title, result, _ in items:
-        where = panel_title or " · ".join(run.label.split(" (")[0] for run in result.runs)
-        warnings += [f"{where}: {text}" for text in result.warnings]
+        place = panel_title or " · ".join(run.label.split(" (")[0] for run in result.runs)
+        warnings += list(result.warnings)
+        where += [place] * len(result.warnings)
     main_h = PANEL_H * rows + (0.6 if title else 0.0)
-    fig, main = figure_with_notes(PANEL_W * cols, main_h, warnings)
+    fig, main = figure_with_notes(PANEL_W * cols, main_h, warnings, where)
     grid = main.subfigures(rows, cols, squeeze=False)
     cells = [cell for row in grid for cell in row]
     for cell, (panel_title, result, log_y) in zip(cells, items, strict=False):
-        colours = [colour_of[run.scheduler] for run in result.runs]
-        overlay(cell, result, colours, log_y)
+        overlay(cell, result, styles_for([style_key(run) for run in result.runs]), log_y)
         cell.suptitle(_heading(panel_title, result), fontsize=9.5)
     if title:
         main.suptitle(title, fontsize=12.5, fontweight="bold")
