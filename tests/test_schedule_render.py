@@ -3,9 +3,12 @@ warnings drawn when there are some, and the same bytes every time."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from optviz.config import load_config
 from optviz.figures.formats import figure_bytes as png_bytes
 from optviz.figures.write import render_figure
 from optviz.registry import SCHEDULERS
@@ -14,6 +17,7 @@ from optviz.render.style import colours_for
 from optviz.results import PlateauTrace, ScheduleResult, ScheduleRun
 from optviz.spec.figures import ScheduleSpec
 
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 DPI = 150  # figures.formats.DEFAULT_DPI
 OVERLAY_WIDTH = 11 * DPI
 
@@ -116,3 +120,143 @@ def test_long_runs_render_without_markers(png_pixels):
     img = png_pixels(render("cosine", "warm_restarts", epochs=50, steps_per_epoch=40).png)
     assert img.shape[1] == OVERLAY_WIDTH
     assert ink(img) > 0.02
+
+
+# -- the expert review of the schedule gallery (issue 12), through the figure objects ----------
+
+
+def _lr_lines(ax):
+    """The LR lines of an axes: step-drawn lines longer than a marker."""
+    return [ln for ln in ax.get_lines() if ln.get_drawstyle() == "steps-post"
+            and len(ln.get_xdata()) > 2]
+
+
+def _notes(fig) -> list[str]:
+    from matplotlib.text import Text
+
+    return [line for t in fig.findobj(Text) if "⚠" in t.get_text()
+            for line in t.get_text().split("\n")]
+
+
+def test_lr_steps_hold_to_the_end_of_the_run_with_a_marker_per_step():
+    rendered = render("step:step_size=3", steps_per_epoch=4, epochs=2)
+    (line,) = _lr_lines(rendered.figure.axes[0])
+    lr = rendered.data["runs"][0]["lr"]
+    xs, ys = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+    # Value i holds from step i to i + 1: the last one is drawn to the run's end (8).
+    assert xs.tolist() == list(range(9))
+    assert ys.tolist() == [*lr, lr[-1]]
+    assert line.get_markevery() == list(range(8))  # a marker per step, none at the end
+    assert not line.get_clip_on()  # an LR of 0 on the bottom spine keeps its whole marker
+
+
+def test_momentum_markers_have_room_inside_their_panel():
+    fig = render("cyclic:base_lr=1e-4,max_lr=1e-3,step_size_up=4",
+                 optimizer="sgd:momentum=0.9").figure
+    momentum = fig.axes[1]
+    (line,) = _lr_lines(momentum)
+    ys = np.asarray(line.get_ydata(), dtype=float)
+    lo, hi = momentum.get_ylim()
+    room = 0.1 * (ys.max() - ys.min())
+    assert lo < ys.min() - room and hi > ys.max() + room  # 0.8 and 0.9 not cut in half
+
+
+def test_log_axis_labels_every_decade_and_the_first_lr():
+    fig = render("exponential:gamma=0.5", log_y=True).figure
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    lo, hi = ax.get_ylim()
+    ticks = [t for t in ax.get_yticks() if lo <= t <= hi]
+    exponents = sorted(round(np.log10(t)) for t in ticks)
+    assert exponents == list(range(exponents[0], -2))  # ..., 1e-4, 1e-3: one per decade
+    assert exponents[-1] == -3 and hi >= 3e-3  # the first LR on a labelled tick, with room
+    assert lo <= 1e-3 * 0.5 ** 31 / 3  # the last LR too
+
+
+def test_grid_panels_keep_their_names_colour_never_grey():
+    from optviz.render.style import style_of
+
+    fig = render("cyclic:mode=triangular", "cyclic:mode=triangular2",
+                 "cyclic:mode=exp_range,gamma=0.95", grid=True,
+                 optimizer="sgd:momentum=0.9").figure
+    lr_axes = [ax for ax in fig.axes if ax.get_title()]
+    colours = [_lr_lines(ax)[0].get_color() for ax in lr_axes]
+    # triangular2 and exp_range draw what the registered names cyclic_triangular2 and
+    # cyclic_exp_range draw, and take their colours; no shade of black washed out to grey.
+    assert colours == [style_of(n).colour for n in
+                       ("cyclic", "cyclic_triangular2", "cyclic_exp_range")]
+    assert len(set(colours)) == 3
+    for ax in lr_axes:
+        assert "(dashed: momentum; right axis)" in ax.get_title()
+
+
+def test_a_repeated_name_differs_in_colour_and_dash_and_no_warmup_says_so():
+    fig = render("linear_warmup:num_warmup_steps=100", "linear_warmup:num_warmup_steps=0",
+                 epochs=10, steps_per_epoch=100).figure
+    warm, none = _lr_lines(fig.axes[0])
+    assert warm.get_label().startswith("linear with warmup (num_warmup_steps=100")
+    assert none.get_label().startswith("linear, no warmup (num_warmup_steps=0")
+    assert warm.get_color() != none.get_color()
+    assert warm.get_linestyle() != none.get_linestyle()
+    assert fig.get_suptitle().startswith("linear with warmup · linear, no warmup\n")
+
+
+def test_nested_labels_wrap_between_items_only():
+    rendered = render_figure(load_config(CONFIGS / "showcase/composed_schedules.yaml"))
+    legend = rendered.figure.legends[0]
+    sequential = next(t.get_text() for t in legend.get_texts()
+                      if t.get_text().startswith("SequentialLR"))
+    lines = sequential.split("\n")
+    assert len(lines) == 2
+    assert lines[0].endswith("total_iters=8),")  # after the first item, never inside one
+    assert "CosineAnnealingLR (T_max=40, eta_min=1e-05)" in lines[1]
+
+
+def test_plateau_footnote_names_the_metric_it_draws():
+    rendered = render_figure(load_config(CONFIGS / "schedules/plateau.yaml"))
+    fig = rendered.figure
+    (note,) = _notes(fig)
+    assert note.startswith("⚠ ReduceLROnPlateau steps on the training loss of a dummy linear "
+                           "model")
+    assert "no metric" not in note.split("(full text")[0]
+    twin = fig.axes[-1]
+    metric = [ln for ln in twin.get_lines() if ln.get_marker() == "."]
+    assert metric and twin.get_ylabel() == "metric (linear model loss)"
+    # Each value sits where its stretch of steps ends, where the LR it reduces begins.
+    trace = rendered.result.runs[0].plateau
+    assert np.asarray(metric[0].get_xdata()).tolist() == [a + 1 for a in trace.at]
+    (lr,) = _lr_lines(fig.axes[0])
+    ys = np.asarray(lr.get_ydata())
+    for r in trace.reductions:
+        assert ys[r] < ys[r - 1]  # the drop is at the reduction's x
+        assert any(np.asarray(ln.get_xdata()).tolist() == [r, r] for ln in fig.axes[0].lines)
+
+
+def test_panel_footnotes_name_the_panel_then_the_warning():
+    spec = ScheduleSpec.model_validate({
+        "schedulers": ["onecycle"], "layout": "panels", "cols": 2,
+        "panels": [{"title": "plain SGD (momentum 0)"},
+                   {"title": "Adam", "optimizer": "adam"}]})
+    notes = _notes(render_figure(spec).figure)
+    assert notes == ["⚠ plain SGD (momentum 0): OneCycleLR cycles momentum, but SGD was made "
+                     "with momentum 0  (full text on stderr)"]
+
+
+def test_lambda_config_steps_per_epoch_as_its_formula_says():
+    rendered = render_figure(load_config(CONFIGS / "schedules/lambda_multiplicative.yaml"))
+    spec = rendered.computed.result
+    assert spec.interval == "epoch" and spec.steps_per_epoch == 8
+    for run in rendered.data["runs"]:
+        lr = run["lr"]
+        # 'epoch' in lr_lambda is the epoch of the top axis: the LR holds for 8 steps at a time
+        assert all(lr[i] == lr[i - i % 8] for i in range(len(lr)))
+    first = rendered.data["runs"][0]["lr"]
+    assert first[8 * 5] == pytest.approx(1e-3 * 0.9 ** 5)
+
+
+def test_summary_grid_names_the_metric_in_the_title_not_beside_the_next_panel():
+    fig = render("plateau:factor=0.5,patience=3", "step", grid=True).figure
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    plateau = titled[0]
+    assert "(grey: metric, linear model loss; right axis)" in plateau.get_title()
+    assert all(ax.get_ylabel() in ("", "learning rate") for ax in fig.axes)
