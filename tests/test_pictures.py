@@ -168,6 +168,253 @@ def test_repeats_of_a_name_keep_its_hue_and_stay_apart():
     assert len({s.dash for s in styles}) == 3
 
 
+def test_families_drawn_together_have_far_apart_colours():
+    """SGD / momentum / Nesterov / GD and Adam / AdamW / RMSprop / Adagrad / Adadelta (and the
+    rest of each family) in clearly different hues: CIE76 ΔE over 30 within a family, over 20
+    between any two optimizers."""
+    from itertools import combinations
+
+    from optviz.registry import OPTIMIZERS
+    from optviz.render.style import FAMILIES, delta_e
+
+    assert {"sgd", "momentum", "nesterov"} <= set(FAMILIES[0])
+    assert {"adam", "adamw", "rmsprop", "adagrad", "adadelta"} <= set(FAMILIES[1])
+    for family in FAMILIES:
+        for a, b in combinations(family, 2):
+            assert delta_e(style_of(a).colour, style_of(b).colour) > 30, (a, b)
+    for a, b in combinations(OPTIMIZERS.names(), 2):
+        assert delta_e(style_of(a).colour, style_of(b).colour) > 20, (a, b)
+    # The measure itself: white and black are 100 apart, a colour is 0 from itself.
+    assert delta_e("#ffffff", "#000000") == pytest.approx(100, abs=1e-3)
+    assert delta_e("#1f77b4", "#1f77b4") == 0
+
+
+def test_a_name_keeps_its_style_whatever_else_is_drawn():
+    """SGD in three companies (alone, with its family, after two other runs of its own
+    name): the same colour, dash and marker each time, in the legend and on the path."""
+    seen = set()
+    for optimizers in (["sgd:lr=0.01"], ["momentum:lr=0.01", "sgd:lr=0.01", "nesterov:lr=0.01"],
+                       ["adam:lr=0.1", "rmsprop:lr=0.01", "sgd:lr=0.01"]):
+        fig = _figure(optimizers=optimizers, steps=10)
+        k = [o.split(":")[0] for o in optimizers].index("sgd")
+        path = [ln for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) > 1][k]
+        seen.add((path.get_color(), path.get_linestyle(), path.get_marker()))
+    assert seen == {(style_of("sgd").colour, "-", style_of("sgd").marker)}
+
+
+def test_repeats_of_a_name_are_clearly_apart_and_show_their_dash():
+    from itertools import combinations
+
+    from optviz.registry import OPTIMIZERS
+    from optviz.render.style import delta_e
+
+    for name in OPTIMIZERS.names():
+        colours = [s.colour for s in styles_for([name] * 3)]
+        assert min(delta_e(a, b) for a, b in combinations(colours, 2)) >= 18, name
+    fig = _figure(optimizers=["sgd:lr=0.01", "sgd:lr=0.03"], function="parabola", steps=20)
+    paths = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("SGD")]
+    assert [p.get_linestyle() for p in paths] == ["-", "--"]  # the path takes the dash
+    handles = fig.legends[0].legend_handles
+    assert [h.get_linestyle() for h in handles[:2]] == ["-", "--"]  # and the legend shows it
+    assert fig.legends[0].handlelength >= 3  # long enough for a dash to read
+
+
+def test_near_identical_paths_are_said_and_dashed_in_both_panels():
+    fig = _figure(optimizers=["adam:lr=0.1", "adamw:lr=0.1", "rmsprop:lr=0.1"])
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[1] == "AdamW (lr=0.1) ≈ Adam (lr=0.1)'s path"
+    assert "≈" not in legend[2]  # RMSprop goes its own way
+    paths = [ln for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) > 2]
+    assert paths[1].get_linestyle() == "--" and paths[2].get_linestyle() == "-"
+    curves = [ln for ln in fig.axes[1].get_lines() if len(ln.get_xdata()) > 2]
+    assert curves[1].get_linestyle() == "--" and curves[0].get_linestyle() == "-"
+
+
+def test_an_end_on_the_minimum_is_hollow_and_the_start_is_a_ring():
+    fig = _figure(optimizers=["adam:lr=0.1", "adagrad:lr=0.1"])
+    left = fig.axes[0]
+    ends = [ln for ln in left.get_lines() if ln.get_marker() == "s" and len(ln.get_xdata()) == 1]
+    # Adam ends on the star: hollow, so the star reads through; Adagrad far from it: filled.
+    assert [e.get_markerfacecolor() for e in ends] == ["none", style_of("adagrad").colour]
+    (start,) = [ln for ln in left.get_lines() if ln.get_marker() == "o"
+                and len(ln.get_xdata()) == 1]
+    assert start.get_markerfacecolor() == "none" and start.get_zorder() == Z_ENDS
+
+
+def test_lookahead_resets_are_drawn_as_jumps():
+    """Every k steps Lookahead moves its slow weights and puts the fast ones there: the path
+    breaks there (NaN), and a thin dotted line joins the two points of the jump."""
+    rendered = render_figure(TrajectorySpec(optimizers=["sgd:lr=0.03"], steps=20,
+                                            lookahead={"k": 5, "alpha": 0.5}))
+    points = np.array(rendered.data["runs"][0]["points"])
+    left = rendered.figure.axes[0]
+    path = next(ln for ln in left.get_lines() if len(ln.get_xdata()) > points.shape[0] - 1
+                and ln.get_linestyle() == "-")
+    xs = np.asarray(path.get_xdata(), dtype=float)
+    jumps = [5, 10, 15, 20]
+    assert np.isnan(xs).sum() == len(jumps)
+    assert np.allclose(xs[np.isfinite(xs)], points[:, 0])
+    # The break sits right before each reset point.
+    for i, t in enumerate(jumps):
+        assert np.isnan(xs[t + i]) and xs[t + i + 1] == pytest.approx(points[t, 0])
+    dotted = [ln for ln in left.get_lines() if ln.get_linestyle() == ":"
+              and len(ln.get_xdata()) == 2]
+    assert [list(ln.get_xdata()) for ln in dotted] == [list(points[t - 1:t + 1, 0])
+                                                      for t in jumps]
+    texts = [t.get_text() for t in rendered.figure.legends[0].get_texts()]
+    assert any("reset onto the slow weights (a jump)" in t for t in texts)
+
+
+def test_lbfgs_says_a_step_is_several_evaluations():
+    fig = _figure(optimizers=["lbfgs:lr=0.5", "adam:lr=0.1"], steps=5)
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts[0] == "LBFGS (lr=0.5) — a step: up to 20 function evaluations"
+    assert "evaluations" not in texts[1]
+    fig = _figure(optimizers=["lbfgs:lr=0.5,max_iter=7,line_search_fn=strong_wolfe"], steps=3)
+    assert "up to 8 function evaluations" in fig.legends[0].get_texts()[0].get_text()
+
+
+def test_plugin_names_that_differ_from_builtins_only_by_case_are_told_apart(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "examples" / "handwritten_optim"))
+    fig = _figure(optimizers=["handwritten_optim.RMSProp:lr=0.1", "rmsprop:lr=0.1"], steps=5)
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts[:2] == ["handwritten_optim.RMSProp (lr=0.1)", "RMSprop (lr=0.1)"]
+    assert texts[0].casefold() != texts[1].casefold()
+    # Alone, a plugin keeps its short label: nothing to tell it from.
+    alone = _figure(optimizers=["handwritten_optim.RMSProp:lr=0.1", "sgd:lr=0.1"], steps=5)
+    assert alone.legends[0].get_texts()[0].get_text() == "RMSProp (lr=0.1)"
+
+
+# ---------------------------------------------------------------- panels
+
+
+def _panels(**fields):
+    return render_figure(TrajectorySpec(layout="panels", **fields)).figure
+
+
+def test_a_run_without_a_scheduler_draws_its_flat_lr_and_state_uses_neutral_styles():
+    from matplotlib.colors import to_rgb
+
+    from optviz.render.style import FIXED
+
+    fig = _panels(function="rosenbrock", steps=30, optimizers=["adam:lr=0.05"],
+                  show_state=True, panels=[{"title": "constant"},
+                                           {"title": "cosine", "scheduler": "cosine"}])
+    lr_axes = [ax for ax in fig.axes if ax.get_ylabel() == "learning rate"]
+    flat = [ln for ln in lr_axes[0].get_lines()]
+    assert len(flat) == 1 and list(flat[0].get_ydata()) == [0.05, 0.05]
+    assert list(flat[0].get_xdata()) == [0, 29]
+    assert any("no scheduler" in t.get_text() for t in lr_axes[0].texts)
+    state_axes = [ax for ax in fig.axes if ax.get_title().startswith("optimizer state")]
+    optimizer_colours = {to_rgb(s.colour) for s in FIXED.values()} - {(0.0, 0.0, 0.0)}
+    for ax in state_axes:
+        for line in ax.get_lines():
+            r, g, b = to_rgb(line.get_color())
+            assert r == g == b  # black and greys only
+            assert (r, g, b) not in optimizer_colours
+    # One legend under the grid says what each quantity is.
+    texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert "‖exp_avg‖: 1st moment m (a momentum of g)" in texts
+    assert len(texts) == len(set(texts)) == 3
+
+
+def test_every_panel_has_axis_labels_and_1d_panels_a_loss_strip():
+    fig = _panels(function="parabola", steps=10, panels=[
+        {"optimizers": ["sgd:lr=0.2"]}, {"optimizers": ["sgd:lr=0.125"]}])
+    curves = [ax for ax in fig.axes if ax.get_ylabel() == "f(x)" and ax.get_xlabel() == "x"]
+    losses = [ax for ax in fig.axes if ax.get_title() == "loss"]
+    assert len(curves) == len(losses) == 2
+    assert all(ax.get_yscale() == "log" for ax in losses)
+    assert "reached 0 at step 1" in [t.get_text() for t in losses[1].texts]
+    grid = _panels(steps=5, panels=[{"optimizers": ["adam:lr=0.1"]},
+                                    {"optimizers": ["sgd:lr=0.01"]}])
+    assert [(ax.get_xlabel(), ax.get_ylabel()) for ax in grid.axes] == [("x", "y")] * 2
+
+
+@pytest.mark.parametrize("zoom", [False, True])
+def test_grid_panels_have_boxes_of_one_size(zoom):
+    """LBFGS leaves the domain, Adam stays in a well: at equal scale every view is square, so
+    every panel's box is the same."""
+    fig = _panels(function="rastrigin", steps=40, zoom=zoom, rows=1, cols=3, panels=[
+        {"optimizers": ["lbfgs:lr=0.1"]}, {"optimizers": ["adam:lr=0.5"]},
+        {"optimizers": ["sgd:lr=0.003"]}])
+    main = [ax for ax in fig.axes if ax.get_title()]
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    boxes = [ax.get_window_extent() for ax in main]
+    assert len(boxes) == 3
+    assert max(b.width for b in boxes) - min(b.width for b in boxes) < 1.5
+    assert max(b.height for b in boxes) - min(b.height for b in boxes) < 1.5
+
+
+def test_zoom_grid_panels_take_their_view_from_their_own_path():
+    from optviz.figures.trajectory import run_trajectory_spec
+    from optviz.registry import FUNCTIONS
+
+    spec = TrajectorySpec(layout="panels", function="beale", steps=100, zoom=True,
+                          panels=[{"optimizers": ["adam:lr=0.05"]}])
+    fig = render_figure(spec).figure
+    ax = fig.axes[0]
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    (dx0, dx1), _ = FUNCTIONS.resolve("beale").domain
+    assert x1 - x0 < 0.6 * (dx1 - dx0)  # a view of the path, not the whole domain
+    assert x1 - x0 == pytest.approx(y1 - y0)  # square
+    points = np.array(run_trajectory_spec(spec.panel_specs()[0]).runs[0].points)
+    assert (points[:, 0] > x0).all() and (points[:, 0] < x1).all()
+    assert (points[:, 1] > y0).all() and (points[:, 1] < y1).all()
+    assert x0 < 3 < x1 and y0 < 0.5 < y1  # and the minimum it heads for
+
+
+def test_the_inset_holds_every_run_end_and_draws_no_connector_lines():
+    from matplotlib.patches import ConnectionPatch, Rectangle
+
+    fig = _panels(function="beale", steps=300, zoom=True, rows=1, cols=2, panels=[
+        {"optimizers": ["rprop:lr=0.01"]}, {"optimizers": ["lbfgs:lr=0.5"]}])
+    with_inset = [ax for ax in fig.axes if ax.child_axes]
+    assert len(with_inset) == 2  # both ends are a few pixels in their panels
+    for ax in with_inset:
+        (inset,) = ax.child_axes
+        end = next(ln for ln in inset.get_lines() if ln.get_marker() == "s"
+                   and len(ln.get_xdata()) == 1)
+        (x,), (y,) = end.get_xdata(), end.get_ydata()
+        (ix0, ix1), (iy0, iy1) = inset.get_xlim(), inset.get_ylim()
+        assert ix0 < x < ix1 and iy0 < y < iy1
+        assert not [p for p in ax.findobj(ConnectionPatch)]
+        assert [p for p in ax.patches if isinstance(p, Rectangle) and not p.get_fill()]
+        assert all(t.get_window_extent().y1 <= inset.get_window_extent().y1 + 1
+                   for t in inset.texts)  # the caption stays inside the inset
+
+
+def test_a_wide_pca_plane_with_many_panels_spans_the_figure():
+    fig = _figure(optimizers=["adam:lr=0.05", "momentum:lr=0.02"], model="linear",
+                  in_features=10, epochs=4, scheduler="step:step_size=2", interval="epoch",
+                  show_state=True)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    plane = fig.axes[0]
+    assert "PC1" in plane.get_xlabel()
+    assert plane.get_window_extent().width > 0.6 * fig.bbox.width
+    state = next(ax for ax in fig.axes if ax.get_title().startswith("optimizer state"))
+    legend = state.get_legend()
+    assert legend.get_window_extent().y1 <= state.get_window_extent().y0  # below, off curves
+
+
+def test_model_loss_axis_fits_the_data():
+    rendered = render_figure(TrajectorySpec(
+        model="linear", in_features=1, samples=128, epochs=4,
+        optimizers=[{"name": "gd", "lr": 0.15, "batch_size": 0},
+                    {"name": "sgd", "lr": 0.02, "batch_size": 1}]))
+    ax = next(a for a in rendered.figure.axes if a.get_ylabel().startswith("MSE"))
+    batch = np.concatenate([np.array(r["batch_loss"], dtype=float)
+                            for r in rendered.data["runs"]])
+    means = np.concatenate([np.array(r["epoch_loss"], dtype=float)
+                            for r in rendered.data["runs"]])
+    lo, hi = ax.get_ylim()
+    assert lo > batch.min()  # a lone sample's near-zero loss does not set the axis
+    assert lo <= np.percentile(batch, 5) and lo < means.min() and hi > batch.max()
+    assert "below the axis" in ax.get_ylabel()
+
+
 # ---------------------------------------------------------------- schedules as steps
 
 

@@ -77,14 +77,16 @@ class OptimizerPlan:
 def distinct_labels(plans: Sequence[OptimizerPlan]) -> list[OptimizerPlan]:
     """The plans of one figure, a plugin's made-up label naming its dotted path
     (``handwritten_optim.Adam (lr=0.1)``) where it would read the same as another
-    optimizer's (torch's ``Adam (lr=0.1)``). The same optimizer twice keeps its label."""
+    optimizer's (torch's ``Adam (lr=0.1)``), case aside (``RMSProp`` against ``RMSprop``).
+    The same optimizer twice keeps its label."""
+    # Labels that differ only by case read the same ("RMSProp" and "RMSprop"): one target.
     targets: dict[str, set[str]] = {}
     for plan in plans:
-        targets.setdefault(plan.label, set()).add(plan.record.name)
+        targets.setdefault(plan.label.casefold(), set()).add(plan.record.name)
     out = []
     for plan in plans:
         record = plan.record
-        if (len(targets[plan.label]) > 1 and plan.auto_label and record.plugin
+        if (len(targets[plan.label.casefold()]) > 1 and plan.auto_label and record.plugin
                 and record.label != record.name):
             plan = replace(plan, label=plan.label.replace(record.label, record.name, 1))
         out.append(plan)
