@@ -698,3 +698,25 @@ def test_lookahead_jumps_appear_when_the_frame_reaches_them():
         (resets,) = path.resets
         assert np.asarray(resets.get_xdata()).tolist() == points[jumped, 0].tolist()
     assert sorted(t for _, t in path.jumps) == [5, 10]
+
+
+def test_gif_keeps_the_exact_colours_of_what_moves():
+    # the arrows are a few pixels each: a median cut of the picture merged them into the
+    # contour's colours (the red gradient arrow came out brown)
+    from matplotlib.colors import to_rgb
+
+    from optviz.render.vectors import ARROWS
+
+    spec = spec_of(optimizers=["momentum:lr=0.002", "adam:lr=0.01"], steps=12, vectors=True)
+    rendered, animator = animator_of(spec, dpi=ANIMATION_DPI, vectors=True)
+    drawn = animator.frame(6)
+    frames, _ = gif_frames(rendered.image_bytes(".gif"))
+    for _, _, colour, _ in ARROWS:
+        rgb = np.round(np.array(to_rgb(colour)) * 255).astype(int)
+        exact = np.all(drawn == rgb, axis=2)
+        assert exact.sum() >= 5, colour
+        assert np.abs(frames[6][exact] - rgb).max() <= 2, colour  # Pillow's rounding
+    for path in animator.paths:
+        rgb = np.round(np.array(to_rgb(path.lines[0].get_color())) * 255).astype(int)
+        exact = np.all(drawn == rgb, axis=2)
+        assert exact.sum() >= 1 and np.abs(frames[6][exact] - rgb).max() <= 2

@@ -93,17 +93,15 @@ def _frames(rendered: Rendered, dpi: int | None) -> Iterator[np.ndarray]:
 
 def write_gif(rendered: Rendered, dpi: int | None) -> bytes:
     """The animation as a looping GIF: ``fps`` frames a second, the last held for a second."""
+    import numpy as np
     from PIL import Image
 
     from optviz.render.animate import PAUSE_S
 
     spec = rendered.spec
-    frames = list(_frames(rendered, dpi))
-    import numpy as np
-
-    both = Image.fromarray(np.concatenate([frames[0], frames[-1]], axis=0))
-    palette = both.quantize(colors=255, method=Image.Quantize.MEDIANCUT,
-                            dither=Image.Dither.NONE)
+    animator, steps = _animator(rendered, dpi)
+    frames = list(animator.frames(steps, TURN_DEGREES / max(1, len(steps) - 1)))
+    palette = _palette(frames, animator.colours())
     # Each frame after the first keeps only the pixels that changed; the rest are the
     # transparent index, drawn over the previous frame (disposal 1), which LZW packs tightly.
     indices = [np.asarray(Image.fromarray(f).quantize(palette=palette,
@@ -124,6 +122,26 @@ def write_gif(rendered: Rendered, dpi: int | None) -> bytes:
                    transparency=TRANSPARENT,
                    comment=rendered.config_text().encode())
     return out.getvalue()
+
+
+def _palette(frames: list[np.ndarray], reserved: list[tuple[int, int, int]]) -> Any:
+    """One palette for every frame: the exact colours of what moves (paths, heads, arrows:
+    a few pixels each, which a median cut of the whole picture merges into their neighbours,
+    a red arrow turning brown), then a median cut of the first and last frames for the rest;
+    index 255 stays free for "unchanged"."""
+    import numpy as np
+    from PIL import Image
+
+    reserved = list(dict.fromkeys(reserved))[:64]
+    both = Image.fromarray(np.concatenate([frames[0], frames[-1]], axis=0))
+    cut = both.quantize(colors=TRANSPARENT - len(reserved), method=Image.Quantize.MEDIANCUT,
+                        dither=Image.Dither.NONE)
+    colours = cut.getpalette()[:3 * (TRANSPARENT - len(reserved))]
+    colours += [c for rgb in reserved for c in rgb]
+    colours += colours[:3] * (256 - len(colours) // 3)  # the spare index repeats entry 0
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(colours)
+    return palette
 
 
 def write_mp4(rendered: Rendered, dpi: int | None) -> bytes:

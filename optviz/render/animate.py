@@ -368,6 +368,28 @@ class Animator:
             order += sorted(artists, key=lambda a: a.get_zorder())
         return order + loose
 
+    def colours(self) -> list[tuple[int, int, int]]:
+        """The opaque colours of the moving artists (0-255 RGB), for an animation's palette."""
+        from matplotlib.colors import to_rgba
+
+        found = []
+        for artist in self.moving:
+            values: list = []
+            if isinstance(artist, Line2D):
+                values = [artist.get_color(), artist.get_markerfacecolor(),
+                          artist.get_markeredgecolor()]
+            elif hasattr(artist, "get_facecolor") and hasattr(artist, "get_edgecolor"):
+                values = [*np.atleast_2d(artist.get_facecolor()),
+                          *np.atleast_2d(artist.get_edgecolor())]
+            for value in values:
+                try:
+                    r, g, b, a = to_rgba(value)
+                except (TypeError, ValueError):
+                    continue
+                if a > 0:
+                    found.append((round(255 * r), round(255 * g), round(255 * b)))
+        return list(dict.fromkeys(found))
+
     # -- drawing -------------------------------------------------------------------------------
 
     def _set(self, step: int) -> None:
