@@ -720,3 +720,16 @@ def test_gif_keeps_the_exact_colours_of_what_moves():
         rgb = np.round(np.array(to_rgb(path.lines[0].get_color())) * 255).astype(int)
         exact = np.all(drawn == rgb, axis=2)
         assert exact.sum() >= 1 and np.abs(frames[6][exact] - rgb).max() <= 2
+
+
+def test_linear_fit_panel_on_the_3d_view_moves_with_the_frames():
+    spec = TrajectorySpec(optimizers=["sgd:lr=0.1"], model="linear", in_features=1, epochs=2,
+                          samples=32, batch_size=8, view="3d")
+    rendered, animator = animator_of(spec)
+    (line,) = _fit_of(animator).fits
+    for k in (0, 5):
+        animator.frame(k)
+        (x0, x1), (y0, y1) = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+        weight, bias = rendered.data["runs"][0]["points"][k]
+        assert (y1 - y0) / (x1 - x0) == pytest.approx(weight, rel=1e-9)
+        assert y0 - (y1 - y0) / (x1 - x0) * x0 == pytest.approx(bias, rel=1e-9, abs=1e-12)

@@ -105,7 +105,7 @@ class FitPanel:
             ax.set_title("fitted values against the targets, every sample")
         self._fix_ylim()
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8, loc="upper left", framealpha=0.85)
+        ax.legend(fontsize=8, loc="best", framealpha=0.85)
         setattr(ax, FIT_ATTR, self)
         self.show(None)
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from optviz.render.model_fit import draw_fit, has_data
 from optviz.render.style import Z_ENDS, Z_MINIMUM, Z_PATH, Z_PATH_STEP, styles_for
 from optviz.render.trajectory import draw_loss, draw_lr, draw_model_loss, draw_state, run_label
 from optviz.results import Surface, TrajectoryResult
@@ -141,12 +142,14 @@ def surface3d_figure(result: TrajectoryResult, surface: Surface) -> Figure:
     """The 3-D overlay: the surface with the paths on the left; loss (and LR, state) right."""
     has_lr = any(run.lr is not None for run in result.runs)
     has_state = any(run.state is not None for run in result.runs)
-    n_right = 1 + has_lr + has_state
+    n_right = 1 + has_lr + has_state + has_data(result)
     fig = Figure(figsize=(13, 5.8 if n_right == 1 else 2.9 * n_right + 1.2), layout="constrained")
     grid = fig.add_gridspec(n_right, 2, width_ratios=[1.3, 1])
     left = fig.add_subplot(grid[:, 0], projection="3d")
     right = [fig.add_subplot(grid[i, 1]) for i in range(n_right)]
     styles = styles_for([run.optimizer for run in result.runs])
+    if has_data(result):  # the linear model: its data and each run's fit
+        draw_fit(right.pop(0), result, styles)
     if result.problem:
         title = f"{result.formula}: loss over the weights, {result.problem['epochs']} epochs"
         draw_model_loss(right[0], result, styles)
