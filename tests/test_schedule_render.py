@@ -190,14 +190,17 @@ def test_grid_panels_keep_their_names_colour_never_grey():
         assert "(dashed: momentum; right axis)" in ax.get_title()
 
 
-def test_a_repeated_name_differs_in_colour_and_dash_and_no_warmup_says_so():
+def test_no_warmup_says_so_and_has_its_own_colour():
+    from optviz.render.style import style_of
+
     fig = render("linear_warmup:num_warmup_steps=100", "linear_warmup:num_warmup_steps=0",
                  epochs=10, steps_per_epoch=100).figure
     warm, none = _lr_lines(fig.axes[0])
     assert warm.get_label().startswith("linear with warmup (num_warmup_steps=100")
     assert none.get_label().startswith("linear, no warmup (num_warmup_steps=0")
+    # Not two shades of one magenta: the run without warmup has a colour of its own.
     assert warm.get_color() != none.get_color()
-    assert warm.get_linestyle() != none.get_linestyle()
+    assert warm.get_color() == style_of("linear_warmup").colour
     assert fig.get_suptitle().startswith("linear with warmup · linear, no warmup\n")
 
 
@@ -260,3 +263,17 @@ def test_summary_grid_names_the_metric_in_the_title_not_beside_the_next_panel():
     plateau = titled[0]
     assert "(grey: metric, linear model loss; right axis)" in plateau.get_title()
     assert all(ax.get_ylabel() in ("", "learning rate") for ax in fig.axes)
+
+
+def test_a_lone_variant_is_solid_and_a_shared_colour_dashed():
+    from optviz.render.style import style_of
+
+    lone = render("cyclic:mode=triangular2").figure
+    (line,) = _lr_lines(lone.axes[0])
+    assert line.get_color() == style_of("cyclic_triangular2").colour
+    assert line.get_linestyle() == "-"
+    # step and polynomial_warmup share a blue: the second is told apart by its dash.
+    both = render("step", "polynomial_warmup").figure
+    first, second = _lr_lines(both.axes[0])
+    assert first.get_color() == second.get_color()
+    assert (first.get_linestyle(), second.get_linestyle()) == ("-", "--")

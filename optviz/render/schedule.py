@@ -85,6 +85,16 @@ def style_key(run: ScheduleRun) -> str:
     return name
 
 
+def overlay_styles(runs: Sequence[ScheduleRun]) -> list[Style]:
+    """The styles of runs drawn on one axes: each run's name's (``style_key``), a repeat shaded
+    with its own dash; a dash only where another run of the axes shares the colour (a lone
+    variant, such as cyclic_triangular2, is drawn solid like any other curve)."""
+    styles = styles_for([style_key(run) for run in runs])
+    colours = [s.colour for s in styles]
+    return [s if colours.count(s.colour) > 1 or s.dash == "-" else Style(s.colour, "-", s.marker)
+            for s in styles]
+
+
 def _marker_size(n: int) -> float:
     return 3.5 if n <= 64 else 2.2 if n <= 200 else 0.0
 
@@ -444,7 +454,7 @@ def schedule_figure(result: ScheduleResult, grid_layout: bool = False, log_y: bo
     names = [style_key(run) for run in runs]
     # (solid in a grid, where the dash is the momentum's).
     colours = ([Style(style_of(name).colour, "-", style_of(name).marker) for name in names]
-               if grid_layout else styles_for(names))
+               if grid_layout else overlay_styles(runs))
     n = len(runs)
     if grid_layout:
         cols = 1 if n == 1 else 2 if n <= 4 else 3 if n <= 9 else 4

@@ -13,10 +13,10 @@ from optviz.render.schedule import (
     figure_with_notes,
     names_of,
     overlay,
-    style_key,
+    overlay_styles,
     wrap,
 )
-from optviz.render.style import styles_for, wrap_items
+from optviz.render.style import wrap_items
 from optviz.results import ScheduleResult
 
 PANEL_W = 6.4
@@ -44,7 +44,7 @@ def schedule_panels_figure(items: Sequence[tuple[str | None, ScheduleResult, boo
     grid = main.subfigures(rows, cols, squeeze=False)
     cells = [cell for row in grid for cell in row]
     for cell, (panel_title, result, log_y) in zip(cells, items, strict=False):
-        overlay(cell, result, styles_for([style_key(run) for run in result.runs]), log_y)
+        overlay(cell, result, overlay_styles(result.runs), log_y)
         cell.suptitle(_heading(panel_title, result), fontsize=9.5)
     if title:
         main.suptitle(title, fontsize=12.5, fontweight="bold")
