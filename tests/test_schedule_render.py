@@ -277,3 +277,10 @@ def test_a_lone_variant_is_solid_and_a_shared_colour_dashed():
     first, second = _lr_lines(both.axes[0])
     assert first.get_color() == second.get_color()
     assert (first.get_linestyle(), second.get_linestyle()) == ("-", "--")
+
+
+def test_a_repeated_name_is_shaded_and_dashed():
+    fig = render("polynomial:power=1", "polynomial:power=2").figure
+    first, second = _lr_lines(fig.axes[0])
+    assert first.get_color() != second.get_color()
+    assert (first.get_linestyle(), second.get_linestyle()) == ("-", "--")

@@ -87,12 +87,13 @@ def style_key(run: ScheduleRun) -> str:
 
 def overlay_styles(runs: Sequence[ScheduleRun]) -> list[Style]:
     """The styles of runs drawn on one axes: each run's name's (``style_key``), a repeat shaded
-    with its own dash; a dash only where another run of the axes shares the colour (a lone
+    with its own dash; a dash only for repeats and where another run shares the colour (a lone
     variant, such as cyclic_triangular2, is drawn solid like any other curve)."""
-    styles = styles_for([style_key(run) for run in runs])
+    keys = [style_key(run) for run in runs]
+    styles = styles_for(keys)
     colours = [s.colour for s in styles]
-    return [s if colours.count(s.colour) > 1 or s.dash == "-" else Style(s.colour, "-", s.marker)
-            for s in styles]
+    return [s if colours.count(s.colour) > 1 or keys.count(k) > 1 or s.dash == "-"
+            else Style(s.colour, "-", s.marker) for s, k in zip(styles, keys, strict=True)]
 
 
 def _marker_size(n: int) -> float:
