@@ -284,3 +284,19 @@ def test_a_repeated_name_is_shaded_and_dashed():
     first, second = _lr_lines(fig.axes[0])
     assert first.get_color() != second.get_color()
     assert (first.get_linestyle(), second.get_linestyle()) == ("-", "--")
+
+
+def test_plateau_cooldown_shades_the_epochs_it_lasts():
+    from matplotlib.colors import to_hex
+
+    from optviz.render.schedule import COOLDOWN_COLOUR
+
+    rendered = render("plateau:patience=1,cooldown=2", interval="epoch", epochs=20, lr=[0.05],
+                      optimizer="sgd:momentum=0.9")
+    trace = rendered.result.runs[0].plateau
+    assert trace.reductions == [96, 144]  # after epochs 12 and 18, 8 steps each
+    ax = rendered.figure.axes[0]
+    spans = sorted((p.get_x(), p.get_x() + p.get_width()) for p in ax.patches
+                   if to_hex(p.get_facecolor()) == COOLDOWN_COLOUR)
+    # Two epochs (16 steps) of cooldown after each reduction, to the run's end at the last.
+    assert spans == [(96, 104), (104, 112), (144, 152), (152, 160)]
