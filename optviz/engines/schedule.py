@@ -439,6 +439,6 @@ def run_schedules(
             if text not in result.warnings:
                 result.warnings.append(text)
     if metric_source != DEFAULT_METRIC and not any(p.record.needs_metric for p in plans):
-        result.warnings.append("--metric is used only by ReduceLROnPlateau (plateau), and no "
+        result.warnings.append("a metric is used only by ReduceLROnPlateau (plateau), and no "
                                "scheduler here is one")
     return result

@@ -38,7 +38,7 @@ def schedule_metric(text: str | None, run: Any, seed: int = 0
     if is_trace(text):
         values = read_trace(path)
         if len(values) < n:
-            raise BadValueError(f"--metric {path}: {len(values)} value(s), but the run steps "
+            raise BadValueError(f"metric {path}: {len(values)} value(s), but the run steps "
                                 f"the scheduler {n} times and needs one per step")
         return values[:n], str(path)
     formula = compile_formula(text, ("step", "epoch"))
