@@ -50,3 +50,32 @@ def _load_png(source: Path | bytes) -> np.ndarray:
 def png_pixels() -> Callable[[Path | bytes], np.ndarray]:
     """Returns a loader: PNG file or bytes -> (height, width, 3) int array of 0..255 RGB."""
     return _load_png
+
+
+
+# Modules whose module-scoped fixtures are expensive (the whole gallery rendered, a browser
+# launched, background processes started): under pytest-xdist each worker that runs one of a
+# module's tests sets its fixtures up again. With ``-n N`` (``--dist load``, the default) the
+# scheduler below sends all of such a module's tests to one worker, so the setup is paid once,
+# and spreads every other test on its own over the workers as they free up.
+_ONE_WORKER = {"test_configs", "test_gallery", "test_explorer", "test_core_cli",
+               "test_core_render", "test_core_engine", "test_basin", "test_plugins",
+               "test_sweep", "test_gallery_browser"}
+
+try:
+    import xdist
+except ImportError:  # pragma: no cover - the suite also runs without pytest-xdist
+    xdist = None
+
+if xdist is not None:
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+        if config.getvalue("dist") != "load":
+            return None  # --dist each, loadfile, worksteal...: xdist's own
+        from xdist.scheduler import LoadScopeScheduling
+
+        class CostlyModulesTogether(LoadScopeScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                path = nodeid.split("::", 1)[0]
+                return path if Path(path).stem in _ONE_WORKER else nodeid
+
+        return CostlyModulesTogether(config, log)

@@ -73,9 +73,12 @@ class _Handler(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path, list[tuple[str, int]]]]:
-    """A small rendered gallery beside its configs, served on 127.0.0.1 at a free port."""
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[tuple[str, Path, list[tuple[str, int]]]]:
+    """A small rendered gallery beside its configs, served on 127.0.0.1 at a free port (built
+    once for the module's tests, which only read it)."""
+    tmp_path = tmp_path_factory.mktemp("served")
     configs = tmp_path / "configs"
     (configs / "sub").mkdir(parents=True)
     (configs / "adam.yaml").write_text("optimizers: [adam]\nsteps: 5\nlr: 0.1\n"
