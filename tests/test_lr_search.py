@@ -13,7 +13,6 @@ from optviz.engines.single import run_one
 from optviz.engines.sweep import (
     REFINE_PASSES,
     Scores,
-    auto_lr,
     midpoints,
     pick_best,
     ranked,
@@ -32,9 +31,15 @@ def test_the_refinement_finds_adams_narrow_region_on_rosenbrock():
     # near 1.08 is about 1% wide, between two grid points.
     rosenbrock = FUNCTIONS.resolve("rosenbrock")
     adam = plan_optimizer(OptimizerSpec(name="adam"))
-    coarse = auto_lr(rosenbrock, adam, start=[-2.0, 2.0], steps=500, refine=0)
-    assert coarse == pytest.approx(parse_lr_grid(AUTO_GRID)[52])  # 10 ** 0.2 = 1.585
-    lr = auto_lr(rosenbrock, adam, start=[-2.0, 2.0], steps=500)
+    # One refined search; its first pass is the coarse grid, judged alone here as auto_lr with
+    # refine=0 judges it (the same runs: a batch's rows do not depend on the other rows).
+    result = run_sweep(rosenbrock, adam, parse_lr_grid(AUTO_GRID), start=[-2.0, 2.0],
+                       steps=500, with_path=False, refine=REFINE_PASSES)
+    grid = [result.lr.index(v) for v in parse_lr_grid(AUTO_GRID)]
+    coarse = grid[pick_best([result.tail_loss[i] for i in grid],
+                            [result.steps_to_tol[i] for i in grid], 0.0, result.tol)]
+    assert result.lr[coarse] == pytest.approx(parse_lr_grid(AUTO_GRID)[52])  # 10 ** 0.2
+    lr = result.best_lr  # what auto_lr returns (it is this run_sweep: test_sweep.py)
     assert 1.07 < lr < 1.09
     run = run_one(rosenbrock.load(), plan_optimizer(OptimizerSpec(name="adam"), lr=lr),
                   torch.tensor([-2.0, 2.0]), 500, rosenbrock.domain)

@@ -76,14 +76,17 @@ def test_dpi_sets_the_png_size(tmp_path: Path, png_pixels):
 
 
 def test_png_and_svg_bytes_are_the_same_in_two_processes(tmp_path: Path):
+    # Two fresh processes; each runs the command twice, for the PNG and for the SVG.
+    for i in range(2):
+        lines = ["from optviz.cli import app"] + [
+            f"app({[*CALLS['trajectory'], '-o', f'run{i}{suffix}']!r}, standalone_mode=False)"
+            for suffix in (".png", ".svg")]
+        proc = subprocess.run([sys.executable, "-c", "\n".join(lines)], cwd=tmp_path,
+                              env=_ENV, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
     for suffix in (".png", ".svg"):
-        outs = []
-        for i in range(2):
-            path = tmp_path / f"run{i}{suffix}"
-            proc = _cli(tmp_path, *CALLS["trajectory"], "-o", str(path))
-            assert proc.returncode == 0, proc.stderr
-            outs.append(path.read_bytes())
-        assert outs[0] == outs[1]
+        first, second = ((tmp_path / f"run{i}{suffix}").read_bytes() for i in range(2))
+        assert first == second
 
 
 @pytest.mark.parametrize("kind", sorted(CALLS))
