@@ -483,3 +483,21 @@ def test_the_dumped_config_renders_the_same_page(done_when: dict[str, Any], out_
     result = runner.invoke(app, ["render", "explore.yaml"])
     assert result.exit_code == 0, result.output
     assert (out_dir / "explore.html").read_bytes() == done_when["path"].read_bytes()
+
+
+def test_schedule_page_colours_are_the_pictures_colours() -> None:
+    # A lone variant (triangular2) and a repeated name are styled in the PNG by what they draw;
+    # the page must show each curve in the same colour as the still.
+    from matplotlib.colors import to_hex
+
+    from optviz.figures.explore import explorer_data
+    from optviz.render.html import page_data
+
+    spec = build(ScheduleSpec, {"schedulers": ["cyclic:mode=triangular2", "step",
+                                               "step:gamma=0.5"], "epochs": 6})
+    rendered = render_figure(spec, Hooks())
+    lines = [ln for ln in rendered.figure.axes[0].get_lines() if not ln.get_label().startswith("_")]
+    png = [to_hex(ln.get_color()) for ln in lines][:3]
+    page = page_data(explorer_data(rendered))
+    assert [to_hex(s["colour"]) for s in page["schedulers"]] == png
+    assert len(set(png)) == 3

@@ -431,6 +431,7 @@ def _schedule_flags(spec: ScheduleSpec) -> list[str]:
 def schedule_data(rendered: Rendered, hooks: Hooks) -> dict[str, Any]:
     """Each scheduler's LR at every combination of its sliders' values."""
     from optviz.figures.schedule import run_schedule_spec
+    from optviz.render.schedule import overlay_styles
 
     spec: ScheduleSpec = rendered.spec
     if spec.layout == "panels":
@@ -438,6 +439,7 @@ def schedule_data(rendered: Rendered, hooks: Hooks) -> dict[str, Any]:
                                "figure has no explorer (write it as .png)")
     result = rendered.computed.result
     steps = spec.epochs * spec.steps_per_epoch
+    styles = overlay_styles(result.runs)  # the PNG's colours: variants and repeats included
     scheds = []
     for s, (sched, run) in enumerate(zip(spec.schedulers, result.runs, strict=True)):
         sliders = _sliders(spec, sched, max(1, min(MAX_SCHEDULE_SLIDERS,
@@ -469,7 +471,7 @@ def schedule_data(rendered: Rendered, hooks: Hooks) -> dict[str, Any]:
             tick(n + 1, len(combos))
         scheds.append({"label": run.label, "name": sched.name, "sliders": sliders,
                        "curves": np.stack(curves), "errors": errors, "tokens": tokens,
-                       "index": s})
+                       "index": s, "colour": styles[s].colour})
     return {
         "kind": "schedule",
         "title": spec.title or "LR schedules: " + ", ".join(r.label for r in result.runs),

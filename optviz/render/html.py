@@ -69,7 +69,7 @@ def page_data(data: dict[str, Any]) -> dict[str, Any]:
                         for r, c in zip(data["runs"], colours, strict=True)]
     elif data["kind"] == "schedule":
         colours = colours_for([s["name"] for s in data["schedulers"]])
-        data["schedulers"] = [{**s, "colour": c}
+        data["schedulers"] = [{"colour": c, **s}  # a colour the figure chose is kept
                               for s, c in zip(data["schedulers"], colours, strict=True)]
     elif data["kind"] in ("sweep", "basin"):
         data["colour"] = colours_for([data.get("optimizer") or data["label"]])[0]
