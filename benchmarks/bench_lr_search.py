@@ -36,6 +36,7 @@ import torch
 
 from optviz.engines.single import run_one
 from optviz.engines.sweep import auto_lr, tail_steps, tolerance
+from optviz.errors import UnsupportedError
 from optviz.plan.optimizers import plan_optimizer
 from optviz.registry import FUNCTIONS
 from optviz.spec.figures import OptimizerSpec
@@ -125,7 +126,10 @@ def main() -> int:
             start, tol = list(function.start), tolerance(function)
             plan = plan_optimizer(OptimizerSpec(name=name))
             t0, c0 = time.perf_counter(), time.process_time()
-            ours = auto_lr(function, plan, start=start, steps=args.steps)
+            try:
+                ours: float | None = auto_lr(function, plan, start=start, steps=args.steps)
+            except UnsupportedError:  # diverged at every lr of the grid (SGD on goldstein_price)
+                ours = None
             t1, c1 = time.perf_counter(), time.process_time()
             theirs = tpe_search(function, name, start, args.steps, args.evals, args.seed)
             t2, c2 = time.perf_counter(), time.process_time()
@@ -134,7 +138,8 @@ def main() -> int:
             cpu_pairs += 1
             t_ours += t1 - t0
             t_tpe += t2 - t1
-            g_ours = max(gap_at(function, name, ours, start, args.steps), tol)
+            g_ours = (math.inf if ours is None
+                      else max(gap_at(function, name, ours, start, args.steps), tol))
             g_tpe = max(gap_at(function, name, theirs, start, args.steps), tol)
             ratio = g_ours / g_tpe if math.isfinite(g_tpe) else (1.0 if math.isinf(g_ours)
                                                                   else 0.0)
@@ -145,7 +150,8 @@ def main() -> int:
                               evals=args.evals, ours_cpu_s=c1 - c0, tpe_cpu_s=c2 - c1)
                 with args.checkpoint.open("a") as out:  # one short line: appended whole
                     out.write(json.dumps(record) + "\n")
-            print(f"{name:9s} {function.name:16s} ours lr {ours:9.3g} gap {g_ours:9.2e}  "
+            print(f"{name:9s} {function.name:16s} ours lr {ours or math.nan:9.3g} "
+                  f"gap {g_ours:9.2e}  "
                   f"TPE lr {theirs:9.3g} gap {g_tpe:9.2e}  ratio {ratio:8.3g}  "
                   f"{t1 - t0:5.2f} s vs {t2 - t1:5.2f} s", flush=True)
     if not rows:
@@ -160,7 +166,8 @@ def main() -> int:
               "| TPE: tail f − f* | ratio | ours s | TPE s |")
         print("|---|---|---|---|---|---|---|---|---|")
         for r in rows:
-            print(f"| {r[0]} | {r[1]} | {r[2]:.3g} | {r[3]:.2e} | {r[4]:.3g} | {r[5]:.2e} "
+            print(f"| {r[0]} | {r[1]} | {r[2] or math.nan:.3g} | {r[3]:.2e} | {r[4]:.3g} "
+                  f"| {r[5]:.2e} "
                   f"| {r[6]:.3g} | {r[7]:.2f} | {r[8]:.2f} |")
     print(f"\n{len(names)} optimizers x {len(functions)} functions, {args.steps} steps, "
           f"TPE {args.evals} evaluations; {len(rows)}/{len(names) * len(functions)} pairs done")
