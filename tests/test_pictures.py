@@ -131,6 +131,33 @@ def test_zoom_adds_an_inset_on_the_end_of_the_run():
     assert x1 - x0 < 0.5 * (left.get_xlim()[1] - left.get_xlim()[0])
 
 
+def test_the_inset_says_its_real_magnification_and_is_sampled_over_its_box():
+    """"× k" is the inset's width on the canvas over its box's width in the panel (not the
+    view over the box: the inset is a fraction of the panel); its contours come from the
+    function sampled over the box, so their segments are short, not the panel grid's."""
+    from matplotlib.contour import ContourSet
+
+    rendered = render_figure(TrajectorySpec(optimizers=["adam:lr=0.1"], zoom=True))
+    fig = rendered.figure
+    left = fig.axes[0]
+    (inset,) = left.child_axes
+    FigureCanvasAgg(fig).draw()
+    (x0, x1), (y0, _) = inset.get_xlim(), inset.get_ylim()
+    (px0, _), (px1, _) = left.transData.transform([(x0, y0), (x1, y0)])
+    real = inset.get_window_extent().width / (px1 - px0)
+    (caption,) = inset.texts
+    assert caption.get_text() == f"end of the run (× {real:.0f})"
+    naive = np.ptp(left.get_xlim()) / (x1 - x0)
+    assert real < 0.6 * naive  # the old label, view / box, overstated it
+    fine = rendered.computed.draw_inputs["insets"][0]
+    assert np.isclose(fine.xs[0], x0) and np.isclose(fine.xs[-1], x1)
+    lines = [c for c in inset.collections if isinstance(c, ContourSet) and not c.filled]
+    steps = np.concatenate([np.hypot(*np.diff(p.vertices, axis=0).T)
+                            for c in lines for p in c.get_paths() if len(p.vertices) > 2])
+    panel_cell = np.ptp(left.get_xlim()) / 300
+    assert steps.size and np.median(steps) < 0.3 * panel_cell  # the panel's grid: ~1 cell
+
+
 # ---------------------------------------------------------------- colours per name
 
 
@@ -230,15 +257,39 @@ def test_near_identical_paths_are_said_and_dashed_in_both_panels():
     assert curves[1].get_linestyle() == "--" and curves[0].get_linestyle() == "-"
 
 
-def test_an_end_on_the_minimum_is_hollow_and_the_start_is_a_ring():
+def test_an_end_on_the_minimum_is_filled_and_the_start_is_a_ring():
     fig = _figure(optimizers=["adam:lr=0.1", "adagrad:lr=0.1"])
     left = fig.axes[0]
     ends = [ln for ln in left.get_lines() if ln.get_marker() == "s" and len(ln.get_xdata()) == 1]
-    # Adam ends on the star: hollow, so the star reads through; Adagrad far from it: filled.
-    assert [e.get_markerfacecolor() for e in ends] == ["none", style_of("adagrad").colour]
+    # Both filled in their colour: the star above Adam's is an outline, so it shows through.
+    assert [e.get_markerfacecolor() for e in ends] == [style_of("adam").colour,
+                                                       style_of("adagrad").colour]
     (start,) = [ln for ln in left.get_lines() if ln.get_marker() == "o"
                 and len(ln.get_xdata()) == 1]
     assert start.get_markerfacecolor() == "none" and start.get_zorder() == Z_ENDS
+
+
+def test_the_star_is_an_outline_with_a_halo_and_the_end_under_it_shows():
+    """The star (style.MINIMUM_STAR): no fill, a white halo under a thin dark edge, above the
+    end markers; at its centre the pixels are the colour of the run that ended there."""
+    from optviz.render.style import MINIMUM_STAR
+
+    fig = _figure(optimizers=["adam:lr=0.1"], steps=200)
+    left = fig.axes[0]
+    stars = [ln for ln in left.get_lines() if ln.get_marker() == "*"]
+    assert [s.get_markeredgecolor() for s in stars] == [layer["mec"] for layer in MINIMUM_STAR]
+    assert [s.get_markeredgecolor() for s in stars] == ["white", "#1a1a1a"]
+    assert all(s.get_markerfacecolor() == "none" for s in stars)
+    assert stars[0].get_markeredgewidth() > stars[1].get_markeredgewidth()  # the halo: wider
+    assert stars[0].get_zorder() >= Z_MINIMUM and stars[1].get_zorder() > stars[0].get_zorder()
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[..., :3].astype(float)
+    x, y = left.transData.transform((0.0, 0.0))  # the minimum of x² + 10y²
+    row, col = int(round(pixels.shape[0] - y)), int(round(x))
+    centre = pixels[row - 1:row + 2, col - 1:col + 2].reshape(-1, 3).mean(axis=0)
+    orange = np.array([int(style_of("adam").colour[i:i + 2], 16) for i in (1, 3, 5)])
+    assert np.abs(centre - orange).max() < 40, centre  # Adam's end square, under the star
 
 
 def test_lookahead_resets_are_drawn_as_jumps():

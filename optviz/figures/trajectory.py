@@ -18,11 +18,13 @@ from optviz.plan.schedulers import plan_for_run
 from optviz.registry import FUNCTIONS
 from optviz.render.trajectory import (
     choose_view,
+    end_box,
     equal_scale,
     fitted_view,
     panels_figure,
     square_view,
     trajectory_figure,
+    zoom_needed,
 )
 from optviz.results import PanelsResult, Surface, TrajectoryResult
 from optviz.spec.figures import TrajectorySpec
@@ -115,6 +117,17 @@ def panel_view(result: TrajectoryResult, spec: TrajectorySpec) -> Any:
     return square_view(view) if equal_scale(result, spec.aspect) else view
 
 
+def inset_surface(result: TrajectoryResult, view: Any, spec: TrajectorySpec) -> Surface | None:
+    """The function sampled over the zoom inset's own box, so the inset's contours are as
+    smooth as the panel's (the panel's grid, magnified, draws staircases); None without an
+    inset."""
+    if not (spec.zoom and spec.view != "3d" and result.dim == 2 and result.problem is None
+            and zoom_needed(result, view)):
+        return None
+    x0, x1, y0, y1 = end_box(result, view)
+    return surface(FUNCTIONS.resolve(result.function), [(x0, x1), (y0, y1)], resolution=200)
+
+
 def draw_trajectory(result: TrajectoryResult) -> Figure:
     """One result drawn alone: a diverged run stops where it left the view."""
     drawn = result.drawn()
@@ -135,17 +148,19 @@ def compute(spec: TrajectorySpec, hooks: Hooks) -> Computed:
         result = run_trajectory_spec(spec, hooks)
         drawn = result.drawn()  # a diverged run stops in the picture where it left the view
         grid, view = surface_for(drawn)
-        return Computed(result, {"panels": [(None, drawn, grid, view)]},
+        return Computed(result, {"panels": [(None, drawn, grid, view)],
+                                 "insets": [inset_surface(drawn, view, spec)]},
                         diverged=_diverged([result]))
-    items, results = [], []
+    items, results, insets = [], [], []
     for panel, sub in zip(spec.panels, spec.panel_specs(), strict=True):
         result = run_trajectory_spec(sub, hooks)
         drawn = result.drawn()
         grid, view = surface_for(drawn, panel_view(drawn, spec))
         items.append((panel.title, drawn, grid, view))
+        insets.append(inset_surface(drawn, view, spec))
         results.append(result)
     panels = PanelsResult(titles=[p.title for p in spec.panels], results=results)
-    return Computed(panels, {"panels": items}, diverged=_diverged(results))
+    return Computed(panels, {"panels": items, "insets": insets}, diverged=_diverged(results))
 
 
 def draw(computed: Computed, spec: TrajectorySpec) -> Figure:
@@ -155,14 +170,17 @@ def draw(computed: Computed, spec: TrajectorySpec) -> Figure:
 
         return draw_still(computed, spec, draw)
     items = computed.draw_inputs["panels"]
+    insets = computed.draw_inputs.get("insets")
     if spec.layout != "panels":
         _, drawn, grid, view = items[0]
-        fig = trajectory_figure(drawn, grid, view, aspect=spec.aspect, zoom=spec.zoom)
+        fig = trajectory_figure(drawn, grid, view, aspect=spec.aspect, zoom=spec.zoom,
+                                inset=insets[0] if insets else None)
         if spec.title:
             fig.suptitle(spec.title, fontsize=13)
         return fig
     rows, cols = spec.grid()
-    return panels_figure(items, rows, cols, spec.title, aspect=spec.aspect, zoom=spec.zoom)
+    return panels_figure(items, rows, cols, spec.title, aspect=spec.aspect, zoom=spec.zoom,
+                         insets=insets)
 
 
 def stem(spec: TrajectorySpec) -> str:

@@ -28,6 +28,16 @@ Z_ENDS = 7.0
 Z_MINIMUM = 8.0
 Z_LABEL = 9.0
 
+# The minimum's star: an outline only (no fill), a thin dark edge over a wider white halo, so
+# it reads on any colour and an end marker under it shows through its middle. Drawn as these
+# layers, in order, each at zorder Z_MINIMUM + its index * 0.01 (render.trajectory.draw_minimum
+# and the animations use the same).
+MINIMUM_STAR_SIZE = 17.0
+MINIMUM_STAR = (
+    {"marker": "*", "mfc": "none", "mec": "white", "mew": 2.4, "alpha": 0.9},
+    {"marker": "*", "mfc": "none", "mec": "#1a1a1a", "mew": 0.9},
+)
+
 # Twenty colours that stay apart on the pale blue contours (every pair differs by at least 58
 # of 255 in some channel): tab10, its grey (which vanishes on grey contours) replaced by black,
 # and ten more hues picked to keep that distance. None is the minima's gold.

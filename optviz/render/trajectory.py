@@ -11,11 +11,14 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
 from optviz.render.model_fit import draw_fit, has_data
 from optviz.render.style import (
+    MINIMUM_STAR,
+    MINIMUM_STAR_SIZE,
     Z_ENDS,
     Z_LABEL,
     Z_MINIMUM,
@@ -255,8 +258,8 @@ def draw_path(ax: Axes, run: Run, colour: str | Style, values: np.ndarray | None
     (the run's place in the figure) lifts later runs a little above earlier ones; ``twin``
     (the same path as an earlier run) draws it dashed, without markers, so the first shows.
     The path takes its style's dash, which the legend shows. Lookahead's resets are jumps: a
-    gap in the path bridged by a thin dotted line. An end marker under a minimum's star
-    (``result`` and ``view`` given) is hollow, so the star reads through it."""
+    gap in the path bridged by a thin dotted line. The end marker is filled; a minimum's star
+    above it is an outline, so both show."""
     style = colour if isinstance(colour, Style) else Style(colour)
     pts = _array(run.points)
     xs = pts[:, 0]
@@ -292,21 +295,18 @@ def draw_path(ax: Axes, run: Run, colour: str | Style, values: np.ndarray | None
         ax.plot(slow[keep, 0], slow[keep, 1], "--D", color=style.colour, lw=1.2, ms=4,
                 alpha=0.45, zorder=Z_SLOW, label=f"{run.label}: slow weights")
     if n:
+        # Filled, always: the star above it is an outline, so its colour shows through.
         end = "X" if run.diverged else "s"
-        if not run.diverged and _near_minimum(result, xs[n - 1], ys[n - 1], view):
-            ax.plot(xs[n - 1], ys[n - 1], end, mfc="none", mec=style.colour, ms=8, mew=2.0,
-                    zorder=Z_ENDS)
-        else:
-            ax.plot(xs[n - 1], ys[n - 1], end, color=style.colour, ms=7, mec="white",
-                    mew=1.0, zorder=Z_ENDS)
+        ax.plot(xs[n - 1], ys[n - 1], end, color=style.colour, ms=7, mec="white",
+                mew=1.0, zorder=Z_ENDS)
     return ax
 
 
-def draw_minimum(ax: Axes, x: float, y: float, ms: float = 16) -> Axes:
-    """A known minimum: a hollow star, gold outlined in black, above every path and end
-    marker, so a run that ends on it shows both."""
-    ax.plot(x, y, "*", mfc="none", mec="black", mew=2.6, ms=ms, zorder=Z_MINIMUM)
-    ax.plot(x, y, "*", mfc="none", mec="gold", mew=1.3, ms=ms, zorder=Z_MINIMUM + 0.01)
+def draw_minimum(ax: Axes, x: float, y: float, ms: float = MINIMUM_STAR_SIZE) -> Axes:
+    """A known minimum: a star outline (``style.MINIMUM_STAR``: a thin dark edge on a white
+    halo, no fill) above every path and end marker, so a run that ends on it shows both."""
+    for k, layer in enumerate(MINIMUM_STAR):
+        ax.plot(x, y, ls="", ms=ms, zorder=Z_MINIMUM + 0.01 * k, **layer)
     return ax
 
 
@@ -328,8 +328,8 @@ def draw_marks(ax: Axes, result: TrajectoryResult, heights: Sequence[float] | No
 
 
 def _minimum_handle(label: str = "known minimum") -> Line2D:
-    return Line2D([], [], ls="", marker="*", mfc="none", mec="goldenrod", mew=1.6, ms=11,
-                  label=label)
+    return Line2D([], [], ls="", marker="*", mfc="none", mec=MINIMUM_STAR[-1]["mec"], mew=1.0,
+                  ms=11, label=label)
 
 
 def reached_zero(loss: np.ndarray) -> int | None:
@@ -689,29 +689,51 @@ def zoom_needed(result: TrajectoryResult, view: Sequence[tuple[float, float]]) -
     return (view[0][1] - view[0][0]) / (x1 - x0) >= MIN_MAGNIFICATION
 
 
+class _Magnification(Text):
+    """The inset's caption, whose "× k" is measured when drawn: the inset's width on the
+    canvas over the width its box takes in the panel (the real magnification, whatever the
+    layout did to either)."""
+
+    def __init__(self, inset: Axes, parent: Axes, box: tuple[float, float, float, float],
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._inset, self._parent, self._box = inset, parent, box
+
+    def magnification(self) -> float:
+        x0, x1, y0, _ = self._box
+        (px0, _), (px1, _) = self._parent.transData.transform([(x0, y0), (x1, y0)])
+        width = self._inset.get_window_extent().width
+        return float(width / abs(px1 - px0)) if px1 != px0 else float("inf")
+
+    def draw(self, renderer: Any) -> None:
+        # Both axes have placed themselves (layout, aspect) before their texts are drawn.
+        self.set_text(f"end of the run (× {self.magnification():.0f})")
+        super().draw(renderer)
+
+
 def draw_zoom(ax: Axes, result: TrajectoryResult, surface: Surface,
-              view: Sequence[tuple[float, float]], styles: Sequence[Style]) -> Axes | None:
+              view: Sequence[tuple[float, float]], styles: Sequence[Style],
+              fine: Surface | None = None) -> Axes | None:
     """An inset on the end of the run: the last 30% of every path and the minima near it,
     magnified, with a frame on the main view showing where it is (a frame only: connector
-    lines would cross the panel's labels). None when the end is already large enough."""
+    lines would cross the panel's labels). ``fine`` is the surface sampled over the inset's
+    own box (``end_box``), so its contours are smooth; without it the panel's grid is reused.
+    None when the end is already large enough."""
     from matplotlib.patches import Rectangle
 
     if not zoom_needed(result, view):
         return None
     x0, x1, y0, y1 = end_box(result, view)
     inset = ax.inset_axes(_free_corner(result, view), zorder=Z_LABEL)
-    draw_contour(inset, surface, result.log_levels, n=40)
+    draw_contour(inset, fine if fine is not None else surface, result.log_levels, n=40)
     for k, (run, style) in enumerate(zip(result.runs, styles, strict=True)):
         pts = _array(run.points)
         inset.plot(pts[:, 0], pts[:, 1], style.dash, marker=style.marker, color=style.colour,
                    lw=1.2, ms=2.5, alpha=0.85, zorder=Z_PATH + k * Z_PATH_STEP)
         n = int(np.isfinite(pts[:, 0]).sum())
         if n:
-            on_star = _near_minimum(result, pts[n - 1, 0], pts[n - 1, 1],
-                                    [(x0, x1), (y0, y1)])
-            inset.plot(pts[n - 1, 0], pts[n - 1, 1], "s", mfc="none" if on_star else
-                       style.colour, mec=style.colour if on_star else "white",
-                       mew=2.0 if on_star else 1.0, ms=7 if on_star else 6, zorder=Z_ENDS)
+            inset.plot(pts[n - 1, 0], pts[n - 1, 1], "s", color=style.colour, mec="white",
+                       mew=1.0, ms=6, zorder=Z_ENDS)
     for m in result.minima:
         draw_minimum(inset, m[0], m[1], ms=13)
     inset.set_xlim(x0, x1)
@@ -720,10 +742,12 @@ def draw_zoom(ax: Axes, result: TrajectoryResult, surface: Surface,
     inset.set_xticks([])  # the magnification in its title says the scale
     inset.set_yticks([])
     # The caption inside the inset: above it, it would cross the panel's frame and title.
-    inset.text(0.03, 0.97, f"end of the run (× {(view[0][1] - view[0][0]) / (x1 - x0):.0f})",
-               transform=inset.transAxes, ha="left", va="top", fontsize=6.5,
-               zorder=Z_LABEL + 1, bbox={"boxstyle": "round,pad=0.15", "fc": "white",
-                                         "ec": "none", "alpha": 0.85})
+    caption = _Magnification(inset, ax, (x0, x1, y0, y1), x=0.03, y=0.97,
+                             text="end of the run", transform=inset.transAxes, ha="left",
+                             va="top", fontsize=6.5, zorder=Z_LABEL + 1,
+                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                                   "alpha": 0.85})
+    inset._add_text(caption)
     inset.patch.set_facecolor("white")
     for spine in inset.spines.values():
         spine.set_edgecolor("#333333")
@@ -742,10 +766,10 @@ def _legend_handles(ax: Axes, result: TrajectoryResult) -> list:
 
 def trajectory_figure(result: TrajectoryResult, surface: Surface,
                       view: Sequence[tuple[float, float]], aspect: str | None = None,
-                      zoom: bool = False) -> Figure:
+                      zoom: bool = False, inset: Surface | None = None) -> Figure:
     """The whole picture: contour (or curve) with paths; on the right the loss, and the LR and
     optimizer state when the runs recorded them; legend and title. ``zoom`` adds an inset on
-    the end of the run."""
+    the end of the run (``inset``: the surface over its box, see ``draw_zoom``)."""
     has_lr = any(run.lr is not None for run in result.runs)
     has_state = any(run.state is not None for run in result.runs)
     n_right = 1 + has_lr + has_state + has_data(result)  # a model: its data and fit
@@ -781,7 +805,7 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
         left.set_xlabel(axes[0])
         left.set_ylabel(axes[1])
         if zoom:
-            draw_zoom(left, result, surface, view, styles)
+            draw_zoom(left, result, surface, view, styles, inset)
     if result.problem:
         where = "weights" if result.problem["points_are"] == "weights" else \
             "weights projected on the plane of their top two principal directions " \
@@ -808,13 +832,14 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
 
 def draw_panel(ax: Axes, result: TrajectoryResult, surface: Surface,
                view: Sequence[tuple[float, float]], title: str | None = None,
-               aspect: str | None = None, zoom: bool = False) -> Axes:
+               aspect: str | None = None, zoom: bool = False,
+               inset: Surface | None = None) -> Axes:
     """One contour panel with its paths (no loss curve): the article's 2 x 4 grid cell;
-    ``zoom`` adds an inset on the end of the run."""
+    ``zoom`` adds an inset on the end of the run (``inset``: the surface over its box)."""
     styles = styles_for([run.optimizer for run in result.runs])
     _paths(ax, result, surface, view, styles, aspect)
     if zoom and result.dim == 2:
-        draw_zoom(ax, result, surface, view, styles)
+        draw_zoom(ax, result, surface, view, styles, inset)
     if result.dim == 1:
         ax.set_xlabel("x", fontsize=8)
         ax.set_ylabel("f(x)", fontsize=8)
@@ -835,11 +860,14 @@ def draw_panel(ax: Axes, result: TrajectoryResult, surface: Surface,
 def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
                                          Sequence[tuple[float, float]]]],
                   rows: int, cols: int, title: str | None = None,
-                  aspect: str | None = None, zoom: bool = False) -> Figure:
+                  aspect: str | None = None, zoom: bool = False,
+                  insets: Sequence[Surface | None] | None = None) -> Figure:
     """A rows x cols grid of contour panels; empty cells are hidden. When a panel's runs
     recorded the LR (a scheduler) or the optimizer's state, every cell gains strips below its
     contour for them, so the grid stays aligned; 1-D panels (a path on a curve, whose speed
-    the curve cannot show) gain a loss strip on a log axis."""
+    the curve cannot show) gain a loss strip on a log axis. ``insets``: per panel, the surface
+    over its zoom inset's box."""
+    fines = list(insets) if insets is not None else [None] * len(panels)
     loss_strip = bool(panels) and all(res.dim == 1 and res.problem is None
                                       for _, res, _, _ in panels)
     lr_strip = any(r.lr is not None for _, res, _, _ in panels for r in res.runs)
@@ -852,17 +880,19 @@ def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
                  layout="constrained")
     if not strips:
         axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-        for ax, (panel_title, result, surface, view) in zip(axes, panels, strict=False):
-            draw_panel(ax, result, surface, view, panel_title, aspect, zoom)
+        for ax, (panel_title, result, surface, view), fine in zip(axes, panels, fines,
+                                                                 strict=False):
+            draw_panel(ax, result, surface, view, panel_title, aspect, zoom, fine)
         for ax in axes[len(panels):]:
             ax.set_visible(False)
     else:
         cells = np.atleast_1d(fig.subfigures(rows, cols, squeeze=False)).ravel()
         heights = [3.6] + [1.5] * (strips - int(state_strip)) + [2.0] * int(state_strip)
         state_axes: list[Axes] = []
-        for cell, (panel_title, result, surface, view) in zip(cells, panels, strict=False):
+        for cell, (panel_title, result, surface, view), fine in zip(cells, panels, fines,
+                                                                   strict=False):
             axes = cell.subplots(1 + strips, 1, height_ratios=heights, squeeze=False)[:, 0]
-            draw_panel(axes[0], result, surface, view, panel_title, aspect, zoom)
+            draw_panel(axes[0], result, surface, view, panel_title, aspect, zoom, fine)
             styles = styles_for([run.optimizer for run in result.runs])
             below = list(axes[1:])
             if loss_strip:
