@@ -31,14 +31,17 @@ def write_and_report(spec: Any, dpi: int | None = None, flags: bool = True) -> A
             if not flags:
                 raise
             raise UnknownSettingError(exc.flag_text()) from None
-    report(written)
+    report(written, flags)
     return written
 
 
-def report(written: Any) -> None:
-    """Warnings first (stderr), then what was drawn and written (stdout)."""
+def report(written: Any, flags: bool = True) -> None:
+    """Warnings first (stderr), then what was drawn and written (stdout). With ``flags``, a
+    warning whose advice names settings (``flag_text``) names them as flags."""
     computed = written.rendered.computed
     for text in computed.warnings:
+        if flags and hasattr(text, "flag_text"):
+            text = text.flag_text()
         typer.echo(f"optviz: warning: {text}", err=True)
     for line in (*computed.diverged, *computed.summary):
         typer.echo(line)

@@ -138,8 +138,43 @@ def _from_the_run(record: warnings.WarningMessage) -> bool:
 
 # -- lints: what would surprise a user, found before the run ---------------------------------
 
+_SETTING = re.compile(r"\[\[(\w+)=([^\]]*)\]\]")
+
+
+class SettingText(str):
+    """A warning whose advice names run settings. As a string it words them as settings
+    (``interval=epoch``), as a config or the Python API gives them; ``flag_text()`` words them
+    as the command line's flags (``--interval epoch``), which the CLI uses for settings it took
+    from flags (as ``errors.CallSettingError`` does for its errors). Written with
+    ``[[key=value]]`` where a setting is named."""
+
+    template: str
+
+    def __new__(cls, template: str) -> SettingText:
+        self = super().__new__(cls, _SETTING.sub(lambda m: f"{m[1]}={m[2]}", template))
+        self.template = template
+        return self
+
+    def flag_text(self) -> str:
+        """The text with each setting as its flag."""
+        return _SETTING.sub(lambda m: f"--{m[1].replace('_', '-')} {m[2]}", self.template)
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizerFacts:
+    """What the lints read of an optimizer: its class's name and its defaults (momentum,
+    betas), from a built optimizer or from a recorded run."""
+
+    name: str
+    defaults: dict[str, Any]
+
+    @classmethod
+    def of(cls, optimizer: Any) -> OptimizerFacts:
+        return cls(type(optimizer).__name__, dict(optimizer.defaults))
+
 
 def _has_momentum(optimizer: Any) -> bool:
+    """Whether an optimizer (or its ``OptimizerFacts``) has momentum or beta1."""
     return "momentum" in optimizer.defaults or "betas" in optimizer.defaults
 
 
@@ -189,20 +224,24 @@ def _times(n: int) -> str:
 
 
 def lint(plan: SchedulerPlan, optimizer: Any, run: RunShape, metric_given: bool) -> list[str]:
-    """Warnings about one scheduler on this run, each a plain sentence."""
+    """Warnings about one scheduler on this run, each a plain sentence; ``optimizer`` is the
+    built optimizer or its ``OptimizerFacts``. Advice that names a run setting is a
+    ``SettingText``."""
+    facts = optimizer if isinstance(optimizer, OptimizerFacts) else OptimizerFacts.of(optimizer)
     out: list[str] = []
     for p in _reached(plan):
         name = p.record.label
         milestone, unrun = _unreached(p)
         if unrun:
             names = " and ".join(c.record.name for c in unrun)
-            per_epoch = (f" (stepped once per epoch with --interval epoch: this looks like a "
-                         f"per-step value; use --interval step, or divide by "
+            per_epoch = (f" (stepped once per epoch with [[interval=epoch]]: this looks like a "
+                         f"per-step value; use [[interval=step]], or divide by "
                          f"{run.steps_per_epoch} steps per epoch)"
                          if run.interval == "epoch" else "")
-            out.append(f"{name}: milestone {milestone} is at or after the run's last scheduler "
-                       f"step ({p.span}); {names} never run{'s' if len(unrun) == 1 else ''}"
-                       f"{per_epoch}")
+            out.append(SettingText(
+                f"{name}: milestone {milestone} is at or after the run's last scheduler "
+                f"step ({p.span}); {names} never run{'s' if len(unrun) == 1 else ''}"
+                f"{per_epoch}"))
         if p.record.step_limit:
             total = _planned_total(p.kwargs)
             if total is not None and total < p.span:
@@ -225,18 +264,18 @@ def lint(plan: SchedulerPlan, optimizer: Any, run: RunShape, metric_given: bool)
                 if never:
                     shown = p.kwargs[key]
                     shown = list(shown) if isinstance(shown, tuple) else shown
-                    out.append(
-                        f"{name} {key}={shown} counts scheduler steps, but with --interval epoch "
-                        f"it is stepped only {_times(p.span)} (once per epoch): this looks like a "
-                        f"per-step value (use --interval step, or divide by "
-                        f"{run.steps_per_epoch} steps per epoch)")
+                    out.append(SettingText(
+                        f"{name} {key}={shown} counts scheduler steps, but with "
+                        f"[[interval=epoch]] it is stepped only {_times(p.span)} (once per "
+                        f"epoch): this looks like a per-step value (use [[interval=step]], or "
+                        f"divide by {run.steps_per_epoch} steps per epoch)"))
         if p.record.cycles_momentum and p.kwargs.get("cycle_momentum", True):
-            opt_name = type(optimizer).__name__
-            if not _has_momentum(optimizer):
+            opt_name = facts.name
+            if not _has_momentum(facts):
                 out.append(
                     f"{name} cycles momentum, but {opt_name} has neither momentum nor beta1 "
                     f"(torch would refuse): cycle_momentum is turned off for this picture")
-            elif optimizer.defaults.get("momentum", None) == 0:
+            elif facts.defaults.get("momentum", None) == 0:
                 out.append(
                     f"{name} cycles momentum, but {opt_name} was made with momentum 0: the "
                     f"scheduler sets it between base_momentum and max_momentum anyway "
@@ -244,11 +283,11 @@ def lint(plan: SchedulerPlan, optimizer: Any, run: RunShape, metric_given: bool)
         if p.record.needs_metric and not metric_given:
             # The gist (up to the first bracket) is the figure's footnote: say what the drawn
             # metric is, not that there is none.
-            out.append(
+            out.append(SettingText(
                 f"{name} steps on the training loss of a dummy linear model (no metric was "
                 f"given): Linear(2, 1), MSE, batches of {LINEAR_BATCH}, trained by the scheduled "
-                f"optimizer; give a metric (--metric trace.csv, or a formula in step) for your "
-                f"own")
+                f"optimizer; give a metric ([[metric=trace.csv]], or a formula in step) for "
+                f"your own"))
     return out
 
 

@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MultipleLocator
 
-from optviz.render.style import Style, style_of, styles_for, wrap_items
+from optviz.render.style import PALETTE, Style, delta_e, lab, style_of, styles_for, wrap_items
 from optviz.results import PlateauTrace, ScheduleResult, ScheduleRun
 
 WARN_COLOUR = "#b35900"
@@ -25,6 +25,8 @@ PATIENCE_COLOUR = "#d62728"
 COOLDOWN_COLOUR = "#1f77b4"
 GROUP_STYLES = ("-", "--", ":", "-.")
 MAX_EPOCH_LINES = 16  # more epoch grid lines than this turn into a grey wash
+LOG_DECADES = 2.0  # a grid panel whose positive LRs span more decades than this is drawn log
+NO_WARMUP = "_no_warmup"
 
 
 def _array(values: Sequence[float | None]) -> np.ndarray:
@@ -81,8 +83,19 @@ def style_key(run: ScheduleRun) -> str:
     if key and run.parameters.get(key) in variants:
         return variants[run.parameters[key]]
     if run.parameters.get("num_warmup_steps") == 0:
-        return f"{name}_no_warmup"
+        return f"{name}{NO_WARMUP}"
     return name
+
+
+def run_style(key: str) -> Style:
+    """The style of a ``style_key``: the name's own; for a warmup schedule given no warmup,
+    dashed in the palette's hue farthest from its warmup name's (of those dark enough to read
+    on white), the same in any company, so the two never read as one curve."""
+    if not key.endswith(NO_WARMUP):
+        return style_of(key)
+    base = style_of(key[:-len(NO_WARMUP)]).colour
+    readable = [c for c in PALETTE if 25 <= lab(c)[0] <= 62]
+    return Style(max(readable, key=lambda c: delta_e(c, base)), "--", "s")
 
 
 def overlay_styles(runs: Sequence[ScheduleRun]) -> list[Style]:
@@ -90,10 +103,13 @@ def overlay_styles(runs: Sequence[ScheduleRun]) -> list[Style]:
     with its own dash; a dash only for repeats and where another run shares the colour (a lone
     variant, such as cyclic_triangular2, is drawn solid like any other curve)."""
     keys = [style_key(run) for run in runs]
-    styles = styles_for(keys)
+    styles = [run_style(k) if k.endswith(NO_WARMUP) and keys.count(k) == 1 else s
+              for s, k in zip(styles_for(keys), keys, strict=True)]
     colours = [s.colour for s in styles]
+    # (the no-warmup run keeps its dash: it says "the same schedule, without its warmup")
     return [s if colours.count(s.colour) > 1 or keys.count(k) > 1 or s.dash == "-"
-            else Style(s.colour, "-", s.marker) for s, k in zip(styles, keys, strict=True)]
+            or k.endswith(NO_WARMUP) else Style(s.colour, "-", s.marker)
+            for s, k in zip(styles, keys, strict=True)]
 
 
 def _marker_size(n: int) -> float:
@@ -255,12 +271,20 @@ def draw_plateau(ax: Axes, run: ScheduleRun, colour: str, metric_axis: Axes | No
     return twin
 
 
+def patience_gap(steps: int) -> float:
+    """Steps left unshaded on each side of a patience span, so that two spans that meet (a
+    reduction, then at once the next run-out) read as two: 0.4% of the run."""
+    return 0.004 * steps
+
+
 def _plateau_spans(ax: Axes, trace: PlateauTrace, colour: str) -> None:
     """Shade the steps whose metric counted: the bad ones that ran out the patience before a
-    reduction (red), the cooldown after it (blue); a dotted line where the LR was reduced.
-    The measurement after step ``at[k]`` covers the steps since the one before it."""
+    reduction (red, each run-out its own outlined span, a gap between two that meet), the
+    cooldown after it (blue); a dotted line where the LR was reduced. The measurement after
+    step ``at[k]`` covers the steps since the one before it."""
     ends = [a + 1 for a in trace.at]  # where each measured stretch of steps ends
     starts = [0, *ends[:-1]]
+    gap = patience_gap(ends[-1] if ends else 0)
     for k, end in enumerate(ends):
         if trace.cooldown[k] > 0 and k + 1 < len(ends):
             ax.axvspan(end, ends[k + 1], color=COOLDOWN_COLOUR, alpha=0.08, lw=0)
@@ -269,8 +293,15 @@ def _plateau_spans(ax: Axes, trace: PlateauTrace, colour: str) -> None:
             k = first = ends.index(r)
             while first > 0 and trace.bad_steps[first - 1] > 0:
                 first -= 1
-            ax.axvspan(starts[first], ends[k], color=PATIENCE_COLOUR, alpha=0.07, lw=0)
+            ax.axvspan(starts[first] + gap, ends[k] - gap, facecolor=(*_rgb(PATIENCE_COLOUR), 0.07),
+                       edgecolor=(*_rgb(PATIENCE_COLOUR), 0.55), lw=0.9)
         ax.axvline(r, color=colour, ls=":", lw=1.1, alpha=0.9)
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
+
+    return to_rgb(colour)
 
 
 def metric_source(source: str) -> str:
@@ -289,7 +320,9 @@ def plateau_handles(runs: Sequence[ScheduleRun]) -> list[tuple[object, str]]:
     ]
     if any(r.plateau and r.plateau.reductions for r in runs):
         out.append((Line2D([], [], color="#444444", marker="v", ls=":", lw=1.0), "LR reduced"))
-        out.append((Patch(color=PATIENCE_COLOUR, alpha=0.15), "patience ran out"))
+        out.append((Patch(facecolor=(*_rgb(PATIENCE_COLOUR), 0.15),
+                          edgecolor=(*_rgb(PATIENCE_COLOUR), 0.55), lw=0.9),
+                    "patience ran out (one span each)"))
     if any(r.plateau and any(r.plateau.cooldown) for r in runs):
         out.append((Patch(color=COOLDOWN_COLOUR, alpha=0.15), "cooldown"))
     return out
@@ -324,21 +357,19 @@ def footnote(text: str, width: int, where: str = "") -> str:
     gist = text[:cut].rstrip(" ,.")
     if where:
         gist = f"{where}: {gist}"
-    if len(gist) > width - 2:
-        gist = gist[:width - 3].rstrip() + "…"
-    return "⚠ " + gist
+    if len(gist) > width - 3:
+        # Cut at a word, never inside one, and still end the sentence.
+        return "⚠ " + gist[:width - 4].rsplit(" ", 1)[0].rstrip(" ,;:") + " …"
+    return "⚠ " + gist + "."
 
 
 def footnotes(warnings: Sequence[str], width: int, where: Sequence[str] = ()) -> list[str]:
     """One line per kind of warning (two warnings with the same gist are one line), each
-    after its place in ``where`` if given; the full texts go to stderr, which the last line
-    says."""
+    after its place in ``where`` if given: a short sentence that stands on its own (the full
+    texts go to stderr, but a picture in a README has none)."""
     places = list(where) or [""] * len(warnings)
-    lines = list(dict.fromkeys(footnote(t, width - 26, w)
-                               for t, w in zip(warnings, places, strict=True)))
-    if lines:
-        lines[-1] += "  (full text on stderr)"
-    return lines
+    return list(dict.fromkeys(footnote(t, width, w)
+                              for t, w in zip(warnings, places, strict=True)))
 
 
 def _draw_notes(sub: SubFigure, text: str) -> None:
@@ -401,19 +432,32 @@ def _colour(style: str | Style) -> str:
     return style.colour if isinstance(style, Style) else style
 
 
+def multiplicative(run: ScheduleRun) -> bool:
+    """Whether a run decays multiplicatively as far as a linear axis cannot show: an
+    ExponentialLR, or positive LRs spanning more than ``LOG_DECADES`` decades."""
+    if run.scheduler == "exponential":
+        return True
+    values = np.concatenate([_array(v) for v in (run.lr_groups or [run.lr])])
+    values = values[np.isfinite(values) & (values > 0)]
+    return bool(values.size) and math.log10(values.max() / values.min()) > LOG_DECADES
+
+
 def grid(sub: SubFigure | Figure, result: ScheduleResult, colours: Sequence[str | Style],
          log_y: bool) -> list[Axes]:
     """One panel per run (the article's summary figure); momentum and metrics on a second
     y-axis of their panel, named in the panel's title (a label beside the right axis would
-    sit next to the following panel and read as its own)."""
+    sit next to the following panel and read as its own). A panel whose LR decays
+    multiplicatively (``multiplicative``) is on a log LR axis even without ``log_y``, which its
+    axis label says, so that the later steps do not vanish at zero."""
     runs = result.runs
     n = len(runs)
     cols = 1 if n == 1 else 2 if n <= 4 else 3 if n <= 9 else 4
     rows = -(-n // cols)
     axes = np.atleast_1d(sub.subplots(rows, cols, squeeze=False)).ravel()
-    for ax, run, colour in zip(axes, runs, colours, strict=False):
+    logs = [log_y or multiplicative(run) for run in runs]
+    for ax, run, colour, log in zip(axes, runs, colours, logs, strict=False):
         draw_lr(ax, run, colour)
-        lr_limits(ax, [run], log_y)
+        lr_limits(ax, [run], log)
         draw_epochs(ax, result.steps, result.steps_per_epoch)
         notes = []
         if run.momentum is not None:
@@ -436,8 +480,11 @@ def grid(sub: SubFigure | Figure, result: ScheduleResult, colours: Sequence[str 
         ax.set_visible(False)
     for ax in axes[:n][-cols:]:
         ax.set_xlabel("step", fontsize=9)
-    for ax in axes[:n][::cols]:
-        ax.set_ylabel("learning rate", fontsize=9)
+    for i, ax in enumerate(axes[:n]):
+        if logs[i] and not log_y:
+            ax.set_ylabel("learning rate (log axis)", fontsize=9)
+        elif i % cols == 0:
+            ax.set_ylabel("learning rate (log axis)" if log_y else "learning rate", fontsize=9)
     handles = plateau_handles(runs)
     if handles:
         sub.legend([h for h, _ in handles], [t for _, t in handles], loc="outside lower center",
@@ -454,7 +501,7 @@ def schedule_figure(result: ScheduleResult, grid_layout: bool = False, log_y: bo
     # panel is alone, so each run has its name's own style (no repeat washed out to grey).
     names = [style_key(run) for run in runs]
     # (solid in a grid, where the dash is the momentum's).
-    colours = ([Style(style_of(name).colour, "-", style_of(name).marker) for name in names]
+    colours = ([Style(run_style(name).colour, "-", run_style(name).marker) for name in names]
                if grid_layout else overlay_styles(runs))
     n = len(runs)
     if grid_layout:
