@@ -59,6 +59,24 @@ def test_exact_zero_is_marked_with_its_step():
     assert np.isnan(np.asarray(curve.get_ydata(), dtype=float)[1:]).all()
 
 
+def test_a_divergence_is_marked_at_its_own_step_on_the_top_edge():
+    """SGD at lr 1 on 4x² diverges at step 3 (loss 1.9e6, off the panel): the X sits at
+    x = 3 on the top edge (axes fraction 1), not on the last drawn point (step 2)."""
+    rendered = render_figure(TrajectorySpec(optimizers=["sgd:lr=1"], function="parabola",
+                                            steps=10))
+    step = rendered.result.runs[0].diverged
+    assert step == 3
+    right = rendered.figure.axes[1]
+    (mark,) = [ln for ln in right.get_lines() if ln.get_marker() == "X"]
+    assert list(mark.get_xdata()) == [step] and list(mark.get_ydata()) == [1.0]
+    # On the canvas: at step 3's x, on the panel's top edge.
+    FigureCanvasAgg(rendered.figure).draw()
+    (px, py), = mark.get_transform().transform([(step, 1.0)])
+    assert np.isclose(py, right.get_window_extent().y1)
+    assert np.isclose(px, right.transData.transform((step, 1.0))[0])
+    assert any(t.get_text() == "step 3: off the scale" for t in right.texts)
+
+
 def test_positive_losses_get_no_zero_mark():
     right = _figure(optimizers=["adam:lr=0.1"]).axes[1]
     assert not [t for t in right.texts if "reached" in t.get_text()]

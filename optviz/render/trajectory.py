@@ -368,9 +368,11 @@ def draw_loss(ax: Axes, runs: Sequence[Run], colours: Sequence[str | Style],
     """Loss (minus the known minimum, when there is one) against step, on a log axis that
     spans the data: nothing is clamped. A run that reaches f* exactly ends with a down-pointing
     marker on the axis' floor and says at which step. ``twins`` (runs whose path follows an
-    earlier one's) are dashed, as on the contour, so the curve under them shows."""
+    earlier one's) are dashed, as on the contour, so the curve under them shows. A diverged
+    run gets an X on the top edge at the step it diverged, "off the scale"."""
     low = []
     zeros: list[tuple[int, Style]] = []
+    diverged: list[tuple[int, Style]] = []
     for k, (run, colour) in enumerate(zip(runs, colours, strict=True)):
         style = colour if isinstance(colour, Style) else Style(colour)
         loss = _array(run.loss)
@@ -389,8 +391,7 @@ def draw_loss(ax: Axes, runs: Sequence[Run], colours: Sequence[str | Style],
                 lw=1.6, marker=style.marker if loss.size <= 40 else None, ms=3,
                 zorder=Z_PATH + k * Z_PATH_STEP, alpha=0.9)
         if run.diverged:
-            d = run.diverged - 1
-            ax.plot(d, loss[d], "X", color=style.colour, ms=9, mec="white", zorder=Z_ENDS)
+            diverged.append((run.diverged, style))
     # The whole run on the axis, in whole steps, even when every run diverged early.
     longest = max((len(run.loss) - 1 for run in runs), default=0)
     if front_loaded(runs, f_min):
@@ -420,6 +421,14 @@ def draw_loss(ax: Axes, runs: Sequence[Run], colours: Sequence[str | Style],
     else:
         ax.set_yscale("symlog", linthresh=1e-2)
         ax.set_ylabel("f(x)")
+    # A divergence at its own step, on the top edge: its loss is off the scale (or gone).
+    top = blended_transform_factory(ax.transData, ax.transAxes)
+    for i, (step, style) in enumerate(diverged):
+        ax.plot(step, 1.0, "X", color=style.colour, mec="white", mew=0.8, ms=9,
+                transform=top, clip_on=False, zorder=Z_LABEL)
+        ax.annotate(f"step {step}: off the scale", (step, 1.0), xycoords=top,
+                    xytext=(7, -4 - 10 * i), textcoords="offset points", ha="left",
+                    va="top", fontsize=7, color=style.colour, zorder=Z_LABEL)
     ax.grid(True, which="major", alpha=0.3)
     ax.set_title("loss")
     return ax
