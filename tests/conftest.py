@@ -79,3 +79,16 @@ if xdist is not None:
                 return path if Path(path).stem in _ONE_WORKER else nodeid
 
         return CostlyModulesTogether(config, log)
+
+
+# The longest modules start first, so that no worker is left running one of them alone at the
+# end (test_configs renders every gallery figure; run on one worker, it is the critical path).
+_FIRST = ("test_configs", "test_gallery", "test_pictures")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def first(item: pytest.Item) -> int:
+        stem = Path(str(item.fspath)).stem
+        return _FIRST.index(stem) if stem in _FIRST else len(_FIRST)
+
+    items.sort(key=first)  # stable: each module keeps its own order
