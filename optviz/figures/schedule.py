@@ -4,20 +4,29 @@ the report, whichever command or config drew it."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from optviz.engines.schedule import DEFAULT_METRIC, LINEAR_METRIC, METRIC_SOURCES, run_schedules
+from optviz.engines.schedule import (
+    DEFAULT_METRIC,
+    LINEAR_METRIC,
+    METRIC_SOURCES,
+    OptimizerFacts,
+    lint,
+    run_schedules,
+)
 from optviz.errors import BadValueError
 from optviz.figures.kind import Computed, FigureKind, safe_stem
 from optviz.formula import compile_formula
 from optviz.hooks import Hooks
 from optviz.plan.optimizers import plan_optimizer
-from optviz.plan.schedulers import RunShape, check_common, plan_scheduler
-from optviz.render.schedule import schedule_figure
+from optviz.plan.schedulers import RunShape, check_common, plan_scheduler, run_for
+from optviz.render.schedule import add_footnotes, schedule_figure
 from optviz.render.schedule_panels import schedule_panels_figure
-from optviz.results import PanelsResult, ScheduleResult
-from optviz.spec.figures import ScheduleSpec
+from optviz.results import PanelsResult, ScheduleResult, TrajectoryResult
+from optviz.spec.figures import ScheduleSpec, TrajectorySpec
 from optviz.spec.traces import is_trace, read_trace
 
 if TYPE_CHECKING:
@@ -95,4 +104,64 @@ def stem(spec: ScheduleSpec) -> str:
 
 
 KIND = FigureKind("schedule", ScheduleSpec, compute, draw, stem)
+
+
+# -- the same lints for a trajectory's scheduler ----------------------------------------------
+
+
+def trajectory_lints(spec: TrajectorySpec, result: TrajectoryResult | PanelsResult
+                     ) -> list[str]:
+    """The lint warnings ``optviz schedule`` gives, for the scheduler of a trajectory figure
+    (each panel's), read from what each run recorded: its optimizer's class and defaults, its
+    LR and length. Planned as the trajectory planned it (``plan.schedulers.run_for``); the
+    metric of a ReduceLROnPlateau is the run's own loss, so no dummy-model warning."""
+    pairs = (zip(spec.panel_specs(), result.results, strict=True)
+             if isinstance(result, PanelsResult) else [(spec, result)])
+    out: list[str] = []
+    for sub, res in pairs:
+        if sub.scheduler is None:
+            continue
+        model = sub.model is not None
+        for run in res.runs:
+            lr = run.hyperparameters.get("lr")
+            if run.lr is None or not isinstance(lr, (int, float)) or isinstance(lr, bool):
+                continue
+            shape = run_for(float(lr), len(run.lr), sub.epochs if model else 1,
+                            sub.interval if model else "step")
+            plan = plan_scheduler(sub.scheduler, shape)
+            name = run.class_path.replace(":", ".").rsplit(".", 1)[-1]
+            for text in lint(plan, OptimizerFacts(name, dict(run.hyperparameters)), shape,
+                             metric_given=True):
+                if text not in out:
+                    out.append(text)
+    return out
+
+
+ComputeFn = Callable[[Any, Hooks], Computed]
+DrawFn = Callable[[Computed, Any], "Figure"]
+
+
+def with_scheduler_lints(compute: ComputeFn) -> ComputeFn:
+    """A trajectory ``compute`` whose warnings (stderr, through the report) also hold its
+    scheduler's lints (``trajectory_lints``)."""
+
+    @functools.wraps(compute)
+    def linted(spec: Any, hooks: Hooks) -> Computed:
+        computed = compute(spec, hooks)
+        for text in trajectory_lints(spec, computed.result):
+            if text not in computed.warnings:
+                computed.warnings.append(text)
+        return computed
+
+    return linted
+
+
+def with_footnotes(draw: DrawFn) -> DrawFn:
+    """A ``draw`` whose figure gets a footnote line per kind of its warnings."""
+
+    @functools.wraps(draw)
+    def noted(computed: Computed, spec: Any) -> Figure:
+        return add_footnotes(draw(computed, spec), computed.warnings)
+
+    return noted
 

@@ -12,6 +12,7 @@ from optviz.engines.single import run_trajectory, surface
 from optviz.figures.auto import plan_trajectory
 from optviz.figures.budget import check_budget, trajectory_cost
 from optviz.figures.kind import Computed, FigureKind, safe_stem
+from optviz.figures.schedule import with_footnotes, with_scheduler_lints
 from optviz.hooks import Hooks, Tick
 from optviz.plan.optimizers import OptimizerPlan
 from optviz.plan.schedulers import plan_for_run
@@ -191,4 +192,6 @@ def stem(spec: TrajectorySpec) -> str:
     return safe_stem(f"trajectory_{where}_" + "+".join(o.name for o in spec.optimizers))
 
 
-KIND = FigureKind("trajectory", TrajectorySpec, compute, draw, stem)
+# A scheduler's lints (as optviz schedule gives them) go to the report and a footnote.
+KIND = FigureKind("trajectory", TrajectorySpec, with_scheduler_lints(compute),
+                  with_footnotes(draw), stem)

@@ -429,6 +429,11 @@ def plan_for_run(sched: SchedulerSpec, plan: Any, steps: int, epochs: int = 1,
                  interval: str = "step") -> SchedulerPlan:
     """Plan a scheduler against one optimizer's run: its LR and length fill T_max etc."""
     lr = plan.kwargs.get("lr", signature_params(plan.factory).get("lr", 1e-3))
-    run = RunShape(lrs=(float(lr),), epochs=epochs, steps_per_epoch=max(1, steps // epochs),
-                   interval=interval)
-    return plan_scheduler(sched, run)
+    return plan_scheduler(sched, run_for(float(lr), steps, epochs, interval))
+
+
+def run_for(lr: float, steps: int, epochs: int = 1, interval: str = "step") -> RunShape:
+    """The run a trajectory's scheduler is planned against: ``steps`` optimizer steps in
+    ``epochs`` epochs from ``lr`` (``plan_for_run``; the trajectory lints plan the same)."""
+    return RunShape(lrs=(lr,), epochs=epochs, steps_per_epoch=max(1, steps // epochs),
+                    interval=interval)

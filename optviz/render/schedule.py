@@ -372,6 +372,35 @@ def footnotes(warnings: Sequence[str], width: int, where: Sequence[str] = ()) ->
                               for t, w in zip(warnings, places, strict=True)))
 
 
+def add_footnotes(fig: Figure, warnings: Sequence[str]) -> Figure:
+    """A footnote per kind of warning under a finished (constrained-layout) figure of another
+    kind, a trajectory with a scheduler: the figure grows by the lines it adds, the layout
+    keeps to the space above them (so the plots keep their size), and a legend outside the
+    plots' lower edge moves up with that space, never onto the notes."""
+    if not warnings:
+        return fig
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+    from matplotlib.transforms import Bbox, TransformedBbox
+
+    width, height = fig.get_size_inches()
+    notes = footnotes(warnings, int(width * 72 / (8.5 * 0.64)))
+    notes_h = 0.14 + 0.19 * len(notes)
+    fig.set_size_inches(width, height + notes_h)
+    frac = notes_h / (height + notes_h)
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0, frac, 1, 1 - frac))
+        above = TransformedBbox(Bbox.from_bounds(0, frac, 1, 1 - frac), fig.transFigure)
+        for legend in fig.legends:
+            if getattr(legend, "_outside_loc", None) == "lower":
+                # The layout still reserves the legend's height (its anchor is unset); it is
+                # drawn at the bottom of the laid-out space instead of the figure's.
+                legend.get_bbox_to_anchor = lambda box=above: box
+    fig.text(0.012, (notes_h - 0.06) / (height + notes_h), "\n".join(notes), ha="left",
+             va="top", fontsize=8.5, color=WARN_COLOUR, linespacing=1.35, in_layout=False)
+    return fig
+
+
 def _draw_notes(sub: SubFigure, text: str) -> None:
     sub.text(0.012, 0.96, text, ha="left", va="top", fontsize=8.5, color=WARN_COLOUR,
              linespacing=1.35)
