@@ -406,8 +406,46 @@ def test_vectors_follow_the_head_in_animations():
         assert np.allclose(gradient.XY[0], run["points"][k])
         assert [gradient.U[0], gradient.V[0]] == pytest.approx(
             [-c for c in run["vectors"]["gradient"][k]])
-    animator.frame(10)  # the last point: no step taken from it
-    assert not any(a.get_visible() for a in path.vectors.artists)
+    # the last point, from which no step is taken: the last step's vectors, drawn from where
+    # it was taken (so the last frame, the one left showing, has its arrows), and said so
+    animator.frame(10)
+    gradient = next(q for kind, _, _, q in path.vectors.arrows if kind == "gradient")
+    assert all(a.get_visible() for a in path.vectors.artists)
+    assert np.allclose(gradient.XY[0], run["points"][9])
+    assert [gradient.U[0], gradient.V[0]] == pytest.approx(
+        [-c for c in run["vectors"]["gradient"][9]])
+    assert "the last step's" in animator.label.get_text()
+    animator.frame(9)
+    assert "last step" not in animator.label.get_text()
+
+
+def test_last_frame_of_the_vectors_gif_shows_the_arrows():
+    # the GIF's last frame (held for a second) had no arrows and no scaling box
+    from matplotlib.colors import to_rgb
+
+    from optviz.render.vectors import ARROWS, BOX_COLOUR
+
+    spec = spec_of(optimizers=["momentum:lr=0.002", "adam:lr=0.01"], steps=12, vectors=True)
+    rendered, animator = animator_of(spec, dpi=ANIMATION_DPI, vectors=True)
+    frames, _ = gif_frames(rendered.image_bytes(".gif"))
+    assert len(frames) == 13
+    animator.frame(12)
+    ax = animator.paths[0].head.axes
+    height = frames[-1].shape[0]
+    yy, xx = np.mgrid[0:height, 0:frames[-1].shape[1]]
+    legend = ax._optviz_vector_legend.get_window_extent()
+    outside = ~((xx >= legend.x0 - 2) & (xx <= legend.x1 + 2) &
+                (height - yy >= legend.y0 - 2) & (height - yy <= legend.y1 + 2))
+    for path in animator.paths:
+        x, y = ax.transData.transform([path.xs[11], path.ys[11]])  # where the last step began
+        near = outside & ((xx - x) ** 2 + (yy - (height - y)) ** 2 <= 80 ** 2)
+        kinds = [c for k, _, c, _ in ARROWS if k in path.run.vectors]
+        if "scaling" in path.run.vectors:
+            kinds.append(BOX_COLOUR)
+        for colour in kinds:
+            rgb = np.round(np.array(to_rgb(colour)) * 255).astype(int)
+            seen = (np.all(np.abs(frames[-1] - rgb) <= 2, axis=2) & near).sum()
+            assert seen >= 5, (path.run.label, colour, seen)
 
 
 def test_vectors_refused_on_the_linear_model_and_out_of_range():
@@ -668,8 +706,11 @@ def test_vectors_in_3d_are_torch_state_lifted_onto_the_surface():
                 s = 1 / (state["exp_avg_sq"].double().sqrt() + 1e-8)
                 assert (np.ptp(xs) / np.ptp(ys)) == pytest.approx(float(s[0] / s[1]), rel=1e-5)
                 assert np.all(zs == path.zs[k])
-    animator.frame(8)  # no step is taken from the last point
-    assert not any(a.get_visible() for p in animator.paths for a in p.vectors.artists)
+    animator.frame(8)  # no step is taken from the last point: the last step's, from point 7
+    for i, path in enumerate(animator.paths):
+        assert all(a.get_visible() for a in path.vectors.artists)
+        shaft, *_ = path.vectors.segments["gradient"]
+        assert shaft[0] == pytest.approx([*runs[i]["points"][7], path.zs[7]], rel=1e-6)
 
 
 def test_vectors_at_on_a_3d_still():

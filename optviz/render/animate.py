@@ -126,7 +126,18 @@ class _Path:
                 else:
                     self.head.set_data([self.xs[at]], [self.ys[at]])
         if self.vectors is not None:
-            self.vectors.show(at if k < self.run.steps and k <= self.last else None)
+            self.vectors.show(self.vectors_at(k))
+
+    def vectors_at(self, step: int) -> int | None:
+        """The point whose vectors show at ``step``: the step taken from the head; on the last
+        point, from which no step is taken, the last step's, drawn from where it was taken
+        (its update arrow ends on the head); none once a diverged run has stopped."""
+        k = min(step, self.xs.size - 1)
+        if k < self.run.steps and k <= self.last:
+            return k
+        if not self.run.diverged and self.run.steps > 0 and k >= self.run.steps:
+            return self.run.steps - 1
+        return None
 
 
 def _path_values(result: TrajectoryResult, run: Run) -> tuple[np.ndarray, np.ndarray]:
@@ -406,7 +417,11 @@ class Animator:
             x = step * scale
             cursor.set_xdata([x, x])
         width = len(str(self.steps))
-        self.label.set_text(f"step {step:>{width}} / {self.steps}")
+        text = f"step {step:>{width}} / {self.steps}"
+        if any(p.vectors is not None and p.vectors_at(step) is not None
+               and p.vectors_at(step) < min(step, p.xs.size - 1) for p in self.paths):
+            text += "   (vectors: the last step's, from where it was taken)"
+        self.label.set_text(text)
 
     def _cursor_x(self, ax: Axes, step: int) -> float:
         for a, _, scale in self.cursors:

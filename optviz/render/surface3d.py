@@ -4,6 +4,9 @@ panels.
 
 Functions whose values span decades (those drawn with log contour levels: Rosenbrock, Beale,
 Himmelblau, Goldstein-Price) are drawn at height log₁₀(f − f*), and the z axis says so.
+
+The surface is grey (its heights in light and dark, not in hue), so that the paths, in their
+optimizers' colours, read on it; the minimum is the stills' star outline, on top.
 """
 
 from __future__ import annotations
@@ -14,18 +17,39 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from optviz.render.model_fit import draw_fit, has_data
-from optviz.render.style import Z_ENDS, Z_MINIMUM, Z_PATH, Z_PATH_STEP, styles_for
+from optviz.render.style import (
+    MINIMUM_STAR,
+    MINIMUM_STAR_SIZE,
+    Z_ENDS,
+    Z_MINIMUM,
+    Z_PATH,
+    Z_PATH_STEP,
+    styles_for,
+)
 from optviz.render.trajectory import draw_loss, draw_lr, draw_model_loss, draw_state, run_label
 from optviz.results import Surface, TrajectoryResult
 
 GRID = 60  # the surface's mesh: this many samples a side (the contour beneath keeps them all)
 DECADES = 8  # log heights span at most this many decades below the top of the view
+GREYS = (0.30, 0.93)  # the surface's colour map: this stretch of grey, dark (low) to light
+
+
+def grey_map():
+    """The surface's colour map: greys, no hue, so a blue path reads on a low surface."""
+    import matplotlib
+    from matplotlib.colors import ListedColormap, to_hex
+
+    grey = matplotlib.colormaps["gray"]
+    return ListedColormap([to_hex(grey(v)) for v in np.linspace(*GREYS, 64)], name="optviz_grey")
 
 
 class Heights:
     """How a loss becomes a height: f itself, or log₁₀(f − f*) for steep functions, floored at
-    the lowest value the mesh or a path reaches (at most DECADES below the top): f* itself, the
-    bottom of log's crease, is drawn there."""
+    the lowest value the drawn surface reaches (its mesh, averaged: ``mesh``; at most DECADES
+    below the top). f* itself, the bottom of log's crease, and every point of a path below
+    that floor are drawn on it: a path lower than the surface shows could only be drawn
+    through it, and a minimum's star far below it, on the floor of the box (the loss panel
+    beside keeps the exact values)."""
 
     def __init__(self, result: TrajectoryResult, surface: Surface) -> None:
         z = np.asarray(surface.z, dtype=float)
@@ -34,15 +58,9 @@ class Heights:
         top = float(np.nanmax(z)) - self.base
         self.floor = max(top, 1e-300) * 10.0 ** -DECADES
         if self.log:
-            reached = [float(np.nanmin(mesh(surface)[2])) - self.base]
-            for run in result.runs:
-                loss = np.array(run.loss, dtype=float) - self.base
-                loss = loss[np.isfinite(loss) & (loss > 0)]
-                if loss.size:
-                    reached.append(float(loss.min()))
-            reached = [v for v in reached if v > 0]
-            if reached:
-                self.floor = max(self.floor, min(reached))
+            drawn = float(np.nanmin(mesh(surface)[2])) - self.base
+            if drawn > 0:
+                self.floor = max(self.floor, drawn)
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=float)
@@ -102,9 +120,10 @@ def draw_surface3d(ax, result: TrajectoryResult, surface: Surface, title: str | 
     lo, hi = min([float(np.nanmin(h)), *lows]), float(np.nanmax(h))
     below = lo - 0.35 * (hi - lo if hi > lo else 1.0)
     ax.computed_zorder = False  # paths stay above the surface, drawn in this order
-    ax.contourf(gx, gy, h, zdir="z", offset=below, levels=20, cmap="Blues_r", alpha=0.55,
+    greys = grey_map()
+    ax.contourf(gx, gy, h, zdir="z", offset=below, levels=20, cmap=greys, alpha=0.55,
                 zorder=0)
-    ax.plot_surface(mx, my, mh, cmap="Blues_r", alpha=0.6, linewidth=0, antialiased=False,
+    ax.plot_surface(mx, my, mh, cmap=greys, alpha=0.6, linewidth=0, antialiased=False,
                     rcount=GRID, ccount=GRID, zorder=1)
     styles = styles_for([run.optimizer for run in result.runs])
     for k, (run, style) in enumerate(zip(result.runs, styles, strict=True)):
@@ -122,15 +141,19 @@ def draw_surface3d(ax, result: TrajectoryResult, surface: Surface, title: str | 
                 ms=8, zorder=Z_ENDS)
     for m in result.minima:
         zm = heights(np.array([fmin]))[0]
-        ax.plot([m[0]], [m[1]], [zm], "*", mfc="none", mec="black", mew=1.6, ms=14,
-                zorder=Z_MINIMUM)
+        for j, layer in enumerate(MINIMUM_STAR):  # the stills' outline star, on top
+            ax.plot([m[0]], [m[1]], [zm], ls="", ms=MINIMUM_STAR_SIZE - 2,
+                    zorder=Z_MINIMUM + 0.01 * j, **layer)
     ax.set_xlim(xs[0], xs[-1])
     ax.set_ylim(ys[0], ys[-1])
     ax.set_zlim(below, hi)
     axes = result.problem["axes"] if result.problem else ["x", "y"]
     ax.set_xlabel(axes[0], fontsize=fontsize - 1)
     ax.set_ylabel(axes[1], fontsize=fontsize - 1)
-    ax.set_zlabel(heights.label(), fontsize=fontsize - 1)
+    # Upright, whatever the camera: left to turn with the axis, a turning camera (--rotate)
+    # put the label upside down, mirrored, once the z axis crossed to the other side.
+    ax.zaxis.set_rotate_label(False)
+    ax.set_zlabel(heights.label(), fontsize=fontsize - 1, rotation=90)
     ax.tick_params(labelsize=fontsize - 3)
     ax.view_init(elev=32, azim=-60)
     if title:
