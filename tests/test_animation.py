@@ -574,7 +574,11 @@ def test_heads_above_paths_slowest_on_top_minimum_above_all():
     assert min(head_at) > max(line_at)
     # heads shrink upwards; lower paths are wider, so they show beside the ones above
     sizes = [p.head.get_markersize() for p in by_speed]
-    widths = [p.lines[0].get_linewidth() for p in by_speed]
+    # (each over the still's own width, which is wider for a run later runs cover)
+    still = kind_of(spec).draw(render_figure(spec).computed, spec)
+    still_width = {line.get_label(): line.get_linewidth() for line in still.axes[0].get_lines()}
+    widths = [p.lines[0].get_linewidth() - still_width[p.lines[0].get_label()]
+              for p in by_speed]
     assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
     assert widths == sorted(widths, reverse=True) and widths[0] > widths[-1]
     assert all(p.head.get_markeredgecolor() == "black" for p in paths)
@@ -583,26 +587,39 @@ def test_heads_above_paths_slowest_on_top_minimum_above_all():
     assert stars and all(position[id(s)] > max(head_at) for s in stars)
 
 
-def test_minimum_star_pixels_unchanged_in_every_frame():
-    # momentum swings over the minimum from step 10 on: its head and path pass the star
+def test_minimum_star_outline_on_top_and_a_head_on_it_visible():
+    # momentum swings over the minimum from step 10 on: its head and path pass the star. The
+    # star is an outline (the stills' style): its strokes stay on top in every frame, and a
+    # head on the minimum shows through its middle (a filled star hid it)
     spec = TrajectorySpec(function="valley", steps=40, optimizers=["momentum:lr=0.003"])
     rendered, animator = animator_of(spec, dpi=72)
-    ax = animator.paths[0].head.axes
-    (star,) = {tuple(line.get_xydata()[0]) for line in _minimum_lines(ax)}
-    first = animator.frame(0)
+    (path,) = animator.paths
+    ax = path.head.axes
+    stars = _minimum_lines(ax)
+    assert stars and all(s.get_markerfacecolor() == "none" for s in stars)
+    (star,) = {tuple(line.get_xydata()[0]) for line in stars}
+    first = animator.frame(0).astype(int)
+    for s in stars:
+        s.set_alpha(0.0)
+    bare = animator.frame(0).astype(int)
+    for s in stars:
+        s.set_alpha(None)
+    outline = np.abs(first - bare).sum(axis=2) > 120  # where the star's strokes paint
+    assert outline.sum() > 15
     height = first.shape[0]
     cx, cy = ax.transData.transform(star)
-    yy, xx = np.mgrid[0:height, 0:first.shape[1]]
-    near = (xx - cx) ** 2 + (yy - (height - cy)) ** 2 <= 8 ** 2
-    outline = near & (first[..., 2] < 40)  # the star's gold and black outline (no blue)
-    assert outline.sum() > 15
     points = np.array(rendered.data["runs"][0]["points"])
     over = [k for k in range(41) if np.hypot(*(ax.transData.transform(points[k])
-                                                - [cx, cy])) < 6]
-    assert over  # the head does pass over the star
+                                                - [cx, cy])) < 3]
+    assert over  # the head does sit on the star
+    colour = path.lines[0].get_color()
     for k in range(41):  # (antialiased edges blend a little with what passes below)
-        change = np.abs(animator.frame(k)[outline].astype(int) - first[outline]).max()
-        assert change <= 40, k
+        frame = animator.frame(k)
+        change = np.abs(frame[outline].astype(int) - first[outline]).max()
+        assert change <= 60, k
+        if k in over:
+            seen = _colour_pixels(frame, colour, (cx, height - cy), 5)
+            assert seen >= 6, (k, seen)
 
 
 def _colour_pixels(frame: np.ndarray, colour: str, centre, radius: float) -> int:
@@ -655,20 +672,48 @@ def test_3d_mesh_averages_f_so_the_valley_floor_has_no_curtain():
     assert np.abs(np.diff(sampled)).max() > 1.0
 
 
-def test_3d_log_floor_is_the_lowest_point_reached():
+def test_3d_log_floor_is_the_drawn_surfaces_lowest_height():
+    # SGD's exact loss (1e-3) lay three decades below the averaged surface: its path dropped
+    # straight through the surface to a star on the floor of the box
+    from matplotlib.colors import rgb_to_hsv
+    from mpl_toolkits.mplot3d.art3d import Poly3DCollection
+
+    from optviz.render.surface3d import Heights, mesh
+
     spec = TrajectorySpec(function="rosenbrock", steps=300, view="3d",
                           optimizers=["sgd:lr=0.002", "adam:lr=0.05"])
-    from optviz.render.surface3d import Heights
-
     rendered = render_figure(spec)
     _, drawn, grid, _ = rendered.computed.draw_inputs["panels"][0]
     heights = Heights(drawn, grid)
-    lowest = min(v for run in drawn.runs for v in run.loss if v is not None)
-    assert heights.floor == pytest.approx(lowest, rel=1e-12)  # below the mesh's floor
-    ax = rendered.figure.axes[0]
-    star = next(line for line in ax.get_lines() if line.get_marker() == "*")
-    assert star.get_data_3d()[2][0] == pytest.approx(np.log10(lowest))
+    lowest = float(np.nanmin(mesh(grid)[2]))
+    assert heights.floor == pytest.approx(lowest, rel=1e-12)
+    sgd_lowest = min(v for v in drawn.runs[0].loss if v is not None)
+    assert sgd_lowest < lowest / 100  # the path's own loss goes far deeper
+    ax, lines = _lines3d(rendered.figure)
+    for run in rendered.data["runs"]:
+        _, _, zs = lines[run["label"]]
+        assert np.allclose(zs, np.log10(np.maximum(run["loss"], lowest)))
+        assert min(zs) >= np.log10(lowest) - 1e-12
+    # the minimum: the stills' outline star (no fill), on the surface's lowest height, on top
+    stars = [line for line in ax.get_lines() if line.get_marker() == "*"]
+    assert len(stars) == 2 and all(star.get_markerfacecolor() == "none" for star in stars)
+    assert all(star.get_data_3d()[2][0] == pytest.approx(np.log10(lowest)) for star in stars)
+    paths = [line for line in ax.get_lines() if len(line.get_xdata()) > 1]
+    assert min(star.get_zorder() for star in stars) > max(p.get_zorder() for p in paths)
+    # a grey surface: no hue to hide a blue path in
+    (surf,) = [c for c in ax.collections if isinstance(c, Poly3DCollection)]
+    assert rgb_to_hsv(surf.get_facecolor()[:, :3])[:, 1].max() < 0.02
 
+
+def test_3d_z_label_stays_upright_while_the_camera_turns():
+    spec = spec_of(function="rosenbrock", steps=4, view="3d", rotate=True)
+    _, animator = animator_of(spec, rotate=True)
+    ax = next(a for a in animator.fig.axes if hasattr(a, "get_zlim"))
+    for turn in (0.0, 45.0, 90.0):
+        animator.frame(4, turn)
+        label = ax.zaxis.label
+        assert label.get_rotation() == 90  # reads bottom to top, never mirrored
+        assert label.get_text() == "log₁₀ f"
 
 
 # -- vectors on the 3-D view ----------------------------------------------------------------------
