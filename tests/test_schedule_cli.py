@@ -353,3 +353,28 @@ def test_a_config_names_its_setting_and_the_command_line_its_flag(tmp_path: Path
     assert one_line_error(res.stderr).startswith(
         "optviz: error: --gama applies to none of StepLR; did you mean 'gamma'?")
     assert not list(tmp_path.glob("*.png"))
+
+
+def test_lint_advice_is_worded_by_flag_or_by_setting(tmp_path: Path):
+    """The same lint: from flags it says '--interval epoch', from a config 'interval=epoch'."""
+    res = invoke("step:step_size=30", "--interval", "epoch", "-o", str(tmp_path / "f.png"))
+    assert res.exit_code == 0, res.stderr
+    assert "but with --interval epoch it is stepped only 4 times" in res.stderr
+    assert "use --interval step, or divide by 8" in res.stderr
+    config = tmp_path / "c.yaml"
+    config.write_text("kind: schedule\nschedulers: ['step:step_size=30']\ninterval: epoch\n")
+    res = runner.invoke(app, ["render", str(config), "-o", str(tmp_path / "c.png")],
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.stderr
+    assert "but with interval=epoch it is stepped only 4 times" in res.stderr
+    assert "--" not in res.stderr
+
+
+def test_trajectory_prints_its_schedulers_lints(tmp_path: Path):
+    res = runner.invoke(app, ["trajectory", "sgd", "--lr", "0.05", "--scheduler", "onecycle",
+                              "--steps", "20", "-o", str(tmp_path / "t.png")],
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.stderr
+    assert res.stderr == ("optviz: warning: OneCycleLR cycles momentum, but SGD was made with "
+                          "momentum 0: the scheduler sets it between base_momentum and "
+                          "max_momentum anyway (pass cycle_momentum=false to keep plain SGD)\n")

@@ -221,7 +221,7 @@ def test_plateau_footnote_names_the_metric_it_draws():
     (note,) = _notes(fig)
     assert note.startswith("⚠ ReduceLROnPlateau steps on the training loss of a dummy linear "
                            "model")
-    assert "no metric" not in note.split("(full text")[0]
+    assert "no metric" not in note
     twin = fig.axes[-1]
     metric = [ln for ln in twin.get_lines() if ln.get_marker() == "."]
     assert metric and twin.get_ylabel() == "metric (linear model loss)"
@@ -242,7 +242,7 @@ def test_panel_footnotes_name_the_panel_then_the_warning():
                    {"title": "Adam", "optimizer": "adam"}]})
     notes = _notes(render_figure(spec).figure)
     assert notes == ["⚠ plain SGD (momentum 0): OneCycleLR cycles momentum, but SGD was made "
-                     "with momentum 0  (full text on stderr)"]
+                     "with momentum 0."]
 
 
 def test_lambda_config_steps_per_epoch_as_its_formula_says():
@@ -262,7 +262,8 @@ def test_summary_grid_names_the_metric_in_the_title_not_beside_the_next_panel():
     titled = [ax for ax in fig.axes if ax.get_title()]
     plateau = titled[0]
     assert "(grey: metric, linear model loss; right axis)" in plateau.get_title()
-    assert all(ax.get_ylabel() in ("", "learning rate") for ax in fig.axes)
+    assert all(ax.get_ylabel() in ("", "learning rate", "learning rate (log axis)")
+               for ax in fig.axes)
 
 
 def test_a_lone_variant_is_solid_and_a_shared_colour_dashed():
@@ -300,3 +301,72 @@ def test_plateau_cooldown_shades_the_epochs_it_lasts():
                    if to_hex(p.get_facecolor()) == COOLDOWN_COLOUR)
     # Two epochs (16 steps) of cooldown after each reduction, to the run's end at the last.
     assert spans == [(96, 104), (104, 112), (144, 152), (152, 160)]
+
+
+# -- the second review of the schedule gallery (issue 12), through the figure objects ---------
+
+
+def test_the_no_warmup_run_is_dashed_in_a_far_hue_as_its_config_says():
+    from optviz.render.style import delta_e
+
+    rendered = render_figure(load_config(CONFIGS / "schedules/transformers_linear_warmup.yaml"))
+    warm, none = _lr_lines(rendered.figure.axes[0])
+    assert none.get_label().startswith("linear, no warmup")
+    assert (warm.get_linestyle(), none.get_linestyle()) == ("-", "--")
+    # Another colour, not a neighbour of the warmup run's magenta (the purple was ΔE ~50).
+    assert delta_e(warm.get_color(), none.get_color()) > 100
+    comment = (CONFIGS / "schedules/transformers_linear_warmup.yaml").read_text()
+    assert "dashed" in comment
+    # The same colour in any company, and in a grid (solid there: the dash is momentum's).
+    alone = render("linear_warmup:num_warmup_steps=0", "step").figure
+    assert _lr_lines(alone.axes[0])[0].get_color() == none.get_color()
+    grid = render("linear_warmup:num_warmup_steps=0", "cosine", grid=True).figure
+    assert _lr_lines(grid.axes[0])[0].get_color() == none.get_color()
+
+
+def test_footnotes_are_short_sentences_that_stand_alone():
+    from optviz.render.schedule import footnote
+
+    for config in ("schedules/plateau.yaml", "schedules/summary.yaml"):
+        notes = _notes(render_figure(load_config(CONFIGS / config)).figure)
+        assert notes == ["⚠ ReduceLROnPlateau steps on the training loss of a dummy linear "
+                         "model."]
+    # A gist too long for the line is cut at a word, never inside one.
+    long = footnote("word " * 40 + ": detail", 60)
+    assert len(long) <= 60 and long.endswith("word …")
+
+
+def test_each_patience_run_out_is_its_own_span():
+    from matplotlib.colors import to_hex
+
+    from optviz.render.schedule import PATIENCE_COLOUR
+
+    rendered = render_figure(load_config(CONFIGS / "schedules/plateau.yaml"))
+    trace = rendered.result.runs[0].plateau
+    assert trace.reductions == [144, 168]  # two run-outs that meet at step 144
+    ax = rendered.figure.axes[0]
+    spans = sorted((p.get_x(), p.get_x() + p.get_width(), p.get_linewidth()) for p in ax.patches
+                   if to_hex(p.get_facecolor()[:3]) == PATIENCE_COLOUR)
+    assert len(spans) == 2
+    (_, a1, edge0), (b0, b1, edge1) = spans
+    # Outlined, with a gap between them where they meet, each ending just before its reduction.
+    assert edge0 > 0 and edge1 > 0
+    assert b0 - a1 >= 1.0  # at least a step of gap: ~8 pixels at this width
+    assert a1 < 144 < b0 and 144 - a1 < 1.5 and b1 < 168 and 168 - b1 < 1.5
+
+
+def test_grid_panels_of_multiplicative_decays_get_a_log_axis():
+    rendered = render("exponential:gamma=0.5", "cosine", "step:step_size=4,gamma=0.5",
+                      "onecycle", grid=True, optimizer="sgd:momentum=0.9")
+    axes = {ax.get_title().split(" (")[0]: ax for ax in rendered.figure.axes if ax.get_title()}
+    exp = axes["ExponentialLR"]
+    assert exp.get_yscale() == "log" and "log" in exp.get_ylabel()
+    lr = rendered.data["runs"][0]["lr"]
+    lo, hi = exp.get_ylim()
+    assert lo < min(lr) and hi > max(lr)  # 1e-3 * 0.5**31 stays in view, not on zero
+    assert axes["CosineAnnealingLR"].get_yscale() == "linear"  # one decade: linear
+    assert "log" not in axes["CosineAnnealingLR"].get_ylabel()
+    # StepLR halves 7 times over 32 steps: 2.1 decades, so log as well
+    assert axes["StepLR"].get_yscale() == "log"
+    # An overlay stays linear unless asked (log_y)
+    assert render("exponential:gamma=0.5").figure.axes[0].get_yscale() == "linear"

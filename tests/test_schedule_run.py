@@ -294,8 +294,8 @@ def test_torch_refusal_no_lint_foresaw_is_a_note(monkeypatch: pytest.MonkeyPatch
     ("sequential:schedulers=[constant(total_iters=2),cosine],milestones=[4]",
      {"interval": "epoch", "epochs": 4},
      "SequentialLR: milestone 4 is at or after the run's last scheduler step (4); cosine "
-     "never runs (stepped once per epoch with --interval epoch: this looks like a per-step "
-     "value; use --interval step, or divide by 8 steps per epoch)"),
+     "never runs (stepped once per epoch with interval=epoch: this looks like a per-step "
+     "value; use interval=step, or divide by 8 steps per epoch)"),
 ])
 def test_sequential_milestone_past_the_run(token, fields, message):
     assert run(token, **fields).warnings == [message]
@@ -446,3 +446,79 @@ def test_results_are_json_safe_and_deterministic():
     assert a == b
     assert not any(isinstance(v, float) and not math.isfinite(v)
                    for v in json.loads(a)["runs"][0]["lr"])
+
+
+# -- lint advice by setting; the same lints for a trajectory's scheduler ----------------------
+
+
+def test_lint_advice_names_settings_and_words_them_as_flags_on_request():
+    result = run("step:step_size=30", "plateau", interval="epoch")
+    per_epoch, dummy = result.warnings
+    # A config and the Python API set 'interval: epoch' and 'metric:', so the advice names
+    # the settings; the command line's report asks for flags (flag_text).
+    assert per_epoch == ("StepLR step_size=30 counts scheduler steps, but with interval=epoch "
+                         "it is stepped only 4 times (once per epoch): this looks like a "
+                         "per-step value (use interval=step, or divide by 8 steps per epoch)")
+    assert "--" not in per_epoch + dummy
+    assert per_epoch.flag_text() == per_epoch.replace("interval=epoch", "--interval epoch") \
+        .replace("interval=step", "--interval step")
+    assert "(--metric trace.csv, or a formula in step)" in dummy.flag_text()
+    assert "(metric=trace.csv, or a formula in step)" in dummy
+
+
+def _trajectory(**fields: Any):
+    from optviz.figures.write import render_figure
+    from optviz.spec.figures import TrajectorySpec
+
+    defaults = {} if fields.get("model") else {"steps": 20}
+    return render_figure(TrajectorySpec.model_validate({**defaults, **fields}))
+
+
+ONECYCLE_SGD = ("OneCycleLR cycles momentum, but SGD was made with momentum 0: the scheduler "
+                "sets it between base_momentum and max_momentum anyway (pass "
+                "cycle_momentum=false to keep plain SGD)")
+
+
+def test_trajectory_with_a_scheduler_gets_the_schedule_lints():
+    from matplotlib.text import Text
+
+    rendered = _trajectory(optimizers=["sgd:lr=0.05"], scheduler="onecycle")
+    assert rendered.computed.warnings == [ONECYCLE_SGD]
+    # ... and what optviz schedule says for the same scheduler and optimizer
+    assert ONECYCLE_SGD in run("onecycle").warnings
+    fig = rendered.figure
+    notes = [t for t in fig.findobj(Text) if t.get_text().startswith("⚠")]
+    assert [t.get_text() for t in notes] == ["⚠ OneCycleLR cycles momentum, but SGD was made "
+                                             "with momentum 0."]
+    # The note lies below the legend and every axes, inside the canvas.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    note = notes[0].get_window_extent(renderer)
+    above = [fig.legends[0].get_window_extent(renderer),
+             *(ax.get_tightbbox(renderer) for ax in fig.axes)]
+    assert note.y0 >= 0 and note.x1 <= fig.bbox.x1
+    assert all(box.y0 > note.y1 for box in above)
+    # With momentum, or without a scheduler: nothing to say.
+    assert _trajectory(optimizers=["sgd:lr=0.05,momentum=0.9"],
+                       scheduler="onecycle").computed.warnings == []
+    quiet = _trajectory(optimizers=["sgd:lr=0.05"])
+    assert quiet.computed.warnings == []
+    assert not [t for t in quiet.figure.findobj(Text) if "⚠" in t.get_text()]
+
+
+def test_trajectory_lints_every_run_and_panel_once():
+    rendered = _trajectory(optimizers=["sgd:lr=0.05", "sgd:lr=0.01", "adam:lr=0.1"],
+                           scheduler="onecycle")
+    assert rendered.computed.warnings == [ONECYCLE_SGD]  # once, though two SGD runs
+    panels = _trajectory(optimizers=["sgd:lr=0.05"], scheduler="onecycle", layout="panels",
+                         panels=[{"title": "a"}, {"title": "b", "optimizers": ["adam:lr=0.1"]}])
+    assert panels.computed.warnings == [ONECYCLE_SGD]
+    # A per-step value on a per-epoch scheduler of the linear model, by setting.
+    model = _trajectory(optimizers=["sgd"], model="linear", epochs=5, interval="epoch",
+                        scheduler="step:step_size=30")
+    (text,) = model.computed.warnings
+    assert text.startswith("StepLR step_size=30 counts scheduler steps, but with "
+                           "interval=epoch it is stepped only 5 times")
+    assert "--interval epoch" in text.flag_text()
