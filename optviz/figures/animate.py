@@ -78,11 +78,33 @@ def _animator(rendered: Rendered, dpi: int | None) -> tuple[Any, list[int]]:
         raise BadValueError(f"{spec.kind} figures are stills: write .png, .svg or .pdf "
                             f"(animations are of trajectories)")
     still = spec.model_copy(update={"vectors_at": None, "vectors": False})
-    fig = rendered.kind.draw(rendered.computed, still)
-    results = _results(rendered.computed)
+    computed = rendered.computed
+    if spec.zoom and spec.layout != "panels" and spec.view != "3d":
+        computed, still = _fitted(computed), still.model_copy(update={"zoom": False})
+    fig = rendered.kind.draw(computed, still)
+    results = _results(computed)
     animator = Animator(fig, results, dpi or ANIMATION_DPI, vectors=spec.vectors,
                         rotate=spec.rotate and spec.view == "3d")
     return animator, frame_steps(animator.steps, spec.frames)
+
+
+def _fitted(computed: Computed) -> Computed:
+    """An overlay's inputs drawn in a view fitted to its paths (``zoom`` in an animation):
+    the start, every point and the minimum nearest the end, as zoom's grid panels choose
+    theirs, over a surface sampled there; no inset. The frames then show where the paths
+    move, not the whole domain around them."""
+    from dataclasses import replace
+
+    from optviz.figures.trajectory import surface_for
+    from optviz.render.trajectory import fitted_view
+
+    title, drawn, grid, view = computed.draw_inputs["panels"][0]
+    if drawn.dim != 2 or drawn.problem is not None:
+        return computed
+    grid, view = surface_for(drawn, fitted_view(drawn))
+    return replace(computed, draw_inputs={**computed.draw_inputs,
+                                          "panels": [(title, drawn, grid, view)],
+                                          "insets": [None]})
 
 
 def _frames(rendered: Rendered, dpi: int | None) -> Iterator[np.ndarray]:
