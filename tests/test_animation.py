@@ -819,3 +819,46 @@ def test_linear_fit_panel_on_the_3d_view_moves_with_the_frames():
         weight, bias = rendered.data["runs"][0]["points"][k]
         assert (y1 - y0) / (x1 - x0) == pytest.approx(weight, rel=1e-9)
         assert y0 - (y1 - y0) / (x1 - x0) * x0 == pytest.approx(bias, rel=1e-9, abs=1e-12)
+
+
+# -- views: zoom in animations, equal scale --------------------------------------------------------
+
+
+def test_zoom_animation_frames_show_the_view_fitted_to_the_paths():
+    # Beale's ±4.5 domain: all the movement was in a small corner of the frames
+    from optviz.figures.animate import _animator
+
+    spec = TrajectorySpec(function="beale", steps=40, zoom=True,
+                          optimizers=["sgd:lr=0.01", "adam:lr=0.05"])
+    rendered = render_figure(spec)
+    animator, _ = _animator(rendered, 40)
+    ax = animator.paths[0].head.axes
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    assert x1 - x0 < 0.5 * 9 and y1 - y0 < 0.5 * 9  # far narrower than the domain
+    pts = np.concatenate([np.array(r["points"]) for r in rendered.data["runs"]])
+    assert pts[:, 0].min() >= x0 and pts[:, 0].max() <= x1
+    assert pts[:, 1].min() >= y0 and pts[:, 1].max() <= y1
+    assert x0 <= 3.0 <= x1 and y0 <= 0.5 <= y1  # the minimum nearest the ends
+    # no inset in the frames; the contour sampled over the fitted view
+    assert len([a for a in animator.fig.axes if a.get_visible()]) == 2
+    # the paths fill the frame: the still without zoom keeps the whole domain
+    still = render_figure(spec.model_copy(update={"zoom": False})).figure
+    assert np.ptp(still.axes[0].get_xlim()) >= 9
+
+
+def test_linear_fit_weight_panel_at_equal_scale_in_the_frames():
+    # px per unit of weight and of bias, through the axes transform, on the frames drawn
+    spec = TrajectorySpec(optimizers=["sgd:lr=0.1", "momentum:lr=0.01", "adam:lr=0.02"],
+                          model="linear", in_features=1, samples=128, noise=0.3, seed=7,
+                          batch_size=16, epochs=10, animate=True)
+    _, animator = animator_of(spec, dpi=ANIMATION_DPI)
+    for k in (0, animator.steps):
+        frame = animator.frame(k)
+        ax = animator.paths[0].head.axes
+        (px0, py0), (px1, py1) = ax.transData.transform([[0.0, 0.0], [1.0, 1.0]])
+        assert px1 - px0 == pytest.approx(py1 - py0, rel=1e-3)
+        # on the pixels: the contour panel's box spans its limits at that one scale
+        bbox = ax.get_window_extent()
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        assert bbox.width / (x1 - x0) == pytest.approx(bbox.height / (y1 - y0), rel=1e-3)
+        assert frame.shape[1] == round(animator.fig.bbox.width) and bbox.width > 100
