@@ -165,9 +165,12 @@ def main() -> int:
         print("\n| optimizer | function | ours: lr | ours: tail f − f* | TPE: lr "
               "| TPE: tail f − f* | ratio | ours s | TPE s |")
         print("|---|---|---|---|---|---|---|---|---|")
+        def gap(v: float) -> str:
+            return f"{v:.2e}" if math.isfinite(v) else "diverged"
+
         for r in rows:
-            print(f"| {r[0]} | {r[1]} | {r[2] or math.nan:.3g} | {r[3]:.2e} | {r[4]:.3g} "
-                  f"| {r[5]:.2e} "
+            lr = "—" if r[2] is None else f"{r[2]:.3g}"
+            print(f"| {r[0]} | {r[1]} | {lr} | {gap(r[3])} | {r[4]:.3g} | {gap(r[5])} "
                   f"| {r[6]:.3g} | {r[7]:.2f} | {r[8]:.2f} |")
     print(f"\n{len(names)} optimizers x {len(functions)} functions, {args.steps} steps, "
           f"TPE {args.evals} evaluations; {len(rows)}/{len(names) * len(functions)} pairs done")
