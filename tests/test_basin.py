@@ -81,8 +81,10 @@ def test_basin_picture_pixels(sgd_basin, png_pixels):
     assert len(np.unique(packed)) > 100  # not blank
     red = np.array([int(DIVERGED[k:k + 2], 16) for k in (1, 3, 5)])
     assert (np.abs(pixels - red).max(axis=-1) <= 10).sum() > 500  # diverged corners
-    gold = np.array([255, 215, 0])
-    assert (np.abs(pixels - gold).max(axis=-1) <= 12).any()  # the minimum's star
+    # The minimum's star (style.MINIMUM_STAR): its dark edge, no longer gold.
+    edge = np.array([0x1a, 0x1a, 0x1a])
+    assert (np.abs(pixels - edge).max(axis=-1) <= 6).any()
+    assert not (np.abs(pixels - np.array([255, 215, 0])).max(axis=-1) <= 12).any()
     import matplotlib
 
     # The image's colour map appears: the darkest (lowest loss) and a mid colour.

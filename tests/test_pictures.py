@@ -275,6 +275,36 @@ def test_near_identical_paths_are_said_and_dashed_in_both_panels():
     assert curves[1].get_linestyle() == "--" and curves[0].get_linestyle() == "-"
 
 
+def test_a_run_under_later_lines_is_drawn_wider_and_shows():
+    """adaptive_side_by_side: RMSprop (second) runs down the diagonal that Adam, Adamax and
+    NAdam (later) follow at other speeds, so no pointwise twin test catches it; it is drawn
+    wider than they are, and its colour shows along the diagonal, not only at its end."""
+    from optviz.render.trajectory import PATH_WIDTH, covered_by_later
+
+    rendered = render_figure(load_config(ROOT / "configs/showcase/adaptive_side_by_side.yaml"))
+    drawn = rendered.computed.draw_inputs["panels"][0][1]
+    names = [r.optimizer for r in drawn.runs]
+    under = covered_by_later(drawn.runs, rendered.computed.draw_inputs["panels"][0][3])
+    assert under.get(names.index("rmsprop"), 0) >= 2
+    assert names.index("radam") not in under  # RAdam goes its own way
+    left = rendered.figure.axes[0]
+    width = {ln.get_label().split(" (")[0]: ln.get_linewidth() for ln in left.get_lines()
+             if len(ln.get_xdata()) > 2}
+    assert width["RAdam"] == PATH_WIDTH
+    assert width["RMSprop"] > max(width["Adam"], width["Adamax"], width["NAdam"])
+    canvas = FigureCanvasAgg(rendered.figure)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+    pink = np.array([int(style_of("rmsprop").colour[i:i + 2], 16) for i in (1, 3, 5)])
+    box = left.get_window_extent()
+    h = pixels.shape[0]
+    panel = pixels[int(h - box.y1):int(h - box.y0), int(box.x0):int(box.x1)]
+    assert (np.abs(panel - pink).max(axis=-1) <= 30).sum() > 30  # drawn 1.4 wide: 2
+    # The legend keeps ordinary line widths.
+    legend = rendered.figure.legends[0]
+    assert max(line.get_linewidth() for line in legend.get_lines()) <= 2.5
+
+
 def test_an_end_on_the_minimum_is_filled_and_the_start_is_a_ring():
     fig = _figure(optimizers=["adam:lr=0.1", "adagrad:lr=0.1"])
     left = fig.axes[0]
@@ -304,7 +334,7 @@ def test_the_star_is_an_outline_with_a_halo_and_the_end_under_it_shows():
     canvas.draw()
     pixels = np.asarray(canvas.buffer_rgba())[..., :3].astype(float)
     x, y = left.transData.transform((0.0, 0.0))  # the minimum of x² + 10y²
-    row, col = int(round(pixels.shape[0] - y)), int(round(x))
+    row, col = round(pixels.shape[0] - y), round(x)
     centre = pixels[row - 1:row + 2, col - 1:col + 2].reshape(-1, 3).mean(axis=0)
     orange = np.array([int(style_of("adam").colour[i:i + 2], 16) for i in (1, 3, 5)])
     assert np.abs(centre - orange).max() < 40, centre  # Adam's end square, under the star

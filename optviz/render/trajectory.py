@@ -43,6 +43,10 @@ MAX_MARKERS = 60
 # to NEAR_PATH (1%: a few pixels), to follow it (the legend says "≈ its path").
 SAME_PATH = 1e-6
 NEAR_PATH = 0.01
+# A path's line width, and how much wider a run is drawn per later run whose line covers it.
+PATH_WIDTH = 1.4
+UNDER_WIDTH = 1.2
+MAX_WIDTH = 8.0
 
 
 def _c(colour: str | Style) -> str:
@@ -214,6 +218,45 @@ def same_paths(runs: Sequence[Run], view: Sequence[tuple[float, float]] | None =
     return out
 
 
+def _segment_distance(points: np.ndarray, path: np.ndarray) -> np.ndarray:
+    """Each point's distance to the polyline ``path`` (finite points only)."""
+    a, b = path[:-1], path[1:]
+    ab = b - a
+    length = np.maximum((ab ** 2).sum(axis=1), 1e-300)
+    rel = points[:, None, :] - a[None, :, :]
+    t = np.clip((rel * ab[None]).sum(axis=2) / length[None], 0.0, 1.0)
+    nearest = a[None] + t[..., None] * ab[None]
+    return np.sqrt(((points[:, None, :] - nearest) ** 2).sum(axis=2)).min(axis=1)
+
+
+def covered_by_later(runs: Sequence[Run], view: Sequence[tuple[float, float]] | None,
+                     tolerance: float = 0.008, share: float = 0.6) -> dict[int, int]:
+    """{run index: how many later runs' lines lie over most of its path}: a run counts as
+    covered by a later one when ``share`` of its points lie within ``tolerance`` of the view's
+    size (a few pixels) of the later path's line, whatever the speeds along it (sign-like
+    methods on one diagonal). Such a run is drawn wider, one width step per covering run, so
+    it shows as a band on both sides of the lines above it."""
+    scale = max((hi - lo for lo, hi in view), default=1.0) if view else 1.0
+    paths = []
+    for run in runs:
+        p = _array(run.points)[:, :2]
+        p = p[np.isfinite(p).all(axis=1)]
+        paths.append(p[:: max(1, len(p) // 200)] if len(p) > 1 else p)
+    out: dict[int, int] = {}
+    for k, mine in enumerate(paths):
+        if len(mine) < 2 or np.ptp(mine, axis=0).max() < tolerance * scale:
+            continue  # a run that stays on its start hides under nothing but the start ring
+        count = 0
+        for later in paths[k + 1:]:
+            if len(later) < 2:
+                continue
+            near = _segment_distance(mine, later) <= tolerance * scale
+            count += bool(near.mean() >= share)
+        if count:
+            out[k] = count
+    return out
+
+
 def _labels(runs: Sequence[Run], same: dict[int, int], near: dict[int, int] | None = None
             ) -> list[str]:
     near = near or {}
@@ -253,11 +296,13 @@ def lookahead_jumps(run: Run) -> np.ndarray:
 def draw_path(ax: Axes, run: Run, colour: str | Style, values: np.ndarray | None = None,
               order: int = 0, label: str | None = None, twin: bool = False,
               result: TrajectoryResult | None = None,
-              view: Sequence[tuple[float, float]] | None = None) -> Axes:
+              view: Sequence[tuple[float, float]] | None = None,
+              width: float | None = None) -> Axes:
     """One path with markers and an end marker; in 1-D ``values`` gives the heights. ``order``
     (the run's place in the figure) lifts later runs a little above earlier ones; ``twin``
     (the same path as an earlier run) draws it dashed, without markers, so the first shows.
-    The path takes its style's dash, which the legend shows. Lookahead's resets are jumps: a
+    The path takes its style's dash, which the legend shows; ``width`` its line width (wider
+    for a run that later ones cover, ``covered_by_later``). Lookahead's resets are jumps: a
     gap in the path bridged by a thin dotted line. The end marker is filled; a minimum's star
     above it is an outline, so both show."""
     style = colour if isinstance(colour, Style) else Style(colour)
@@ -275,10 +320,11 @@ def draw_path(ax: Axes, run: Run, colour: str | Style, values: np.ndarray | None
         px = np.insert(xs.astype(float), jumps, np.nan)
         py = np.insert(np.asarray(ys, dtype=float), jumps, np.nan)
     if twin:
-        ax.plot(px, py, "--", color=style.colour, lw=1.6, alpha=0.95, zorder=z,
+        ax.plot(px, py, "--", color=style.colour, lw=width or 1.6, alpha=0.95, zorder=z,
                 label=label or run_label(run))
     else:
-        ax.plot(px, py, style.dash, marker=style.marker, color=style.colour, lw=1.4, ms=ms,
+        ax.plot(px, py, style.dash, marker=style.marker, color=style.colour,
+                lw=width or PATH_WIDTH, ms=ms,
                 markevery=every, alpha=0.85, label=label or run_label(run), zorder=z)
     if jumps.size:
         for t in jumps:
@@ -626,9 +672,12 @@ def _paths(ax: Axes, result: TrajectoryResult, surface: Surface,
         ax.set_ylim(zmin - pad, zmax + pad)
         return ax
     draw_contour(ax, surface, result.log_levels)
+    # Later runs never fully hide earlier ones: a run under later lines is drawn wider.
+    under = covered_by_later(result.runs, view)
     for k, (run, style) in enumerate(zip(result.runs, styles, strict=True)):
+        width = min(MAX_WIDTH, PATH_WIDTH + UNDER_WIDTH * under.get(k, 0))
         draw_path(ax, run, style, order=k, label=labels[k], twin=k in same or k in near,
-                  result=result, view=view)
+                  result=result, view=view, width=width)
     draw_marks(ax, result)
     ax.set_xlim(*view[0])
     ax.set_ylim(*view[1])
@@ -834,9 +883,17 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
         draw_state(right[-1], result, styles)
     handles = _legend_handles(left, result)
     ncol = 1 if len(handles) <= 3 else 2 if len(handles) <= 8 else 3
-    fig.legend(handles=handles, loc="outside lower center", ncols=ncol, fontsize=9,
-               frameon=False, handlelength=3)
+    _thin_handles(fig.legend(handles=handles, loc="outside lower center", ncols=ncol,
+                             fontsize=9, frameon=False, handlelength=3))
     return fig
+
+
+def _thin_handles(legend: Any) -> Any:
+    """A legend whose lines are drawn at most 2.5 wide: a run drawn wide because later runs
+    cover it (``covered_by_later``) keeps an ordinary legend entry."""
+    for line in legend.get_lines():
+        line.set_linewidth(min(line.get_linewidth(), 2.5))
+    return legend
 
 
 def draw_panel(ax: Axes, result: TrajectoryResult, surface: Surface,
@@ -861,7 +918,8 @@ def draw_panel(ax: Axes, result: TrajectoryResult, surface: Surface,
     if title:
         ax.set_title(wrap_items([title], 44), fontsize=10)
     if len(result.runs) > 1 or (result.runs and result.runs[0].diverged and title):
-        ax.legend(fontsize=7, loc="best", framealpha=0.8, handlelength=3).set_zorder(Z_LABEL)
+        _thin_handles(ax.legend(fontsize=7, loc="best", framealpha=0.8,
+                                handlelength=3)).set_zorder(Z_LABEL)
     ax.tick_params(labelsize=8)
     return ax
 
