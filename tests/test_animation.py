@@ -862,3 +862,31 @@ def test_linear_fit_weight_panel_at_equal_scale_in_the_frames():
         (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
         assert bbox.width / (x1 - x0) == pytest.approx(bbox.height / (y1 - y0), rel=1e-3)
         assert frame.shape[1] == round(animator.fig.bbox.width) and bbox.width > 100
+
+
+def test_short_vectors_keep_their_direction_at_the_shortest_length():
+    # near the minimum momentum's vectors shrank to ~4 px, inside its 11 px head marker
+    from optviz.render.vectors import MIN_SHARE
+
+    spec = spec_of(optimizers=["momentum:lr=0.001"], steps=60, vectors=True)
+    rendered, animator = animator_of(spec, dpi=ANIMATION_DPI, vectors=True)
+    (path,) = animator.paths
+    art = path.vectors
+    rows = np.array(rendered.data["runs"][0]["vectors"]["gradient"])
+    lengths = np.hypot(*rows.T) * art.factors["gradient"]
+    (x0, x1), (y0, y1) = path.head.axes.get_xlim(), path.head.axes.get_ylim()
+    shortest = MIN_SHARE * np.hypot(x1 - x0, y1 - y0)
+    k = int(np.flatnonzero(lengths < shortest / 2)[-1])  # a late, short gradient
+    animator.frame(k)
+    q = next(q for kind, _, _, q in art.arrows if kind == "gradient")
+    drawn = np.array([q.U[0], q.V[0]]) * art.factors["gradient"]
+    assert np.hypot(*drawn) == pytest.approx(shortest, rel=1e-9)
+    unit = -rows[k] / np.hypot(*rows[k])
+    assert drawn / np.hypot(*drawn) == pytest.approx(unit, abs=1e-9)  # its own direction
+    # longer than the head marker's radius, so it shows beyond it
+    ax = path.head.axes
+    px = ax.transData.transform([[0, 0], [shortest, 0]])
+    assert px[1, 0] - px[0, 0] > path.head.get_markersize() / 2 + 3
+    k0 = int(np.argmax(lengths))  # the largest keeps its length
+    animator.frame(k0)
+    assert [q.U[0], q.V[0]] == pytest.approx(list(-rows[k0]))

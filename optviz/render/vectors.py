@@ -3,8 +3,11 @@ took, its momentum (negated: the way it pushes) and the per-coordinate scaling 1
 its second moment, all as the engine read them from the optimizer's ``state_dict()``.
 
 Arrows show direction and size relative to the same vector's largest along the run (so a
-gradient of 1e3 and an Adam step of 1e-3 are both visible); the scaling is a box whose sides
-are in the ratio of the scaling along x and along y (round: both coordinates scaled alike).
+gradient of 1e3 and an Adam step of 1e-3 are both visible), never shorter than MIN_SHARE of
+the view's diagonal (near a minimum a run's vectors shrink to a pixel, inside its head
+marker: they keep their direction at that length, and the legend says so); the scaling is a
+box whose sides are in the ratio of the scaling along x and along y (round: both coordinates
+scaled alike).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ ARROWS = (
 )
 BOX_COLOUR = "#e67e22"
 ARROW_SHARE = 0.14  # the longest arrow of a kind: this share of the view's diagonal
+MIN_SHARE = 0.025  # the shortest arrow drawn (a nonzero vector): this share of the diagonal
 BOX_SHARE = 0.05  # the box's longer half-side: this share of the view's diagonal
 LIFTED = 1.5  # on a 3-D view, which the perspective shrinks, arrows this much longer
 
@@ -61,6 +65,7 @@ class VectorArtists:
         self.points = np.array(run.points, dtype=float)
         self.heights = None if heights is None else np.asarray(heights, dtype=float)
         diagonal = _diagonal(ax)
+        self.shortest = MIN_SHARE * diagonal * (LIFTED if heights is not None else 1.0)
         self.arrows: list[tuple[str, float, np.ndarray, Any]] = []
         self.factors: dict[str, float] = {}
         self.segments: dict[str, list[np.ndarray]] = {}  # 3-D: each arrow's drawn segments
@@ -108,6 +113,14 @@ class VectorArtists:
                 return sign * rows[i]
         raise KeyError(kind)
 
+    def drawn(self, kind: str, vector: np.ndarray) -> np.ndarray:
+        """The vector as drawn (before the kind's factor): itself, or along it at the
+        shortest length drawn when it is shorter."""
+        length = float(np.hypot(*vector)) * self.factors[kind]
+        if 0 < length < self.shortest:
+            return vector * (self.shortest / length)
+        return vector
+
     def show(self, i: int | None) -> None:
         ok = i is not None and 0 <= i < len(self.points) - 1 and \
             bool(np.isfinite(self.points[i]).all())
@@ -118,12 +131,13 @@ class VectorArtists:
             q.set_visible(visible)
             if not visible:
                 continue
+            drawn = self.drawn(kind, sign * rows[i])
             if self.heights is None:
                 _place(q, self.points[i])
-                q.set_UVC([sign * rows[i, 0]], [sign * rows[i, 1]])
+                q.set_UVC([drawn[0]], [drawn[1]])
             else:
                 base = np.array([*self.points[i], self.heights[i]])
-                shaft = sign * rows[i] * self.factors[kind]
+                shaft = drawn * self.factors[kind]
                 self.segments[kind] = _arrow3d(self.ax, base, shaft)
                 q.set_segments(self.segments[kind])
         if self.box is not None:
@@ -180,7 +194,8 @@ def _legend(ax: Axes, kinds: Sequence[str], box: bool) -> None:
         old.remove()
     other = ax.get_legend()
     legend = ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.85,
-                       title="vectors (length: vs. the run's largest)", title_fontsize=7)
+                       title="vectors (length: vs. the run's largest, at least 2.5%)",
+                       title_fontsize=7)
     if other is not None and other is not old:
         ax.add_artist(other)
     ax._optviz_vector_legend = legend  # type: ignore[attr-defined]
