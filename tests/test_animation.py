@@ -414,7 +414,7 @@ def test_vectors_follow_the_head_in_animations():
     assert np.allclose(gradient.XY[0], run["points"][9])
     assert [gradient.U[0], gradient.V[0]] == pytest.approx(
         [-c for c in run["vectors"]["gradient"][9]])
-    assert "the last step's" in animator.label.get_text()
+    assert "vectors: last step's" in animator.label.get_text()
     animator.frame(9)
     assert "last step" not in animator.label.get_text()
 

@@ -420,7 +420,7 @@ class Animator:
         text = f"step {step:>{width}} / {self.steps}"
         if any(p.vectors is not None and p.vectors_at(step) is not None
                and p.vectors_at(step) < min(step, p.xs.size - 1) for p in self.paths):
-            text += "   (vectors: the last step's, from where it was taken)"
+            text += "   (vectors: last step's)"
         self.label.set_text(text)
 
     def _cursor_x(self, ax: Axes, step: int) -> float:
