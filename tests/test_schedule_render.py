@@ -366,7 +366,14 @@ def test_grid_panels_of_multiplicative_decays_get_a_log_axis():
     assert lo < min(lr) and hi > max(lr)  # 1e-3 * 0.5**31 stays in view, not on zero
     assert axes["CosineAnnealingLR"].get_yscale() == "linear"  # one decade: linear
     assert "log" not in axes["CosineAnnealingLR"].get_ylabel()
-    # StepLR halves 7 times over 32 steps: 2.1 decades, so log as well
-    assert axes["StepLR"].get_yscale() == "log"
+    # StepLR halving 7 times in 32 steps spans 2.1 decades, but only its last 4 steps are
+    # under 1% of the first LR: linear, as the article draws it; halving on for 80 steps, log.
+    assert axes["StepLR"].get_yscale() == "linear"
+    longer = render("step:step_size=4,gamma=0.5", "cosine", grid=True, epochs=10).figure
+    assert longer.axes[0].get_yscale() == "log"
+    # A ramp to zero spans decades only at its end: it keeps its linear shape.
+    warmup = render("linear_warmup", "cosine_warmup", grid=True, epochs=10,
+                    steps_per_epoch=100).figure
+    assert [ax.get_yscale() for ax in warmup.axes if ax.get_title()] == ["linear", "linear"]
     # An overlay stays linear unless asked (log_y)
     assert render("exponential:gamma=0.5").figure.axes[0].get_yscale() == "linear"

@@ -462,13 +462,18 @@ def _colour(style: str | Style) -> str:
 
 
 def multiplicative(run: ScheduleRun) -> bool:
-    """Whether a run decays multiplicatively as far as a linear axis cannot show: an
-    ExponentialLR, or positive LRs spanning more than ``LOG_DECADES`` decades."""
+    """Whether a run decays multiplicatively, as far as a linear axis cannot show: an
+    ExponentialLR, or positive LRs that span more than ``LOG_DECADES`` decades and stay below
+    a hundredth of the largest for a fifth of the run or more (a StepLR halving on and on). A
+    ramp to zero (linear or cosine decay, a warmup from 0) spans decades only in its last or
+    first few steps, and stays on a linear axis, which draws its shape."""
     if run.scheduler == "exponential":
         return True
     values = np.concatenate([_array(v) for v in (run.lr_groups or [run.lr])])
     values = values[np.isfinite(values) & (values > 0)]
-    return bool(values.size) and math.log10(values.max() / values.min()) > LOG_DECADES
+    if not values.size or math.log10(values.max() / values.min()) <= LOG_DECADES:
+        return False
+    return bool((values < values.max() / 100).mean() >= 0.2)
 
 
 def grid(sub: SubFigure | Figure, result: ScheduleResult, colours: Sequence[str | Style],
