@@ -500,3 +500,22 @@ def test_help_and_list_do_not_import_torch_or_matplotlib(background, job):
     body, _, probe = proc.stdout.rpartition("PROBE ")
     assert json.loads(probe) == {"code": 0, "torch": False, "matplotlib": False}, proc.stderr
     assert {"help": "trajectory", "list": "adamw"}[job] in body
+
+
+def test_the_console_script_collects_garbage_less_often(monkeypatch):
+    """``optviz.cli.main`` (the console script) raises the collector's first threshold before
+    running the command (issue 16: the collector's passes over torch's and matplotlib's
+    objects were a tenth of one picture's time), keeping the other two."""
+    import gc
+
+    import optviz.cli as cli
+
+    saved = gc.get_threshold()
+    seen = []
+    monkeypatch.setattr(cli, "app", lambda **kwargs: seen.append(gc.get_threshold()))
+    try:
+        gc.set_threshold(700, 10, 10)
+        cli.main()
+        assert seen == [(cli.GC_THRESHOLD, 10, 10)] and cli.GC_THRESHOLD == 100_000
+    finally:
+        gc.set_threshold(*saved)
