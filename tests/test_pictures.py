@@ -213,6 +213,28 @@ def test_repeats_of_a_name_keep_its_hue_and_stay_apart():
     assert len({s.dash for s in styles}) == 3
 
 
+def test_every_optimizer_drawn_in_one_grid_has_its_own_distinct_colour():
+    """All registered optimizers in one grid (the all_* configs): each keeps its own fixed
+    colour (the one it has alone), and any two differ by CIE76 ΔE over 30 (GD and Adagrad
+    were two browns 25.6 apart, Adafactor and RAdam 21.7)."""
+    from itertools import combinations
+
+    from optviz.registry import OPTIMIZERS
+    from optviz.render.style import delta_e
+
+    names = list(OPTIMIZERS.names())
+    assert len(names) >= 19
+    colours = colours_for(names)
+    assert colours == [style_of(n).colour for n in names]
+    assert colours == [colours_for([n])[0] for n in names]
+    worst = min((delta_e(a, b), na, nb) for (na, a), (nb, b)
+                in combinations(zip(names, colours, strict=True), 2))
+    assert worst[0] > 30, worst
+    # And on the contours: none within ΔE 15 of their pale blues, nor of the white halo.
+    for colour in colours:
+        assert min(delta_e(colour, c) for c in ("#f7fbff", "#c6dbef", "#ffffff")) > 15
+
+
 def test_families_drawn_together_have_far_apart_colours():
     """SGD / momentum / Nesterov / GD and Adam / AdamW / RMSprop / Adagrad / Adadelta (and the
     rest of each family) in clearly different hues: CIE76 ΔE over 30 within a family, over 20
@@ -228,7 +250,7 @@ def test_families_drawn_together_have_far_apart_colours():
         for a, b in combinations(family, 2):
             assert delta_e(style_of(a).colour, style_of(b).colour) > 30, (a, b)
     for a, b in combinations(OPTIMIZERS.names(), 2):
-        assert delta_e(style_of(a).colour, style_of(b).colour) > 20, (a, b)
+        assert delta_e(style_of(a).colour, style_of(b).colour) > 30, (a, b)
     # The measure itself: white and black are 100 apart, a colour is 0 from itself.
     assert delta_e("#ffffff", "#000000") == pytest.approx(100, abs=1e-3)
     assert delta_e("#1f77b4", "#1f77b4") == 0

@@ -62,19 +62,28 @@ def _s(i: int, dash: str = "-", marker: str = "o") -> Style:
     return Style(PALETTE[i], dash, marker)
 
 
-# Fixed styles: a built-in name never changes colour. Optimizers: a colour each, and the
-# families that are drawn together (SGD, momentum, Nesterov, GD; Adam, AdamW, RMSprop, Adagrad,
-# Adadelta, Adamax, NAdam, RAdam) in hues far apart (CIE76 ΔE over 30 within a family, over 20
-# between any two optimizers). Schedulers (more names than colours): a colour each for the
-# common ones, a colour and a dash for the rest.
+# Fixed styles: a built-in name never changes colour. Optimizers: the five best known keep
+# matplotlib's first colours (SGD blue, Adam orange, momentum green, Nesterov red, AdamW
+# purple), LBFGS black, and the other thirteen were picked (farthest-point in CIE L*a*b*,
+# L* 20 to 75, away from the contours' blues, white and gold) so that any two optimizers,
+# drawn together in one grid, differ by CIE76 ΔE over 35 (the twenty-colour palette left
+# browns and pinks within 22 to 30 of each other). Schedulers (more names than colours): a
+# colour each for the common ones, a colour and a dash for the rest.
+OPTIMIZER_COLOURS = {
+    "sgd": "#1f77b4", "adam": "#ff7f0e", "momentum": "#2ca02c", "nesterov": "#d62728",
+    "adamw": "#9467bd", "lbfgs": "#000000", "adagrad": "#79213b", "rprop": "#dfa0a7",
+    "adadelta": "#b5b635", "adamax": "#17535a", "gd": "#7a6626", "adafactor": "#0576fd",
+    "muon": "#7d0af6", "rmsprop": "#f72b9a", "lion": "#312a57", "sparse_adam": "#004415",
+    "radam": "#251295", "asgd": "#f76cff", "nadam": "#16ae9d",
+}
+_MARKER = {"nesterov": "^", "adamw": "s", "adagrad": "D", "rprop": "v", "lbfgs": "s",
+           "adadelta": "v", "adamax": "^", "gd": "s", "adafactor": "D", "muon": "^",
+           "rmsprop": "P", "lion": "P", "sparse_adam": "v", "radam": "D", "asgd": "s",
+           "nadam": "^"}
 FIXED: dict[str, Style] = {
     # optimizers
-    "sgd": _s(0), "adam": _s(1), "momentum": _s(2), "nesterov": _s(3, marker="^"),
-    "adamw": _s(4, marker="s"), "adagrad": _s(5, marker="D"), "rprop": _s(6, marker="v"),
-    "lbfgs": _s(7, marker="s"), "adadelta": _s(8, marker="v"), "adamax": _s(9, marker="^"),
-    "gd": _s(14, marker="s"), "adafactor": _s(11, marker="D"), "muon": _s(12, marker="^"),
-    "rmsprop": _s(13, marker="P"), "lion": _s(10, marker="P"), "sparse_adam": _s(15, marker="v"),
-    "radam": _s(16, marker="D"), "asgd": _s(17, marker="s"), "nadam": _s(18, marker="^"),
+    **{name: Style(colour, "-", _MARKER.get(name, "o"))
+       for name, colour in OPTIMIZER_COLOURS.items()},
     # schedulers
     "step": _s(0), "multistep": _s(1), "constant": _s(2), "linear": _s(3),
     "exponential": _s(4), "cosine": _s(5), "warm_restarts": _s(6), "cyclic": _s(7),
