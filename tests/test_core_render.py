@@ -300,3 +300,26 @@ def test_a_start_outside_the_domain_is_in_view(png_pixels):
         cx, cy = int(px) + dx, int(h - py) + dy
         patch = pixels[cy - 2:cy + 3, cx - 2:cx + 3, :3]
         assert (patch.max(axis=-1) < 90).any(), (dx, dy)
+
+
+def test_sweep_best_lr_star_is_hollow_and_the_lr_axis_spans_the_grid():
+    """The best lr's star is an outline (the dip's bottom shows through it) on a white halo,
+    and the lr axis ends at the grid's first and last lr, with no margin past them."""
+    from matplotlib.figure import Figure
+
+    from optviz.engines.sweep import run_sweep
+    from optviz.plan.optimizers import plan_optimizer
+    from optviz.registry import FUNCTIONS
+    from optviz.render.sweep import BEST_EDGE, draw_sweep
+    from optviz.spec.figures import OptimizerSpec
+
+    lrs = [1 / 64, 1 / 16, 1 / 4, 1.0]
+    result = run_sweep(FUNCTIONS.resolve("quadratic"), plan_optimizer(OptimizerSpec(name="adam")),
+                       lrs, steps=30, dtype="float64", with_path=False)
+    ax = Figure().subplots()
+    draw_sweep(ax, result, "#ff7f0e")
+    stars = [ln for ln in ax.get_lines() if ln.get_marker() == "*"]
+    assert [s.get_markerfacecolor() for s in stars] == ["none", "none"]
+    assert [s.get_markeredgecolor() for s in stars] == ["white", BEST_EDGE]
+    assert stars[1].get_label() == f"best lr = {result.best_lr:.3g}"
+    assert np.allclose(ax.get_xlim(), (lrs[0], lrs[-1]))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 DIVERGED = "#d62728"
 BEST = "gold"
+BEST_EDGE = "#b8860b"  # the best lr's hollow star and its vertical line
 ARRIVED = "#7f7f7f"
 
 
@@ -66,11 +67,18 @@ def draw_sweep(ax: Axes, result: SweepResult, colour: str) -> Axes:
                 mew=1.6, transform=top, clip_on=False, label="diverged")
     if result.best is not None:
         b = result.best
-        ax.axvline(lrs[b], ls="--", color="#b8860b", lw=1.0, zorder=1)
+        ax.axvline(lrs[b], ls="--", color=BEST_EDGE, lw=1.0, zorder=1)
         at = y[b] if np.isfinite(y[b]) and y[b] > 0 else ax.get_ylim()[0]
-        ax.plot(lrs[b], at, "*", color=BEST, mec="black", ms=17, zorder=6, clip_on=False,
-                label=f"best lr = {lrs[b]:.3g}")
+        # Hollow (a dark-gold outline on a white halo): the dip's bottom shows through it.
+        ax.plot(lrs[b], at, "*", mfc="none", mec="white", mew=3.0, ms=17, zorder=6,
+                clip_on=False)
+        ax.plot(lrs[b], at, "*", mfc="none", mec=BEST_EDGE, mew=1.5, ms=17, zorder=6.01,
+                clip_on=False, label=f"best lr = {lrs[b]:.3g}")
     ax.set_xscale("log")
+    # The axis spans the swept grid exactly (no margin past its ends: lr 1 is the last).
+    finite = lrs[np.isfinite(lrs) & (lrs > 0)]
+    if finite.size > 1:
+        ax.set_xlim(float(finite.min()), float(finite.max()))
     ax.set_xlabel("learning rate")
     ax.grid(True, which="major", alpha=0.3)
     arrived = _values(result.steps_to_tol)
