@@ -468,6 +468,26 @@ def test_grid_panels_have_boxes_of_one_size(zoom):
     assert max(b.height for b in boxes) - min(b.height for b in boxes) < 1.5
 
 
+@pytest.mark.parametrize("scheduler", [None, "onecycle"])
+def test_grid_boxes_are_one_size_whatever_their_titles_wrap_to(scheduler):
+    """onecycle_optimizers: a title that wraps to two lines shrank its cell's contour box; each
+    title is now padded to the longest's lines, so every box is the same (with LR strips under
+    the contours, in subfigures, and without)."""
+    long = "plain SGD + OneCycleLR (peak 0.09), no momentum cycling, a long title"
+    panels = [{"title": "short", "optimizers": ["sgd:lr=0.02"]},
+              {"title": long, "optimizers": ["sgd:lr=0.05"]}]
+    if scheduler:
+        panels = [{**p, "scheduler": scheduler} for p in panels]
+    fig = _panels(function="quadratic", steps=20, rows=1, cols=2, panels=panels)
+    main = [ax for ax in fig.axes if ax.get_title() and "learning rate" not in ax.get_title()]
+    assert [ax.get_title().count("\n") for ax in main] == [1, 1]  # two lines each
+    assert main[0].get_title() == "\nshort"
+    FigureCanvasAgg(fig).draw()
+    boxes = [ax.get_window_extent() for ax in main]
+    assert abs(boxes[0].width - boxes[1].width) < 1.5
+    assert abs(boxes[0].height - boxes[1].height) < 1.5
+
+
 def test_zoom_grid_panels_take_their_view_from_their_own_path():
     from optviz.figures.trajectory import run_trajectory_spec
     from optviz.registry import FUNCTIONS

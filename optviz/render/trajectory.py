@@ -888,6 +888,17 @@ def trajectory_figure(result: TrajectoryResult, surface: Surface,
     return fig
 
 
+def panel_title(result: TrajectoryResult, title: str | None, lines: int = 0) -> str:
+    """A grid cell's title (its run's label when it has one run and no title), wrapped between
+    words at 44 characters, with blank lines above it up to ``lines`` lines."""
+    if title is None and len(result.runs) == 1:
+        title = run_label(result.runs[0])
+    if not title:
+        return ""
+    text = wrap_items([title], 44)
+    return "\n" * max(0, lines - text.count("\n") - 1) + text
+
+
 def _thin_handles(legend: Any) -> Any:
     """A legend whose lines are drawn at most 2.5 wide: a run drawn wide because later runs
     cover it (``covered_by_later``) keeps an ordinary legend entry."""
@@ -899,9 +910,11 @@ def _thin_handles(legend: Any) -> Any:
 def draw_panel(ax: Axes, result: TrajectoryResult, surface: Surface,
                view: Sequence[tuple[float, float]], title: str | None = None,
                aspect: str | None = None, zoom: bool = False,
-               inset: Surface | None = None) -> Axes:
+               inset: Surface | None = None, lines: int = 0) -> Axes:
     """One contour panel with its paths (no loss curve): the article's 2 x 4 grid cell;
-    ``zoom`` adds an inset on the end of the run (``inset``: the surface over its box)."""
+    ``zoom`` adds an inset on the end of the run (``inset``: the surface over its box). The
+    title is padded to ``lines`` lines, so that grid cells whose titles wrap differently keep
+    contour boxes of one size."""
     styles = styles_for([run.optimizer for run in result.runs])
     _paths(ax, result, surface, view, styles, aspect)
     if zoom and result.dim == 2:
@@ -913,10 +926,9 @@ def draw_panel(ax: Axes, result: TrajectoryResult, surface: Surface,
         axes = result.problem["axes"] if result.problem else ["x", "y"]
         ax.set_xlabel(axes[0], fontsize=8, labelpad=1)
         ax.set_ylabel(axes[1], fontsize=8, labelpad=1)
-    if title is None and len(result.runs) == 1:
-        title = run_label(result.runs[0])
+    title = panel_title(result, title, lines)
     if title:
-        ax.set_title(wrap_items([title], 44), fontsize=10)
+        ax.set_title(title, fontsize=10)
     if len(result.runs) > 1 or (result.runs and result.runs[0].diverged and title):
         _thin_handles(ax.legend(fontsize=7, loc="best", framealpha=0.8,
                                 handlelength=3)).set_zorder(Z_LABEL)
@@ -935,6 +947,9 @@ def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
     the curve cannot show) gain a loss strip on a log axis. ``insets``: per panel, the surface
     over its zoom inset's box."""
     fines = list(insets) if insets is not None else [None] * len(panels)
+    # Every cell's title as many lines as the longest: wrapped titles no longer shrink boxes.
+    lines = max((panel_title(res, t).count("\n") + 1 for t, res, _, _ in panels
+                 if panel_title(res, t)), default=0)
     loss_strip = bool(panels) and all(res.dim == 1 and res.problem is None
                                       for _, res, _, _ in panels)
     lr_strip = any(r.lr is not None for _, res, _, _ in panels for r in res.runs)
@@ -947,19 +962,19 @@ def panels_figure(panels: Sequence[tuple[str | None, TrajectoryResult, Surface,
                  layout="constrained")
     if not strips:
         axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-        for ax, (panel_title, result, surface, view), fine in zip(axes, panels, fines,
+        for ax, (title_, result, surface, view), fine in zip(axes, panels, fines,
                                                                  strict=False):
-            draw_panel(ax, result, surface, view, panel_title, aspect, zoom, fine)
+            draw_panel(ax, result, surface, view, title_, aspect, zoom, fine, lines)
         for ax in axes[len(panels):]:
             ax.set_visible(False)
     else:
         cells = np.atleast_1d(fig.subfigures(rows, cols, squeeze=False)).ravel()
         heights = [3.6] + [1.5] * (strips - int(state_strip)) + [2.0] * int(state_strip)
         state_axes: list[Axes] = []
-        for cell, (panel_title, result, surface, view), fine in zip(cells, panels, fines,
+        for cell, (title_, result, surface, view), fine in zip(cells, panels, fines,
                                                                    strict=False):
             axes = cell.subplots(1 + strips, 1, height_ratios=heights, squeeze=False)[:, 0]
-            draw_panel(axes[0], result, surface, view, panel_title, aspect, zoom, fine)
+            draw_panel(axes[0], result, surface, view, title_, aspect, zoom, fine, lines)
             styles = styles_for([run.optimizer for run in result.runs])
             below = list(axes[1:])
             if loss_strip:
