@@ -218,3 +218,17 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
     res = runner.invoke(app, ["rank", *args, "--steps", "5"])
     assert res.exit_code == 2
     assert res.output == f"optviz: error: {message}\n"
+
+
+def test_the_rank_caption_says_ties_at_the_tolerance_are_broken_by_steps():
+    """On the easy functions every run reaches the tolerance, the steps decide the rank and
+    so dominate the mean rank: the caption says so."""
+    from optviz.render.rank import rank_figure
+
+    result = run_rank([FUNCTIONS.resolve("quadratic")], [plan("adam"), plan("sgd")], starts=2,
+                      steps=20)
+    lines = rank_figure(result)._suptitle.get_text().splitlines()
+    assert lines[1] == ("ranked per function by tail f − f*; runs tied at the tolerance by "
+                        "their steps to reach it (this decides most ranks)")
+    assert lines[2] == "20 steps, 2 starts per function"
+    assert rank_figure(result, "mine")._suptitle.get_text() == "mine"

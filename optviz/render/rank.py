@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from optviz.results import RankResult
 
 CMAP = "viridis_r"  # light: good (low loss, few steps), dark: bad
+# How a function's column is ranked: the caption says it, since on the easy functions every
+# run reaches the tolerance and the steps alone decide (and so dominate the mean rank).
+RANK_RULE = ("ranked per function by tail f − f*; runs tied at the tolerance by their steps "
+             "to reach it (this decides most ranks)")
 DIVERGED = "#d9d9d9"  # every lr diverged from some start, or (steps) never within tolerance
 DIVERGED_TEXT = "diverged"
 NEVER_TEXT = "never"
@@ -101,5 +105,6 @@ def rank_figure(result: RankResult, title: str | None = None) -> Figure:
     starts = len(result.starts[0]) if result.starts else 0
     fig.suptitle(title or (
         f"Optimizers at their tuned lr (in each cell), mean rank in brackets\n"
+        f"{RANK_RULE}\n"
         f"{result.steps} steps, {starts} starts per function"), fontsize=10)
     return fig
