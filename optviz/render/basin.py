@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from optviz.render.style import wrap_items
+from optviz.render.style import MINIMUM_STAR, wrap_items
 from optviz.render.trajectory import draw_contour, draw_minimum
 from optviz.results import Surface
 
@@ -77,8 +77,8 @@ def _norm(values: np.ndarray, result: BasinResult) -> Normalize:
 
 def draw_basin(ax: Axes, result: BasinResult, surface: Surface) -> Axes:
     """The metric image with the diverged (and never-arrived) starts in their own colours,
-    the contour lines over it and the minima as gold stars; ``ax.images[0]`` holds the
-    metric, for a colour bar."""
+    the contour lines over it and the minima as outlined stars (``style.MINIMUM_STAR``);
+    ``ax.images[0]`` holds the metric, for a colour bar."""
     values, diverged, missing = basin_values(result)
     (x0, x1), (y0, y1) = result.domain
     # Starts lie on the grid's nodes, edge to edge: each pixel is centred on its start.
@@ -126,8 +126,9 @@ def draw_basin(ax: Axes, result: BasinResult, surface: Surface) -> Axes:
         handles.append(Patch(fc=NONE, ec="#999999", label=f"no known minimum: "
                              f"{int(counts[0])} starts"))
     elif result.minima:
-        handles.append(Line2D([], [], ls="", marker="*", mfc="none", mec="goldenrod",
-                              mew=1.6, ms=12, label="known minimum"))
+        handles.append(Line2D([], [], ls="", marker="*", mfc="none",
+                              mec=MINIMUM_STAR[-1]["mec"], mew=1.0, ms=12,
+                              label="known minimum"))
     if diverged.any():
         handles.append(Patch(color=DIVERGED, label=f"diverged ({int(diverged.sum())})"))
     if missing.any():

@@ -505,11 +505,13 @@ def draw_model_loss(ax: Axes, result: TrajectoryResult, colours: Sequence[str | 
     for run, colour in zip(result.runs, colours, strict=True):
         batch = _array(run.batch_loss or [])
         per_epoch = _model_steps_per_epoch(result, run)
+        # Per step: thin and light, under the epoch means, which carry the panel (a batch of
+        # one sample's loss jumps by decades from step to step).
         ax.plot(_x(result, run, np.arange(1, batch.size + 1)), batch, "-", color=_c(colour),
-                lw=0.8, alpha=0.45)
+                lw=0.5, alpha=0.22, zorder=Z_SLOW)
         means = _array(run.epoch_loss or [])
         ax.plot(_x(result, run, per_epoch * np.arange(1, means.size + 1)), means, "-o",
-                color=_c(colour), lw=1.6, ms=3.5)
+                color=_c(colour), lw=1.8, ms=4, mec="white", mew=0.6, zorder=Z_PATH)
         if run.diverged:
             ax.plot(_x(result, run, np.array(run.diverged)),
                     np.nanmax(batch) if np.isfinite(batch).any() else 1.0, "X",
