@@ -95,13 +95,15 @@ def _fitted(computed: Computed) -> Computed:
     move, not the whole domain around them."""
     from dataclasses import replace
 
-    from optviz.figures.trajectory import surface_for
+    from optviz.engines.single import surface
+    from optviz.registry import FUNCTIONS
     from optviz.render.trajectory import fitted_view
 
     title, drawn, grid, view = computed.draw_inputs["panels"][0]
     if drawn.dim != 2 or drawn.problem is not None:
         return computed
-    grid, view = surface_for(drawn, fitted_view(drawn))
+    view = fitted_view(drawn)
+    grid = surface(FUNCTIONS.resolve(drawn.function), view)
     return replace(computed, draw_inputs={**computed.draw_inputs,
                                           "panels": [(title, drawn, grid, view)],
                                           "insets": [None]})
