@@ -327,6 +327,26 @@ def test_a_run_under_later_lines_is_drawn_wider_and_shows():
     assert max(line.get_linewidth() for line in legend.get_lines()) <= 2.5
 
 
+def test_one_d_runs_on_one_curve_get_a_lane_each():
+    """parabola_momentum: three runs on 4x² lie on the curve over each other; under the curve
+    each has a lane at its own height with its points at their x, in its colour."""
+    rendered = render_figure(load_config(ROOT / "configs/seed/parabola_momentum.yaml"))
+    left = rendered.figure.axes[0]
+    lanes = [ln for ln in left.get_lines() if ln.get_label() == "_lane"]
+    runs = rendered.computed.draw_inputs["panels"][0][1].runs
+    assert len(lanes) == len(runs) == 3
+    heights = [float(ln.get_ydata()[0]) for ln in lanes]
+    assert len(set(heights)) == 3 and max(heights) < 0 and left.get_ylim()[0] < min(heights)
+    for lane, run, colour in zip(lanes, runs, colours_for([r.optimizer for r in runs]),
+                                 strict=True):
+        assert np.allclose(lane.get_xdata(), np.array(run.points)[:, 0])
+        assert lane.get_color() == colour
+    # The momentum run's lane reaches its overshoot left of the minimum; SGD's never does.
+    assert min(lanes[2].get_xdata()) < -1 < 0 <= min(lanes[0].get_xdata())
+    one = _figure(optimizers=["sgd:lr=0.01"], function="parabola", steps=10).axes[0]
+    assert not [ln for ln in one.get_lines() if ln.get_label() == "_lane"]
+
+
 def test_an_end_on_the_minimum_is_filled_and_the_start_is_a_ring():
     fig = _figure(optimizers=["adam:lr=0.1", "adagrad:lr=0.1"])
     left = fig.axes[0]

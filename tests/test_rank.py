@@ -228,7 +228,7 @@ def test_the_rank_caption_says_ties_at_the_tolerance_are_broken_by_steps():
     result = run_rank([FUNCTIONS.resolve("quadratic")], [plan("adam"), plan("sgd")], starts=2,
                       steps=20)
     lines = rank_figure(result)._suptitle.get_text().splitlines()
-    assert lines[1] == ("ranked per function by tail f − f*; runs tied at the tolerance by "
-                        "their steps to reach it (this decides most ranks)")
-    assert lines[2] == "20 steps, 2 starts per function"
+    assert lines[1:3] == ["ranked per function by tail f − f*;", "runs tied at the tolerance "
+                          "by their steps to reach it (this decides most ranks)"]
+    assert lines[3] == "20 steps, 2 starts per function"
     assert rank_figure(result, "mine")._suptitle.get_text() == "mine"

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 CMAP = "viridis_r"  # light: good (low loss, few steps), dark: bad
 # How a function's column is ranked: the caption says it, since on the easy functions every
 # run reaches the tolerance and the steps alone decide (and so dominate the mean rank).
-RANK_RULE = ("ranked per function by tail f − f*; runs tied at the tolerance by their steps "
+RANK_RULE = ("ranked per function by tail f − f*;\nruns tied at the tolerance by their steps "
              "to reach it (this decides most ranks)")
 DIVERGED = "#d9d9d9"  # every lr diverged from some start, or (steps) never within tolerance
 DIVERGED_TEXT = "diverged"

@@ -671,7 +671,8 @@ def _paths(ax: Axes, result: TrajectoryResult, surface: Surface,
         ax.set_xlim(*view[0])
         zmin, zmax = float(np.min(surface.z)), float(np.max(surface.z))
         pad = 0.05 * (zmax - zmin)
-        ax.set_ylim(zmin - pad, zmax + pad)
+        lanes = _lanes(ax, result, styles, zmin - pad, 0.06 * (zmax - zmin))
+        ax.set_ylim(lanes, zmax + pad)
         return ax
     draw_contour(ax, surface, result.log_levels)
     # Later runs never fully hide earlier ones: a run under later lines is drawn wider.
@@ -686,6 +687,26 @@ def _paths(ax: Axes, result: TrajectoryResult, surface: Surface,
     if equal_scale(result, aspect):
         ax.set_aspect("equal", adjustable="box")
     return ax
+
+
+def _lanes(ax: Axes, result: TrajectoryResult, styles: Sequence[Style], top: float,
+           height: float) -> float:
+    """1-D runs on one curve cover each other: with two runs or more, each also gets a lane
+    under the curve where its points sit at their x (its colour and marker, joined thinly in
+    step order), so that where each run went reads apart. Returns the lanes' bottom."""
+    if len(result.runs) < 2:
+        return top
+    for k, (run, style) in enumerate(zip(result.runs, styles, strict=True)):
+        xs = _array(run.points)[:, 0]
+        y = top - height * (k + 0.5)
+        ax.plot(xs, np.full(xs.shape, y), style.dash, color=style.colour, lw=0.6, alpha=0.5,
+                marker=style.marker, ms=3.5, mec="white", mew=0.3, zorder=Z_PATH + k * Z_PATH_STEP,
+                label="_lane")
+    ax.axhline(top, color="#999999", lw=0.6, zorder=1)
+    ax.text(0.005, top - 0.15 * height, "where each run's steps fell (a lane per run)",
+            transform=blended_transform_factory(ax.transAxes, ax.transData), fontsize=7,
+            va="top", color="#555555", zorder=Z_LABEL)
+    return top - height * (len(result.runs) + 0.6)
 
 
 def end_box(result: TrajectoryResult, view: Sequence[tuple[float, float]] | None = None,
