@@ -574,6 +574,13 @@ def test_model_loss_axis_fits_the_data():
     assert lo > batch.min()  # a lone sample's near-zero loss does not set the axis
     assert lo <= np.percentile(batch, 5) and lo < means.min() and hi > batch.max()
     assert "below the axis" in ax.get_ylabel()
+    # The per-step losses are thin and light under the epoch means, which carry the panel.
+    lines = [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 1 and ln.get_linestyle() == "-"]
+    steps = [ln for ln in lines if ln.get_marker() in ("None", "", None)]
+    epochs = [ln for ln in lines if ln.get_marker() == "o"]
+    assert len(steps) == len(epochs) == 2
+    assert all(ln.get_linewidth() <= 0.5 and ln.get_alpha() <= 0.25 for ln in steps)
+    assert max(ln.get_zorder() for ln in steps) < min(ln.get_zorder() for ln in epochs)
 
 
 # ---------------------------------------------------------------- schedules as steps
