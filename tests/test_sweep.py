@@ -297,7 +297,7 @@ def test_sweep_picture_pixels(sgd_sweep, png_pixels):
     assert pixels.shape[:2] == SWEEP_PIXELS
     assert distinct_colours(pixels) > 200  # not blank
     assert has_colour(pixels, colours_for(["sgd"])[0])  # the curve and the best path
-    assert has_colour(pixels, "#ffd700")  # gold: the best lr's star and the minimum
+    assert has_colour(pixels, "#b8860b")  # dark gold: the best lr's hollow star and its line
     assert has_colour(pixels, "#d62728", tol=20)  # red crosses: the lrs that diverged
 
 
