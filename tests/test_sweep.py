@@ -446,3 +446,22 @@ def test_a_best_lr_at_the_end_of_the_grid_is_noted():
                        notify=notes.append)
     assert inside.best_lr == 0.05 and inside.diverged[2] is not None  # 0.2 > 2/20 diverges
     assert notes == []
+
+
+def test_a_sweeps_refinement_stays_inside_its_range_and_lr_auto_may_step_past_it():
+    """Adam on Rosenbrock, 200 steps, swept over 1e-4..1: the best coarse lr is the top of the
+    range. The sweep's refinement adds lrs only below it (the range is the user's, and the
+    picture's lr axis ends there); ``--lr auto`` over the same grid looks one spacing past."""
+    from optviz.engines.sweep import refinement
+
+    f = FUNCTIONS.resolve("rosenbrock")
+    plan = plan_optimizer(OptimizerSpec(name="adam"))
+    grid = parse_lr_grid("1e-4:1:9")
+    swept = run_sweep(f, plan, grid, steps=200, with_path=False, refine=REFINE_PASSES)
+    assert min(swept.lr) == grid[0] and max(swept.lr) == grid[-1]
+    assert any(grid[-2] < lr < grid[-1] for lr in swept.lr)  # refined near the top, inside
+    # At an end, the rule itself: inside only with ``within``, one spacing past without it.
+    inner = refinement([0.1, 1.0], [1], seeds=1, points=3, within=True)
+    outer = refinement([0.1, 1.0], [1], seeds=1, points=3)
+    assert all(0.1 < v < 1.0 for v in inner) and len(inner) == 3
+    assert max(outer) > 1.0 and math.isclose(max(outer), 10 ** 0.5)

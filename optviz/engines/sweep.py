@@ -116,10 +116,11 @@ class Scores:
 
 
 def refinement(lrs: Sequence[float], order: Sequence[int], seeds: int = REFINE_SEEDS,
-               points: int = REFINE_POINTS) -> list[float]:
+               points: int = REFINE_POINTS, within: bool = False) -> list[float]:
     """The next pass's lrs: for each of the first ``seeds`` indices of ``order`` (best first),
     ``points`` lrs log-spaced strictly between its nearest evaluated neighbours (one spacing
-    beyond the end where it is the smallest or largest), leaving out lrs already evaluated."""
+    beyond the end where it is the smallest or largest, or with ``within`` only on its inner
+    side, so that no lr leaves the range evaluated), leaving out lrs already evaluated."""
     import numpy as np
 
     known = sorted(set(lrs))
@@ -131,6 +132,8 @@ def refinement(lrs: Sequence[float], order: Sequence[int], seeds: int = REFINE_S
         hi = known[at + 1] if at + 1 < len(known) else None
         if lo is None and hi is None:  # one lr only: a decade either side
             lo, hi = lr / 10, lr * 10
+        if within:  # an end of the range: refine on its inner side only
+            lo, hi = (lo if lo is not None else lr), (hi if hi is not None else lr)
         lo = lo if lo is not None else lr * lr / hi
         hi = hi if hi is not None else lr * lr / lo
         for v in np.geomspace(lo, hi, points + 2)[1:-1]:
@@ -154,9 +157,11 @@ def midpoints(lrs: Sequence[float], tail_loss: Sequence[float | None]) -> list[f
 
 def search_lrs(evaluate: Callable[[list[float]], Scores], grid: Sequence[float],
                f_min: float | None, tol: float, passes: int = REFINE_PASSES,
-               seeds: int = REFINE_SEEDS, points: int = REFINE_POINTS) -> tuple[Scores, int | None]:
+               seeds: int = REFINE_SEEDS, points: int = REFINE_POINTS,
+               within: bool = False) -> tuple[Scores, int | None]:
     """The coarse ``grid``, then (with ``passes`` > 0) its midpoints and ``passes`` refining
-    passes (module docstring), each one call of ``evaluate`` (one batch). Returns every lr
+    passes (module docstring), each one call of ``evaluate`` (one batch); ``within`` keeps
+    every lr inside the grid's range (a sweep's range is the user's). Returns every lr
     evaluated, in order, and the best's index."""
     scores = Scores()
     scores.extend(evaluate(list(grid)))
@@ -168,7 +173,7 @@ def search_lrs(evaluate: Callable[[list[float]], Scores], grid: Sequence[float],
         order = ranked(scores.tail_loss, scores.steps_to_tol, f_min, tol)
         if not order:
             break
-        more = refinement(scores.lr, order, seeds, points)
+        more = refinement(scores.lr, order, seeds, points, within)
         if not more:
             break
         scores.extend(evaluate(more))
@@ -192,13 +197,15 @@ def run_sweep(
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
     refine: int = 0,
+    within: bool = True,
 ) -> SweepResult:
     """Run ``plan`` at every lr of ``lrs`` from one start, in one batch, and pick the best
     by its tail loss (the module docstring's objective).
 
     ``refine`` refining passes (``search_lrs``) add lrs around the best few; the result then
     holds the grid's lrs and the refinement's, sorted by lr (the best picked in evaluation
-    order, so ties still go to the grid).
+    order, so ties still go to the grid); with ``within`` (a sweep: the range is the user's)
+    they stay inside the grid's range.
     With ``with_path`` the best lr is run again alone (``run_trajectory``) for its path, which
     the tests check equals the batch's row.
     """
@@ -227,7 +234,8 @@ def run_sweep(
                       final_loss=_none_if_nan(batch.final_loss),
                       diverged=[int(d) if d > 0 else None for d in batch.diverged])
 
-    scores, best = search_lrs(evaluate, lrs, function.f_min, tol_, passes=max(0, refine))
+    scores, best = search_lrs(evaluate, lrs, function.f_min, tol_, passes=max(0, refine),
+                              within=within)
     if scores.passes > 1:  # refined: sorted by lr for the figure and the export
         order = sorted(range(len(scores.lr)), key=lambda i: scores.lr[i])
         best = None if best is None else order.index(best)
@@ -278,7 +286,7 @@ def auto_lr(
     grid = parse_lr_grid(AUTO_GRID) if lrs is None else list(lrs)
     result = run_sweep(function, plan, grid, start=start, steps=steps, device=device,
                        dtype=dtype, tol=tol, with_path=False, progress=progress, notify=notify,
-                       refine=refine)
+                       refine=refine, within=False)
     if result.best_lr is None:
         raise UnsupportedError(
             f"--lr auto: {plan.record.label} diverged on {function.name} at every lr from "
