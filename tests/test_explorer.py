@@ -410,11 +410,15 @@ def test_gallery_twins_share_one_plotly_and_the_index_links_them(browser: Any,
     twin = (out / "sub" / "paths.html").read_text()
     assert '<script src="../plotly.min.js"></script>' in twin
     assert len(twin) < 400_000  # the library is not inlined
-    # ... nor the page program: one shared copy beside plotly.js, loaded after the data.
-    from optviz.render.html import explorer_js
-    assert (out / "optviz-explorer.js").read_text() == explorer_js()
+    # ... nor the page program and style: one shared copy of each beside plotly.js, the
+    # program loaded after the data.
+    from optviz.render.html import EXPLORER_CSS, EXPLORER_JS, shared_assets
+    assets = shared_assets()
+    assert (out / EXPLORER_JS).read_text() == assets[EXPLORER_JS]
+    assert (out / EXPLORER_CSS).read_text() == assets[EXPLORER_CSS]
     assert twin.index('id="optviz-data"') < twin.index('<script src="../optviz-explorer.js">')
-    assert "addEventListener" not in twin and "function " not in twin
+    assert '<link rel="stylesheet" href="../optviz-explorer.css">' in twin
+    assert "addEventListener" not in twin and "function " not in twin and "<style>" not in twin
     index = (out / "index.html").read_text()
     assert index.count('class="twin"') == 2
     assert 'href="sub/paths.html"' in index and 'href="lr.html"' in index
@@ -423,6 +427,9 @@ def test_gallery_twins_share_one_plotly_and_the_index_links_them(browser: Any,
     assert all(u.startswith("file://") for u in page.requests)
     assert any(u.endswith("/plotly.min.js") for u in page.requests)
     assert any(u.endswith("/optviz-explorer.js") for u in page.requests)
+    # The shared style applies: the title's weight is the stylesheet's, not the browser's bold.
+    assert page.js("getComputedStyle(document.getElementById('optviz-title')).fontWeight") \
+        == "600"
     page.close()
 
 

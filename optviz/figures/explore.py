@@ -540,8 +540,8 @@ def plotly_library() -> str:
     return plotly_js()
 
 
-def explorer_program() -> tuple[str, str]:
-    """The pages' program and its file name, for a folder of pages sharing one copy."""
-    from optviz.render.html import EXPLORER_JS, explorer_js
+def page_assets() -> dict[str, str]:
+    """The pages' program and style, for a folder of pages sharing one copy, by file name."""
+    from optviz.render.html import shared_assets
 
-    return EXPLORER_JS, explorer_js()
+    return shared_assets()

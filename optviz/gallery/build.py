@@ -710,14 +710,13 @@ def twin_link(png: Path | None, out_dir: Path) -> str:
 
 
 def write_plotly_js(entries: Iterable[GalleryEntry], out_dir: Path) -> None:
-    """The twins' shared plotly.js and page program, written when a twin exists and a copy
-    differs."""
+    """The twins' shared plotly.js, page program and style, written when a twin exists and a
+    copy differs."""
     from optviz.export.files import atomic_write
-    from optviz.figures.explore import explorer_program, plotly_library
+    from optviz.figures.explore import page_assets, plotly_library
 
     if any(twin_link(e.png, out_dir) for e in entries):
-        app_name, app = explorer_program()
-        for name, code in ((PLOTLY_JS, plotly_library()), (app_name, app)):
+        for name, code in {PLOTLY_JS: plotly_library(), **page_assets()}.items():
             target = out_dir / name
             if not target.is_file() or target.read_text(encoding="utf-8") != code:
                 atomic_write(target, code)

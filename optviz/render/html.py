@@ -89,25 +89,26 @@ def page(data: dict[str, Any], plotly_src: str | None = None) -> str:
     if plotly_src is None:
         library = (f'<script type="application/octet-stream" id="optviz-plotly-gz">'
                    f"{_plotly_packed()}</script>")
-        app = f"<script>\n{_APP}\n</script>"
+        style, app = f"<style>\n{_CSS}\n</style>", f"<script>\n{_APP}\n</script>"
     else:
+        def beside(name: str) -> str:  # a shared file's URL: beside the shared plotly.js
+            return html.escape(posixpath.join(posixpath.dirname(plotly_src), name))
+
         library = f'<script src="{html.escape(plotly_src)}"></script>'
-        app = f'<script src="{html.escape(shared_app_src(plotly_src))}"></script>'
-    return _TEMPLATE.format(title=title, library=library,
-                            data=_json_script(page_data(data)), app=app, css=_CSS)
+        style = f'<link rel="stylesheet" href="{beside(EXPLORER_CSS)}">'
+        app = f'<script src="{beside(EXPLORER_JS)}"></script>'
+    return _TEMPLATE.format(title=title, library=library, style=style,
+                            data=_json_script(page_data(data)), app=app)
 
 
-EXPLORER_JS = "optviz-explorer.js"  # the pages' program, shared beside a shared plotly.js
+# The pages' program and style, shared beside a shared plotly.js (the gallery).
+EXPLORER_JS = "optviz-explorer.js"
+EXPLORER_CSS = "optviz-explorer.css"
 
 
-def shared_app_src(plotly_src: str) -> str:
-    """The URL of the shared page program: beside the shared plotly.js."""
-    return posixpath.join(posixpath.dirname(plotly_src), EXPLORER_JS)
-
-
-def explorer_js() -> str:
-    """The pages' program, for a folder of pages that share one copy (the gallery)."""
-    return _APP
+def shared_assets() -> dict[str, str]:
+    """The files that pages given a shared plotly.js load beside it, by name."""
+    return {EXPLORER_JS: _APP, EXPLORER_CSS: _CSS + "\n"}
 
 
 _TEMPLATE = """<!doctype html>
@@ -117,9 +118,7 @@ _TEMPLATE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="optviz">
 <title>{title}</title>
-<style>
-{css}
-</style>
+{style}
 {library}
 </head>
 <body>
