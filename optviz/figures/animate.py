@@ -95,15 +95,13 @@ def _fitted(computed: Computed) -> Computed:
     move, not the whole domain around them."""
     from dataclasses import replace
 
-    from optviz.engines.single import surface
-    from optviz.registry import FUNCTIONS
+    from optviz.figures.surfaces import surface_for
     from optviz.render.trajectory import fitted_view
 
     title, drawn, grid, view = computed.draw_inputs["panels"][0]
     if drawn.dim != 2 or drawn.problem is not None:
         return computed
-    view = fitted_view(drawn)
-    grid = surface(FUNCTIONS.resolve(drawn.function), view)
+    grid, view = surface_for(drawn, fitted_view(drawn))
     return replace(computed, draw_inputs={**computed.draw_inputs,
                                           "panels": [(title, drawn, grid, view)],
                                           "insets": [None]})

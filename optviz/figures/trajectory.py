@@ -7,27 +7,26 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from optviz.engines.model import batch_label, effective_batch, model_surface, run_linear
-from optviz.engines.single import run_trajectory, surface
+from optviz.engines.model import batch_label, effective_batch, run_linear
+from optviz.engines.single import run_trajectory
 from optviz.figures.auto import plan_trajectory
 from optviz.figures.budget import check_budget, trajectory_cost
 from optviz.figures.kind import Computed, FigureKind, safe_stem
 from optviz.figures.schedule import with_footnotes, with_scheduler_lints
+from optviz.figures.surfaces import inset_surface, surface_for
 from optviz.hooks import Hooks, Tick
 from optviz.plan.optimizers import OptimizerPlan
 from optviz.plan.schedulers import plan_for_run
 from optviz.registry import FUNCTIONS
 from optviz.render.trajectory import (
     choose_view,
-    end_box,
     equal_scale,
     fitted_view,
     panels_figure,
     square_view,
     trajectory_figure,
-    zoom_needed,
 )
-from optviz.results import PanelsResult, Surface, TrajectoryResult
+from optviz.results import PanelsResult, TrajectoryResult
 from optviz.spec.figures import TrajectorySpec
 
 if TYPE_CHECKING:
@@ -98,16 +97,6 @@ def _run_model_spec(spec: TrajectorySpec, plans: list[OptimizerPlan],
                       show_state=spec.show_state, progress=_bar_if_long(hooks, "training"))
 
 
-def surface_for(result: TrajectoryResult, view: Any = None) -> tuple[Surface, Any]:
-    """The surface under a result's paths, sampled over ``view`` (by default the one
-    ``choose_view`` picks for them): the test function's, or the linear model's loss on its
-    weights or their PCA plane."""
-    view = view if view is not None else choose_view(result)
-    if result.problem is not None:
-        return model_surface(result, view), view
-    return surface(FUNCTIONS.resolve(result.function), view), view
-
-
 def panel_view(result: TrajectoryResult, spec: TrajectorySpec) -> Any:
     """A grid cell's view. With ``zoom`` each panel's view is chosen from its own path (the
     start, the path, the minimum nearest its end); at equal scale every view is square, so
@@ -116,17 +105,6 @@ def panel_view(result: TrajectoryResult, spec: TrajectorySpec) -> Any:
         return fitted_view(result)
     view = choose_view(result, spec.aspect)
     return square_view(view) if equal_scale(result, spec.aspect) else view
-
-
-def inset_surface(result: TrajectoryResult, view: Any, spec: TrajectorySpec) -> Surface | None:
-    """The function sampled over the zoom inset's own box, so the inset's contours are as
-    smooth as the panel's (the panel's grid, magnified, draws staircases); None without an
-    inset."""
-    if not (spec.zoom and spec.view != "3d" and result.dim == 2 and result.problem is None
-            and zoom_needed(result, view)):
-        return None
-    x0, x1, y0, y1 = end_box(result, view)
-    return surface(FUNCTIONS.resolve(result.function), [(x0, x1), (y0, y1)], resolution=200)
 
 
 def draw_trajectory(result: TrajectoryResult) -> Figure:
