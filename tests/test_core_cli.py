@@ -81,16 +81,13 @@ class Background:
 
 
 _IMPORT_PROBE = """
-import json, sys
+import atexit, json, sys
 sys.argv = ["optviz", *json.loads(sys.argv[1])]
+# The console script ends with os._exit once the exit functions have run: this one reports.
+atexit.register(lambda: print("PROBE " + json.dumps({"torch": "torch" in sys.modules,
+                                                    "matplotlib": "matplotlib" in sys.modules})))
 from optviz.cli import main
-code = 0
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-print("PROBE " + json.dumps({"code": code, "torch": "torch" in sys.modules,
-                             "matplotlib": "matplotlib" in sys.modules}))
+main()
 """
 
 PROBES = {"help": ["--help"], "list": ["list", "optimizers"]}
@@ -498,7 +495,8 @@ def test_subprocess_debug_shows_traceback(background):
 def test_help_and_list_do_not_import_torch_or_matplotlib(background, job):
     proc = background.result(job)
     body, _, probe = proc.stdout.rpartition("PROBE ")
-    assert json.loads(probe) == {"code": 0, "torch": False, "matplotlib": False}, proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(probe) == {"torch": False, "matplotlib": False}, proc.stderr
     assert {"help": "trajectory", "list": "adamw"}[job] in body
 
 
@@ -509,13 +507,16 @@ def test_the_console_script_collects_garbage_less_often(monkeypatch):
     import gc
 
     import optviz.cli as cli
+    import optviz.cli.process as process
 
     saved = gc.get_threshold()
-    seen = []
+    seen, codes = [], []
     monkeypatch.setattr(cli, "app", lambda **kwargs: seen.append(gc.get_threshold()))
+    monkeypatch.setattr(process, "finish", codes.append)  # not this test process's end
     try:
         gc.set_threshold(700, 10, 10)
         cli.main()
         assert seen == [(cli.GC_THRESHOLD, 10, 10)] and cli.GC_THRESHOLD == 100_000
+        assert codes == [0]
     finally:
         gc.set_threshold(*saved)

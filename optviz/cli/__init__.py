@@ -142,8 +142,15 @@ GC_THRESHOLD = 100_000
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: the command, then the process ends without the
+    interpreter's teardown (``optviz.cli.process``)."""
     import gc
 
+    from optviz.cli.process import finish
+
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
-    app(prog_name="optviz")
+    try:
+        app(prog_name="optviz")
+    except SystemExit as exc:
+        finish(exc.code)
+    finish(0)
