@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -52,13 +53,44 @@ def png_pixels() -> Callable[[Path | bytes], np.ndarray]:
     return _load_png
 
 
+def _texts_off_canvas(fig: Any) -> list[str]:
+    """What is drawn past the canvas' edge: the tight box of everything drawn (titles, labels,
+    tick labels that are drawn, legends, annotations) against the canvas; each text that
+    sticks out is named."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    tight = fig.get_tightbbox(renderer)
+    w, h = fig.get_size_inches()
+    if tight.x0 >= -0.01 and tight.y0 >= -0.01 and tight.x1 <= w + 0.01 and tight.y1 <= h + 0.01:
+        return []
+    bad = []
+    for text in fig.findobj(Text):
+        if not text.get_visible() or not text.get_text().strip():
+            continue
+        box = text.get_window_extent(renderer)
+        if box.x0 < -1 or box.y0 < -1 or box.x1 > fig.bbox.width + 1 \
+                or box.y1 > fig.bbox.height + 1:
+            bad.append(f"{text.get_text()!r} at {box.bounds}")
+    return bad or [f"something drawn at {tight.bounds}, canvas {w} x {h} in"]
+
+
+@pytest.fixture(scope="session")
+def texts_off_canvas() -> Callable[[Any], list[str]]:
+    """Returns a checker: figure -> the texts drawn past the canvas' edge (none: [])."""
+    return _texts_off_canvas
+
+
 
 # Modules whose module-scoped fixtures are expensive (the whole gallery rendered, a browser
 # launched, background processes started): under pytest-xdist each worker that runs one of a
 # module's tests sets its fixtures up again. With ``-n N`` (``--dist load``, the default) the
 # scheduler below sends all of such a module's tests to one worker, so the setup is paid once,
 # and spreads every other test on its own over the workers as they free up.
-_ONE_WORKER = {"test_configs", "test_gallery", "test_explorer", "test_core_cli",
+_ONE_WORKER = {"test_gallery", "test_explorer", "test_core_cli",
                "test_core_render", "test_core_engine", "test_basin", "test_plugins",
                "test_sweep", "test_gallery_browser"}
 

@@ -1,8 +1,10 @@
 """The shipped configs and the committed gallery.
 
-Every config in configs/ is rendered afresh (all of them, at their own settings, through
-``build_gallery`` with workers) and must not fail; the committed gallery/ must hold the same
-figures: the same resolved configs, the same exported numbers and the same pixels. Then the
+Every config in configs/ is rendered afresh (each one a test, at its own settings, through
+``check_gallery`` in the test's process, so the configs spread over pytest-xdist's workers)
+and must not fail; the committed gallery/ must hold the same figures: the same resolved
+configs, the same exported numbers, the same pixels and the same bytes, with no text drawn
+past the canvas. Then the
 seed reproductions are checked against the articles' numbers: closed forms for the paths, and
 torch's schedulers stepped by hand for every LR series.
 """
@@ -11,9 +13,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ import torch
 from torch.optim import lr_scheduler as L
 
 from optviz.config import load_config
-from optviz.gallery.build import GalleryCheck, check_gallery, find_configs
+from optviz.gallery.build import check_gallery, find_configs
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
@@ -39,28 +40,53 @@ def rel(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def checked(tmp_path_factory: pytest.TempPathFactory) -> GalleryCheck:
-    """configs/ rendered now in worker processes into a temporary folder, and compared byte
-    for byte with gallery/ (what 'optviz gallery --check' does, there with a new process for
-    each figure)."""
-    out = tmp_path_factory.mktemp("gallery")
-    return check_gallery(CONFIGS, GALLERY, work_dir=out, jobs=min(8, os.cpu_count() or 1),
-                         fresh=False)
+def committed_images() -> list[str]:
+    return sorted(p.relative_to(GALLERY).as_posix() for p in images(GALLERY))
 
 
-@pytest.fixture(scope="module")
-def fresh(checked: GalleryCheck) -> Path:
-    summary = checked.summary
-    failed = [f"{e.name}: {e.reason}" for e in summary.failed]
+def _render_here(config: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, dict]:
+    """One config rendered afresh in this process, as a gallery worker does (one torch
+    thread), into ``work``, and compared byte for byte with gallery/; with the figure drawn
+    (its texts are checked on it too, instead of drawing every config twice)."""
+    import optviz.figures.write as write
+
+    caught: list[Any] = []
+
+    def render_and_keep(spec: Any, hooks: Any = None) -> Any:
+        caught.append(original(spec, hooks))
+        return caught[-1]
+
+    original = write.render_figure
+    monkeypatch.setattr(write, "render_figure", render_and_keep)
+    check = check_gallery(CONFIGS, GALLERY, work_dir=work, jobs=1, fresh=False, only=[config])
+    failed = [f"{e.name}: {e.reason}" for e in check.summary.failed]
     assert not failed, failed
-    assert len(summary.rendered) == len(CONFIG_FILES)
-    return summary.out_dir
+    assert len(caught) == 1
+    return caught[0], check.out_of_step
 
 
-def test_committed_gallery_is_byte_identical_to_a_fresh_render(checked: GalleryCheck) -> None:
+@pytest.mark.parametrize("config", CONFIG_FILES, ids=rel)
+def test_committed_figure_is_a_fresh_render_of_its_config(
+        config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        png_pixels: Callable[[Path | bytes], np.ndarray],
+        texts_off_canvas: Callable[[Any], list[str]]) -> None:
+    rendered, out_of_step = _render_here(config, tmp_path, monkeypatch)
+    old, new = sidecar(GALLERY, config), sidecar(tmp_path, config)
+    assert old["config"] == new["config"], "gallery/ is stale: run 'optviz gallery configs/'"
+    assert old["source"] == "../configs/" + rel(config)  # relative to the gallery folder
+    assert_same_numbers(old["data"], new["data"])
+    stem = rel(config).removesuffix(".yaml").removesuffix(".yml")
+    name = stem + next((s for s in (".gif", ".mp4") if (tmp_path / f"{stem}{s}").exists()),
+                       ".png")
+    pixels = {".gif": gif_pixels, ".mp4": mp4_pixels}.get(name[-4:], png_pixels)
+    a, b = pixels(GALLERY / name), pixels(tmp_path / name)
+    assert a.shape == b.shape
+    differing = np.any(a != b, axis=-1).mean()
+    assert differing <= PIXEL_TOLERANCE, f"{differing:.2%} of the pixels differ"
     # PNG bytes and sidecar bytes, not only the content hash: a picture that changes without
     # its hash (a thread-count-dependent sum, a library's drawing) is caught here.
-    assert checked.out_of_step == {}, "gallery/ is out of step: run 'optviz gallery configs/'"
+    assert out_of_step == {}, "gallery/ is out of step: run 'optviz gallery configs/'"
+    assert texts_off_canvas(rendered.figure) == []
 
 
 def sidecar(folder: Path, config: Path) -> dict[str, Any]:
@@ -76,27 +102,13 @@ def test_there_are_configs_of_every_kind() -> None:
                        ("schedule", "overlay"), ("schedule", "panels")}
 
 
-def test_every_config_renders_and_the_committed_gallery_has_each(fresh: Path) -> None:
-    committed = sorted(p.relative_to(GALLERY).as_posix() for p in images(GALLERY))
-    rendered = sorted(p.relative_to(fresh).as_posix() for p in images(fresh))
-    assert committed == rendered
-    assert len(rendered) == len(CONFIG_FILES)
+def test_every_config_has_its_committed_figure_and_nothing_else(
+        committed_images: list[str]) -> None:
+    from optviz.gallery.build import output_name
 
-
-@pytest.mark.parametrize("config", CONFIG_FILES, ids=rel)
-def test_committed_figure_is_in_step_with_its_config(
-        config: Path, fresh: Path, png_pixels: Callable[[Path | bytes], np.ndarray]) -> None:
-    old, new = sidecar(GALLERY, config), sidecar(fresh, config)
-    assert old["config"] == new["config"], "gallery/ is stale: run 'optviz gallery configs/'"
-    assert old["source"] == "../configs/" + rel(config)  # relative to the gallery folder
-    assert_same_numbers(old["data"], new["data"])
-    stem = rel(config).removesuffix(".yaml").removesuffix(".yml")
-    name = stem + next((s for s in (".gif", ".mp4") if (fresh / f"{stem}{s}").exists()), ".png")
-    pixels = {".gif": gif_pixels, ".mp4": mp4_pixels}.get(name[-4:], png_pixels)
-    a, b = pixels(GALLERY / name), pixels(fresh / name)
-    assert a.shape == b.shape
-    differing = np.any(a != b, axis=-1).mean()
-    assert differing <= PIXEL_TOLERANCE, f"{differing:.2%} of the pixels differ"
+    drawn = sorted(output_name(PurePosixPath(rel(path)), load_config(path), GALLERY).as_posix()
+                   for path in CONFIG_FILES)
+    assert committed_images == drawn
 
 
 def images(folder: Path) -> list[Path]:

@@ -385,6 +385,16 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _descendants(pid: int) -> list[int]:
+    """Children, grandchildren...: workers are forks of a forkserver the gallery started."""
+    found, todo = [], [pid]
+    while todo:
+        children = _children(todo.pop())
+        found += children
+        todo += children
+    return found
+
+
 def _cpu(pid: int) -> int:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -435,8 +445,8 @@ def test_ctrl_c_kills_workers_writes_the_index_and_exits_130(tmp_path: Path) -> 
                                      "d_slow.yaml": SLOW}, "--jobs", "2")
     try:
         _wait_for(lambda: (tmp_path / "out" / "a.json").exists()
-                  and len(_children(proc.pid)) >= 2)
-        workers = _children(proc.pid)
+                  and len(_descendants(proc.pid)) >= 3)  # the forkserver and two workers
+        workers = _descendants(proc.pid)
         time.sleep(0.5)
         start = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)  # the terminal's Ctrl-C: the whole group
@@ -462,9 +472,10 @@ def test_workers_die_with_their_parent(tmp_path: Path, how: str) -> None:
 
     proc = _start_gallery(tmp_path, {"a_slow.yaml": SLOW, "b_slow.yaml": SLOW}, "--jobs", "2")
     try:
-        # Two workers past their imports (a second of CPU each), rendering.
-        _wait_for(lambda: sum(_cpu(p) > 100 for p in _children(proc.pid)) >= 2)
-        workers = _children(proc.pid)
+        # Two workers rendering (a tenth of a second of CPU each, past the forkserver's
+        # imports, which they share), and the forkserver they were forked from.
+        _wait_for(lambda: sum(_cpu(p) > 10 for p in _descendants(proc.pid)) >= 3)
+        workers = _descendants(proc.pid)
         assert workers
         proc.send_signal(getattr(signal, how))
         proc.communicate(timeout=10)

@@ -611,44 +611,13 @@ def test_schedule_warnings_are_one_short_line_per_kind():
 # ---------------------------------------------------------------- no text off the canvas
 
 
-def _texts_off_canvas(fig) -> list[str]:
-    """What is drawn past the canvas' edge: the tight box of everything drawn (titles, labels,
-    tick labels that are drawn, legends, annotations) against the canvas; each text that
-    sticks out is named."""
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    renderer = canvas.get_renderer()
-    tight = fig.get_tightbbox(renderer)
-    w, h = fig.get_size_inches()
-    if tight.x0 >= -0.01 and tight.y0 >= -0.01 and tight.x1 <= w + 0.01 and tight.y1 <= h + 0.01:
-        return []
-    bad = []
-    for text in fig.findobj(Text):
-        if not text.get_visible() or not text.get_text().strip():
-            continue
-        box = text.get_window_extent(renderer)
-        if box.x0 < -1 or box.y0 < -1 or box.x1 > fig.bbox.width + 1 \
-                or box.y1 > fig.bbox.height + 1:
-            bad.append(f"{text.get_text()!r} at {box.bounds}")
-    return bad or [f"something drawn at {tight.bounds}, canvas {w} x {h} in"]
+# Every gallery figure's texts are checked on the figure test_configs renders.
 
 
-# The gallery's heavy configs (lr auto on 19 optimizers, 256² basin grids) run in test_gallery.
-HEAVY = {"all_rastrigin.yaml", "all_beale.yaml", "basin_adam_rosenbrock.yaml",
-         "basin_sgd_himmelblau_steps.yaml", "basin_sgd_himmelblau_minimum.yaml"}
-
-
-@pytest.mark.parametrize("path", [p for p in CONFIGS if p.name not in HEAVY],
-                         ids=lambda p: p.name)
-def test_no_text_leaves_the_canvas_in_the_gallery(path):
-    fig = render_figure(load_config(path)).figure
-    assert _texts_off_canvas(fig) == []
-
-
-def test_a_long_formula_title_wraps_inside_the_canvas():
+def test_a_long_formula_title_wraps_inside_the_canvas(texts_off_canvas):
     fig = _figure(optimizers=["adam:lr=0.001"], function="goldstein_price", steps=20)
     assert "\n" in fig.axes[0].get_title()
-    assert _texts_off_canvas(fig) == []
+    assert texts_off_canvas(fig) == []
 
 
 # ---------------------------------------------------------------- README examples
@@ -696,10 +665,10 @@ def _shrunk(spec):
 
 
 @pytest.mark.parametrize("command", EXAMPLES)
-def test_readme_example_draws_without_a_warning_and_inside_the_canvas(command):
+def test_readme_example_draws_without_a_warning_and_inside_the_canvas(command, texts_off_canvas):
     rendered = render_figure(_shrunk(_spec_of(command)))
     assert rendered.computed.warnings == [], command
-    assert _texts_off_canvas(rendered.figure) == [], command
+    assert texts_off_canvas(rendered.figure) == [], command
 
 
 def test_readme_plateau_example_reduces_the_lr():

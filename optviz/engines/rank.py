@@ -247,8 +247,9 @@ def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan
         return out
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    with ProcessPoolExecutor(max_workers=min(jobs, total),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
+    from optviz.processes import worker_context
+
+    with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=worker_context()) as pool:
         for future in as_completed([pool.submit(_pair, args) for args in pairs]):
             i, j, value = future.result()
             out[i, j] = value

@@ -24,7 +24,7 @@ import os
 import platform
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -455,8 +455,9 @@ def build_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gal
     Ctrl-C kills the workers, writes the index of what is done and raises
     ``GalleryInterrupted``.
 
-    Workers are started with multiprocessing's "spawn" method, so a script that calls this
-    with ``jobs`` > 1 needs the usual ``if __name__ == "__main__":`` guard.
+    Workers are forks of a forkserver (spawned where there is none), which import the
+    calling script's main module again, so a script that calls this with ``jobs`` > 1 needs
+    the usual ``if __name__ == "__main__":`` guard.
     """
     config_dir, out_dir = Path(config_dir), Path(out_dir)
     configs = _prepare(config_dir, out_dir, jobs)
@@ -490,14 +491,17 @@ class GalleryCheck:
 
 def check_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gallery",
                   work_dir: Path | str | None = None, jobs: int | None = None,
-                  allow_imports: bool = False, fresh: bool = True) -> GalleryCheck:
+                  allow_imports: bool = False, fresh: bool = True,
+                  only: Sequence[Path] | None = None) -> GalleryCheck:
     """Render every config afresh, each in a new process (``fresh``; else in reused worker
-    processes), into ``work_dir`` (a temporary folder if None), and compare the bytes of
-    each PNG and sidecar with those in ``out_dir``. Nothing in ``out_dir`` is written."""
+    processes, or in this one with ``jobs=1``), into ``work_dir`` (a temporary folder if
+    None), and compare the bytes of each PNG and sidecar with those in ``out_dir``. ``only``:
+    those of the folder's configs, and no check for committed figures no config draws.
+    Nothing in ``out_dir`` is written."""
     import tempfile
 
     config_dir, out_dir = Path(config_dir), Path(out_dir)
-    configs = find_configs(config_dir)
+    configs = find_configs(config_dir) if only is None else [Path(p) for p in only]
     if not configs:
         raise BadValueError(f"no *.yaml or *.yml configs in {config_dir}")
     if jobs is not None and jobs < 1:
@@ -514,6 +518,8 @@ def check_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gal
         check = GalleryCheck(summary)
         for entry in summary.entries:
             check.out_of_step.update(_compare(entry, work, out_dir))
+        if only is not None:
+            return check
         committed = {p.relative_to(out_dir) for suffix in SHOWN
                      for p in out_dir.rglob(f"*{suffix}")} if out_dir.is_dir() else set()
         for extra in sorted(committed - {e.png for e in summary.entries if e.png}):

@@ -20,24 +20,44 @@ from typing import Any
 _PR_SET_PDEATHSIG = 1
 
 
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, but not ours to signal
+        return False
+    return False
+
+
+def _on_death(sentinel: Any) -> None:
+    from multiprocessing.connection import wait
+
+    wait([sentinel])
+    os._exit(1)
+
+
 def die_with_parent(parent_pid: int) -> None:
-    """End this process when ``parent_pid`` ends, even by SIGKILL: the kernel's parent-death
-    signal on Linux, else a thread that watches the parent's pid."""
+    """End this process when ``parent_pid`` (the process that started it) ends, even by
+    SIGKILL: a thread waits on multiprocessing's sentinel of that parent, a pipe the kernel
+    closes when it ends (a worker's direct parent is a forkserver, which outlives it; see
+    ``optviz.processes``). On Linux the kernel's parent-death signal also ends it with the
+    forkserver."""
+    import multiprocessing
+
     if sys.platform.startswith("linux"):
-        try:
+        with contextlib.suppress(OSError, AttributeError):
             import ctypes
 
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
-                # The parent may have ended before prctl: then we are already orphaned.
-                if os.getppid() != parent_pid:
-                    os._exit(1)
-                return
-        except (OSError, AttributeError):
-            pass
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        # The sentinel is ready at once if the parent has already ended.
+        threading.Thread(target=_on_death, args=(parent.sentinel,), daemon=True).start()
+        return
 
     def watch() -> None:
-        while os.getppid() == parent_pid:
+        while not _gone(parent_pid):
             time.sleep(0.5)
         os._exit(1)
 
@@ -79,18 +99,20 @@ def _death(process: Any) -> str:
 
 
 class WorkerPool:
-    """Up to ``size`` spawned workers running ``run(job)`` after ``init()``; both must be
-    importable module-level functions (spawn pickles them by name)."""
+    """Up to ``size`` workers (forks of a warm forkserver, see ``optviz.processes``) running
+    ``run(job)`` after ``init()``; both must be importable module-level functions (they are
+    pickled by name)."""
 
     def __init__(self, size: int, init: Callable[[], None], run: Callable[[Any], Any],
                  fresh: bool = False) -> None:
         """``fresh``: a new process for every job (nothing a job leaves in its process, no
         cache, no state, can reach the next)."""
-        import multiprocessing
+        from optviz.processes import worker_context
 
-        # spawn, not fork: forking a process that may hold torch's or OpenMP's threads can
-        # hang, and spawn behaves the same on Linux, macOS and Windows.
-        self.context = multiprocessing.get_context("spawn")
+        # Forks of a forkserver that has only imported torch and matplotlib (optviz.processes),
+        # never of this process: forking a process that may hold torch's or OpenMP's threads
+        # can hang.
+        self.context = worker_context()
         self.size, self.init, self.run, self.fresh = size, init, run, fresh
         self.workers: list[_Worker] = []
 
