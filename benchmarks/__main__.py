@@ -17,11 +17,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # The order: start-up first, while nothing else has warmed the file cache for it.
 ORDER = ("bench_startup.py", "bench_picture.py", "bench_watch.py", "bench_batched.py",
-         "bench_gallery.py", "bench_lr_search.py", "bench_rank.py")
+         "bench_gallery.py", "bench_workers.py", "bench_lr_search.py", "bench_rank.py")
 QUICK = {
     "bench_startup.py": ["--repeat", "3"],
     "bench_batched.py": ["--grid", "64", "--steps", "100", "--sample", "8"],
     "bench_gallery.py": ["-n", "4"],
+    "bench_workers.py": ["-n", "4"],
     "bench_animation.py": ["--steps", "30", "--repeat", "1"],
     "bench_picture.py": ["--repeat", "3"],
     "bench_watch.py": ["--edits", "3", "--repeat", "1"],

@@ -6,25 +6,69 @@ paid by every figure of ``optviz gallery --check``, which renders each in a new 
 
 A forkserver's children share nothing with the parent that asked for them: they are forks of a
 process that has only imported modules (no tensor made, no thread started), so a figure
-rendered in one is as fresh as in a spawned interpreter, and forking it is safe. Where there
-is no forkserver (Windows), workers are spawned as before.
+rendered in one is as fresh as in a spawned interpreter, and forking it is safe. Only on
+Linux: macOS's system libraries may start threads that a fork cannot carry (Python spawns
+there by default), and Windows has no forkserver; both spawn workers as before.
+
+Every worker calls ``started`` first, so that it ends with the process that asked for it
+however that process ends (even by SIGKILL) and handles Ctrl-C as its parent wants.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
+import signal
+import sys
 from typing import Any
 
 # Imported once, by the forkserver, before it forks any worker; an import that fails there is
 # left to the worker to repeat and report.
 PRELOAD = ("torch", "torch._dynamo", "matplotlib.figure", "matplotlib.backends.backend_agg")
 
+# prctl's option that makes the kernel signal a process when its parent ends (Linux).
+_PR_SET_PDEATHSIG = 1
+
 
 def worker_context() -> Any:
-    """The multiprocessing context to start workers with: a forkserver preloading
-    ``PRELOAD`` where the platform has one, else spawn."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    """The multiprocessing context to start workers with: on Linux a forkserver preloading
+    ``PRELOAD``, elsewhere spawn."""
+    if not sys.platform.startswith("linux") or \
+            "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOAD))
     return context
+
+
+def _leave_forkserver_alive_pipe() -> None:
+    """A forkserver runs until every holder of its 'alive' pipe has ended, and each of its
+    children holds one: closed here, it ends with the process that started it, and then
+    the kernel ends its children (``_PR_SET_PDEATHSIG``)."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if isinstance(fd, int) and multiprocessing.parent_process() is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
+
+
+def started(ignore_ctrl_c: bool) -> None:
+    """A worker's first call: end when its direct parent (the forkserver, or the process
+    that spawned it) ends, by the kernel's parent-death signal on Linux; take Ctrl-C the
+    parent's way (``ignore_ctrl_c``: the parent alone decides what happens, else a
+    KeyboardInterrupt ends the worker as a spawned one's would)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN if ignore_ctrl_c else signal.default_int_handler)
+    if not sys.platform.startswith("linux"):
+        return
+    direct = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        if ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL,
+                                                   0, 0, 0) == 0 and os.getppid() != direct:
+            os._exit(1)  # the parent ended before prctl: already orphaned
+    _leave_forkserver_alive_pipe()

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
+
+# The suite's tensors are tiny: one OpenMP thread per process. Two xdist workers on a 2-core
+# machine, each with a pool of a thread per core (and the processes tests start, which inherit
+# this), spin against each other; set before anything imports torch.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any

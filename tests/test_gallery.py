@@ -445,7 +445,7 @@ def test_ctrl_c_kills_workers_writes_the_index_and_exits_130(tmp_path: Path) -> 
                                      "d_slow.yaml": SLOW}, "--jobs", "2")
     try:
         _wait_for(lambda: (tmp_path / "out" / "a.json").exists()
-                  and len(_descendants(proc.pid)) >= 3)  # the forkserver and two workers
+                  and len(_descendants(proc.pid)) >= 3)  # forkserver, workers, tracker
         workers = _descendants(proc.pid)
         time.sleep(0.5)
         start = time.monotonic()
@@ -480,6 +480,70 @@ def test_workers_die_with_their_parent(tmp_path: Path, how: str) -> None:
         proc.send_signal(getattr(signal, how))
         proc.communicate(timeout=10)
         _wait_for(lambda: not _alive(workers), timeout=5)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _ctrl_c_handler(job: int) -> str:
+    import signal
+
+    handler = signal.getsignal(signal.SIGINT)
+    return "ignored" if handler is signal.SIG_IGN else getattr(handler, "__name__", str(handler))
+
+
+def test_gallery_workers_ignore_ctrl_c_and_ranks_take_it_from_one_forkserver() -> None:
+    """Workers forked from one forkserver take Ctrl-C their own pool's way, whichever pool
+    started the forkserver: the gallery's ignore it, rank's get a KeyboardInterrupt."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from optviz.gallery import workers
+    from optviz.processes import started, worker_context
+
+    with ProcessPoolExecutor(1, mp_context=worker_context(), initializer=started,
+                             initargs=(False,)) as pool:
+        assert pool.submit(_ctrl_c_handler, 0).result() == "default_int_handler"
+    outcomes: dict[int, object] = {}
+    workers.WorkerPool(1, _noop, _ctrl_c_handler).map([0], outcomes.__setitem__, print)
+    assert outcomes == {0: "ignored"}
+
+
+def _hold_the_gil(job: int) -> int:
+    """A job stuck in C with the GIL held (a Python thread in its worker cannot run)."""
+    return sum(range(10 ** 13)) + job
+
+
+_GIL_POOL = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from optviz.gallery.workers import WorkerPool
+from test_gallery import _hold_the_gil, _noop
+if __name__ == "__main__":
+    WorkerPool(1, _noop, _hold_the_gil).map([0], print, print)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal")
+def test_a_worker_holding_the_gil_dies_at_once_with_a_killed_parent(tmp_path: Path) -> None:
+    """The forkserver ends with the process that asked for the workers (the workers close
+    its 'alive' pipe), and the kernel then ends them: no Python thread has to run."""
+    import os
+    import signal
+    import time
+
+    script = tmp_path / "pool.py"
+    script.write_text(_GIL_POOL)
+    proc = subprocess.Popen([sys.executable, str(script), str(Path(__file__).parent)],
+                            cwd=tmp_path, start_new_session=True)
+    try:
+        # The forkserver past its imports, and the worker spinning in sum().
+        _wait_for(lambda: sum(_cpu(p) > 50 for p in _descendants(proc.pid)) >= 2)
+        family = _descendants(proc.pid)
+        time.sleep(0.5)
+        start = time.monotonic()
+        proc.kill()
+        proc.wait(timeout=10)
+        _wait_for(lambda: not _alive(family), timeout=5)
+        assert time.monotonic() - start < 3
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
 

@@ -247,9 +247,10 @@ def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan
         return out
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    from optviz.processes import worker_context
+    from optviz.processes import started, worker_context
 
-    with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=worker_context()) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=worker_context(),
+                             initializer=started, initargs=(False,)) as pool:
         for future in as_completed([pool.submit(_pair, args) for args in pairs]):
             i, j, value = future.result()
             out[i, j] = value

@@ -8,26 +8,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-# prctl's option that makes the kernel signal a process when its parent ends (Linux).
-_PR_SET_PDEATHSIG = 1
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # alive, but not ours to signal
-        return False
-    return False
 
 
 def _on_death(sentinel: Any) -> None:
@@ -37,37 +22,24 @@ def _on_death(sentinel: Any) -> None:
     os._exit(1)
 
 
-def die_with_parent(parent_pid: int) -> None:
-    """End this process when ``parent_pid`` (the process that started it) ends, even by
-    SIGKILL: a thread waits on multiprocessing's sentinel of that parent, a pipe the kernel
-    closes when it ends (a worker's direct parent is a forkserver, which outlives it; see
-    ``optviz.processes``). On Linux the kernel's parent-death signal also ends it with the
-    forkserver."""
+def die_with_parent() -> None:
+    """End this worker when the process that started it ends, even by SIGKILL: the kernel's
+    parent-death signal on its direct parent (``optviz.processes.started``: the forkserver,
+    which then ends with that process), and a thread waiting on multiprocessing's sentinel
+    of that process, a pipe the kernel closes when it ends (ready at once if it has)."""
     import multiprocessing
 
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            import ctypes
+    from optviz.processes import started
 
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    started(ignore_ctrl_c=True)
     parent = multiprocessing.parent_process()
     if parent is not None and parent.sentinel is not None:
-        # The sentinel is ready at once if the parent has already ended.
         threading.Thread(target=_on_death, args=(parent.sentinel,), daemon=True).start()
-        return
-
-    def watch() -> None:
-        while not _gone(parent_pid):
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
-def _worker_main(conn: Any, parent_pid: int, init: Callable[[], None],
-                 run: Callable[[Any], Any]) -> None:
+def _worker_main(conn: Any, init: Callable[[], None], run: Callable[[Any], Any]) -> None:
     """A worker's life: receive a job, send back its outcome, until told to stop."""
-    die_with_parent(parent_pid)
+    die_with_parent()
     init()
     while True:
         try:
@@ -119,10 +91,12 @@ class WorkerPool:
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
         process = self.context.Process(target=_worker_main, daemon=True,
-                                       args=(child, os.getpid(), self.init, self.run))
-        # A worker ignores Ctrl-C from its first instruction on (an ignored signal stays
-        # ignored across exec, and Python keeps it so): the terminal sends SIGINT to the whole
-        # process group, and the parent, not each worker, decides what happens.
+                                       args=(child, self.init, self.run))
+        # A worker ignores Ctrl-C: the terminal sends SIGINT to the whole process group, and
+        # the parent, not each worker, decides what happens. A spawned worker ignores it from
+        # its first instruction (an ignored signal stays ignored across exec), one forked from
+        # the forkserver from its first call (optviz.processes.started), whatever the
+        # forkserver was started with.
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) \
             if threading.current_thread() is threading.main_thread() else None
         try:
