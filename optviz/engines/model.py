@@ -15,7 +15,7 @@ import torch
 
 from optviz.devices import resolve_device
 from optviz.engines.single import DTYPES, json_safe, offset, rows_of, ticker
-from optviz.engines.stepping import gradient_closure, take_step
+from optviz.engines.stepping import checked_step, gradient_closure, take_step
 from optviz.engines.tracking import Extras
 from optviz.errors import BadValueError, OptvizError, UnsupportedError
 from optviz.hooks import Tick
@@ -158,6 +158,73 @@ def train(plan: OptimizerPlan, data: Any, bias: bool, epochs: int, batch_size: i
     extras.pad(steps)
     tick(steps)
     return _padded_run(plan, opt, trace, extras, steps, epochs)
+
+
+def trains_over_lrs(plan: OptimizerPlan) -> bool:
+    """Whether ``train_lrs`` can train the plan at many lrs at once: an optimizer that steps
+    each param group on its own from its gradients (no closure, no Lookahead wrapper, dense
+    first-order gradients, any parameter shape)."""
+    record = plan.record
+    return not (record.needs_closure or record.sparse_grad or record.create_graph
+                or record.matrix_param or plan.lookahead is not None)
+
+
+def train_lrs(plan: OptimizerPlan, lrs: Sequence[float], *, in_features: int,
+              out_features: int, bias: bool, samples: int, batch_size: int, epochs: int,
+              noise: float, seed: int, device: str = "cpu", dtype: str = "float32"
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """``train`` (without a scheduler) at every lr of ``lrs`` in one optimizer, one param group
+    of its own model copy per lr: the same data, start and mini-batches, and each group
+    stepped by torch on its own, so each row is the lone run's, bit for bit, with one Python
+    loop for all. Returns the flat weights (K, steps + 1, P) and the full-data loss
+    (K, steps + 1), NaN from a run's first non-finite weight or loss on (where ``train``
+    stops it)."""
+    dev = resolve_device(device)
+    data = make_data(samples, in_features, out_features, bias, noise, seed, DTYPES[dtype], dev)
+    model = make_model(data, bias, seed)
+    base = [p for p in (model.weight, model.bias) if p is not None]
+    rows = [[p.detach().clone().requires_grad_() for p in base] for _ in lrs]
+    opt = _optimizer(plan, [{"params": row, "lr": lr} for row, lr in zip(rows, lrs,
+                                                                          strict=True)], bias)
+    size = effective_batch(batch_size, samples)
+    per_epoch = math.ceil(samples / size)
+    start = flat_params(model)
+    points = np.full((len(lrs), epochs * per_epoch + 1, start.numel()), np.nan)
+    losses = np.full(points.shape[:2], np.nan)
+    points[:, 0] = start.double().cpu().numpy()
+    with torch.no_grad():
+        losses[:, 0] = float(mse_at(data, start, bias))
+    alive, gen, k = list(range(len(lrs))), torch.Generator().manual_seed(seed), 0
+    for _epoch in range(epochs):
+        for xb, yb in _batches(data, size, per_epoch, gen):
+            k += 1
+            alive = _step_rows(plan, k, opt, rows, alive, xb, yb, data, bias, points, losses)
+        if not alive:
+            break
+    return points, losses
+
+
+def _step_rows(plan: OptimizerPlan, k: int, opt: Any, rows: list[list[torch.Tensor]],
+               alive: list[int], xb: torch.Tensor, yb: torch.Tensor, data: Any, bias: bool,
+               points: np.ndarray, losses: np.ndarray) -> list[int]:
+    """Step ``k`` of every run still alive, each on its own graph (the sum's gradient is 1 for
+    each term, as a lone run's backward starts); record where each one is; the runs still
+    alive after it (a run whose weights or loss turn non-finite stops, its grads left None)."""
+    opt.zero_grad()
+    total = sum(torch.nn.functional.mse_loss(torch.nn.functional.linear(xb, *rows[r]), yb)
+                for r in alive)
+    total.backward()  # type: ignore[union-attr]
+    checked_step(plan, k, opt)
+    still = []
+    for r in alive:
+        theta = torch.cat([p.detach().reshape(-1) for p in rows[r]])
+        with torch.no_grad():
+            full = mse_at(data, theta, bias)
+        if torch.isfinite(theta).all() and torch.isfinite(full):
+            points[r, k] = theta.double().cpu().numpy()
+            losses[r, k] = float(full)
+            still.append(r)
+    return still
 
 
 def pca_plane(paths: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

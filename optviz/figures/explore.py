@@ -195,6 +195,37 @@ def _batched_paths(spec: TrajectorySpec, i: int, grid: list[float], hooks: Hooks
     return np.transpose(batch.points, (1, 0, 2)), batch.loss.T
 
 
+def _model_plan(spec: TrajectorySpec, i: int) -> Any:
+    from optviz.figures.auto import plan_trajectory
+    from optviz.registry import FUNCTIONS
+
+    return plan_trajectory(spec.model_copy(update={"optimizers": [spec.optimizers[i]]}),
+                           FUNCTIONS.resolve(spec.function), None)[0]
+
+
+def _batched_model_paths(spec: TrajectorySpec, i: int, grid: list[float], plane: Any
+                         ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The linear model trained at every lr of ``grid`` in one optimizer (``train_lrs``: each
+    row the lone run's, bit for bit); None where it cannot be (a scheduler, Lookahead, a
+    closure, sparse or second-order gradients)."""
+    from optviz.engines.model import project, train_lrs, trains_over_lrs
+
+    if spec.model is None or spec.scheduler is not None or spec.lookahead is not None:
+        return None
+    plan = _model_plan(spec, i)
+    if not trains_over_lrs(plan):
+        return None
+    size = spec.optimizers[i].batch_size
+    weights, loss = train_lrs(
+        plan, grid, in_features=spec.in_features, out_features=spec.out_features,
+        bias=spec.bias, samples=spec.samples,
+        batch_size=spec.batch_size if size is None else size, epochs=spec.epochs,
+        noise=spec.noise, seed=spec.seed, device=spec.device, dtype=spec.dtype)
+    if plane is None:
+        return weights, loss
+    return np.stack([project(w, *plane) for w in weights]), loss
+
+
 def _lone_paths(spec: TrajectorySpec, i: int, grid: list[float], plane: Any
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Optimizer ``i`` at every lr of ``grid``, one run each, as the figure runs it."""
@@ -231,15 +262,15 @@ def trajectory_data(rendered: Rendered, hooks: Hooks) -> dict[str, Any]:
     centres = [_run_lr(run) for run in result.runs]
     fixed = _fixed_lr_spec(spec, centres)
     plane = _plane(result)
-    if spec.model is not None or spec.scheduler is not None:
-        why = "the linear model" if spec.model else "a scheduler"
-        hooks.note(f"optviz: note: the explorer runs {why} once per lr (no batch), "
-                   f"{len(result.runs)} x {len(lr_grid(centres[0], spec.explore_lrs)[0])} "
-                   "runs")
     runs = []
     for i, run in enumerate(result.runs):
         grid, first = lr_grid(centres[i], spec.explore_lrs)
-        found = _batched_paths(fixed, i, grid, hooks)
+        found = _batched_paths(fixed, i, grid, hooks) if spec.model is None else \
+            _batched_model_paths(fixed, i, grid, plane)
+        if found is None:
+            why = "the linear model" if spec.model else "a scheduler"
+            hooks.note(f"optviz: note: the explorer runs {why} once per lr (no batch): "
+                       f"{len(grid)} runs of {run.label}")
         points, loss = found if found is not None else _lone_paths(fixed, i, grid, plane)
         if grid[first] == centres[i]:
             # The figure's own run, exactly: the page opens on the still picture.
