@@ -67,7 +67,9 @@ def _texts_off_canvas(fig: Any) -> list[str]:
     from matplotlib.text import Text
 
     canvas = FigureCanvasAgg(fig)
-    canvas.draw()
+    # Laid out and drawn with drawing itself switched off: every text's place and size is
+    # known, no pixel is painted.
+    fig.draw_without_rendering()
     renderer = canvas.get_renderer()
     tight = fig.get_tightbbox(renderer)
     w, h = fig.get_size_inches()
