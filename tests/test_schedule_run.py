@@ -522,3 +522,29 @@ def test_trajectory_lints_every_run_and_panel_once():
     assert text.startswith("StepLR step_size=30 counts scheduler steps, but with "
                            "interval=epoch it is stepped only 5 times")
     assert "--interval epoch" in text.flag_text()
+
+
+def test_a_trajectory_under_onecycle_on_adagrad_turns_momentum_cycling_off_as_schedule_does():
+    """Adagrad has neither momentum nor beta1: torch's OneCycleLR refuses it unless
+    cycle_momentum is off. The trajectory turns it off, says so, and its LRs are torch's
+    OneCycleLR(cycle_momentum=False) stepped by hand."""
+    import torch
+
+    from optviz.figures.write import render_figure
+    from optviz.spec.figures import TrajectorySpec
+
+    spec = TrajectorySpec.model_validate({"optimizers": ["adagrad"], "steps": 40,
+                                          "scheduler": "onecycle"})
+    rendered = render_figure(spec)
+    assert any("Adagrad has neither momentum nor beta1, so cycle_momentum is turned off"
+               in w for w in rendered.computed.warnings)
+    p = torch.zeros(2, requires_grad=True)
+    opt = torch.optim.Adagrad([p], lr=0.01)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.01, total_steps=40,
+                                                cycle_momentum=False)
+    want = []
+    for _ in range(40):
+        want.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert rendered.result.runs[0].lr == pytest.approx(want, rel=1e-12)

@@ -273,8 +273,9 @@ def lint(plan: SchedulerPlan, optimizer: Any, run: RunShape, metric_given: bool)
             opt_name = facts.name
             if not _has_momentum(facts):
                 out.append(
-                    f"{name} cycles momentum, but {opt_name} has neither momentum nor beta1 "
-                    f"(torch would refuse): cycle_momentum is turned off for this picture")
+                    f"{name} cycles momentum, but {opt_name} has neither momentum nor beta1, "
+                    f"so cycle_momentum is turned off for this picture (torch would refuse "
+                    f"it)")
             elif facts.defaults.get("momentum", None) == 0:
                 out.append(
                     f"{name} cycles momentum, but {opt_name} was made with momentum 0: the "
@@ -289,6 +290,15 @@ def lint(plan: SchedulerPlan, optimizer: Any, run: RunShape, metric_given: bool)
                 f"optimizer; give a metric ([[metric=trace.csv]], or a formula in step) for "
                 f"your own"))
     return out
+
+
+def fit_to_optimizer(plan: SchedulerPlan, optimizer: Any) -> SchedulerPlan:
+    """The plan as it can drive ``optimizer``: with momentum cycling turned off where the
+    optimizer has neither momentum nor beta1 (torch would refuse; ``lint`` says so), in a
+    schedule and in a trajectory alike."""
+    if plan.cycles_momentum and not _has_momentum(optimizer):
+        return _without_momentum_cycling(plan)
+    return plan
 
 
 def _without_momentum_cycling(plan: SchedulerPlan) -> SchedulerPlan:
@@ -336,8 +346,7 @@ def simulate(
     objective = None
     if plan.record.needs_metric and metric is None and metric_source == LINEAR_METRIC:
         objective = LinearObjective(optimizer, optimizer_plan.record, run, seed)
-    if plan.cycles_momentum and not _has_momentum(optimizer):
-        plan = _without_momentum_cycling(plan)
+    plan = fit_to_optimizer(plan, optimizer)
     if plan.record.needs_metric and objective is None and (
             metric is None or len(metric) < run.scheduler_steps):
         raise BadValueError(f"{plan.record.label} needs {run.scheduler_steps} metric values")

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from optviz.engines.schedule import fit_to_optimizer
 from optviz.errors import BadValueError, OptvizError
 from optviz.results import finite_or_none
 
@@ -96,7 +97,7 @@ class Extras:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
-                    self.scheduler = scheduler_plan.build(optimizer)
+                    self.scheduler = fit_to_optimizer(scheduler_plan, optimizer).build(optimizer)
                 except OptvizError:
                     raise
                 except Exception as exc:
