@@ -99,7 +99,8 @@ def served(tmp_path_factory: pytest.TempPathFactory
         thread.join(timeout=5)
 
 
-def open_in_chromium(base: str, profile: Path) -> dict:
+def open_in_chromium(base: str, profile: Path, page: str = "probe.html",
+                     extra: list[str] | None = None) -> dict:
     """What the probe page saw of gallery/index.html in headless Chromium."""
     import json
 
@@ -107,7 +108,7 @@ def open_in_chromium(base: str, profile: Path) -> dict:
         CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-        "--virtual-time-budget=10000", "--dump-dom", f"{base}/probe.html",
+        *(extra or ["--virtual-time-budget=10000"]), "--dump-dom", f"{base}/{page}",
     ]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=180)
     found = re.search(r'<pre id="result">(.*?)</pre>', proc.stdout, re.S)
@@ -143,6 +144,68 @@ def test_every_image_of_the_committed_gallery_loads_in_chromium(tmp_path: Path) 
     assert result["broken"] == []
     assert result["total"] == result["loaded"] == len(images)
     assert [(p, code) for p, code in seen if code != 200 and p != "/favicon.ico"] == []
+
+
+# The gallery's <video> elements: each decoded (or failed, or timed out), then played muted
+# for 1.5 s of the page's time.
+VIDEO_PROBE = """<!doctype html>
+<html><head><meta charset="utf-8"></head><body>
+<iframe id="g" src="gallery/index.html" width="1200" height="900"></iframe>
+<script>
+window.addEventListener("load", async () => {
+  const videos = [...document.getElementById("g").contentDocument.querySelectorAll("video")];
+  const seen = await Promise.all(videos.map(v => new Promise(done => {
+    const report = how => done({src: v.getAttribute("src"), how, width: v.videoWidth,
+                                height: v.videoHeight, duration: v.duration});
+    if (v.readyState >= 2) return report("ready");
+    v.addEventListener("loadeddata", () => report("ready"), {once: true});
+    v.addEventListener("error", () => report("error " + (v.error && v.error.code)),
+                       {once: true});
+    setTimeout(() => report("timed out"), 8000);
+  })));
+  const played = await Promise.all(videos.map(async v => {
+    v.muted = true;
+    try { await v.play(); } catch (e) { return "play refused: " + e.name; }
+    const before = v.currentTime;
+    await new Promise(r => setTimeout(r, 1500));
+    return v.currentTime - before;
+  }));
+  const out = document.createElement("pre");
+  out.id = "result";
+  out.textContent = JSON.stringify({videos: seen, played});
+  document.body.appendChild(out);
+});
+</script>
+</body></html>
+"""
+
+
+def test_the_committed_gallerys_videos_decode_and_play_in_chromium(tmp_path: Path) -> None:
+    import imageio_ffmpeg
+
+    repo = Path(__file__).resolve().parent.parent
+    videos = sorted(p.relative_to(repo / "gallery").as_posix()
+                    for p in (repo / "gallery").rglob("*.mp4"))
+    assert videos, "the gallery has an MP4"
+    shutil.copytree(repo / "gallery", tmp_path / "site" / "gallery")
+    (tmp_path / "site" / "probe.html").write_text(VIDEO_PROBE)
+    server, thread, _ = serve(tmp_path / "site")
+    try:
+        result = open_in_chromium(f"http://127.0.0.1:{server.server_address[1]}",
+                                  tmp_path / "profile", page="probe.html",
+                                  extra=["--autoplay-policy=no-user-gesture-required",
+                                         "--virtual-time-budget=20000"])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert sorted(v["src"] for v in result["videos"]) == videos
+    for video, played in zip(result["videos"], result["played"], strict=True):
+        meta = next(imageio_ffmpeg.read_frames(str(repo / "gallery" / video["src"])))
+        assert video["how"] == "ready", video
+        assert [video["width"], video["height"]] == list(meta["size"])
+        assert video["duration"] == pytest.approx(meta["duration"], abs=0.1)
+        assert isinstance(played, float) and played > 0.5, played  # the picture moves
 
 
 def test_every_image_of_the_index_loads_in_chromium(served, tmp_path: Path) -> None:
