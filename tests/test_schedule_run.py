@@ -536,8 +536,13 @@ def test_a_trajectory_under_onecycle_on_adagrad_turns_momentum_cycling_off_as_sc
     spec = TrajectorySpec.model_validate({"optimizers": ["adagrad"], "steps": 40,
                                           "scheduler": "onecycle"})
     rendered = render_figure(spec)
-    assert any("Adagrad has neither momentum nor beta1, so cycle_momentum is turned off"
-               in w for w in rendered.computed.warnings)
+    assert any(w.startswith("OneCycleLR's momentum cycling is turned off for this picture: "
+                            "Adagrad has neither momentum nor beta1")
+               for w in rendered.computed.warnings)
+    from optviz.render.schedule import footnotes
+
+    assert footnotes(rendered.computed.warnings, 120) == [
+        "⚠ OneCycleLR's momentum cycling is turned off for this picture."]
     p = torch.zeros(2, requires_grad=True)
     opt = torch.optim.Adagrad([p], lr=0.01)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.01, total_steps=40,

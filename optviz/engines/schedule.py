@@ -273,9 +273,8 @@ def lint(plan: SchedulerPlan, optimizer: Any, run: RunShape, metric_given: bool)
             opt_name = facts.name
             if not _has_momentum(facts):
                 out.append(
-                    f"{name} cycles momentum, but {opt_name} has neither momentum nor beta1, "
-                    f"so cycle_momentum is turned off for this picture (torch would refuse "
-                    f"it)")
+                    f"{name}'s momentum cycling is turned off for this picture: {opt_name} "
+                    f"has neither momentum nor beta1 (torch would refuse cycle_momentum)")
             elif facts.defaults.get("momentum", None) == 0:
                 out.append(
                     f"{name} cycles momentum, but {opt_name} was made with momentum 0: the "
