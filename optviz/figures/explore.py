@@ -171,6 +171,16 @@ def _arrays(run: Any, plane: Any = None) -> tuple[np.ndarray, np.ndarray]:
     return points, np.array(drawn.loss, dtype=float)
 
 
+def _plan_of(spec: TrajectorySpec, i: int) -> Any:
+    """Optimizer ``i``'s plan, as the figure planned it (with its Lookahead, if any)."""
+    from optviz.figures.auto import plan_trajectory
+    from optviz.registry import FUNCTIONS
+
+    lookahead = (spec.lookahead.k, spec.lookahead.alpha) if spec.lookahead else None
+    return plan_trajectory(spec.model_copy(update={"optimizers": [spec.optimizers[i]]}),
+                           FUNCTIONS.resolve(spec.function), lookahead)[0]
+
+
 def _batched_paths(spec: TrajectorySpec, i: int, grid: list[float], hooks: Hooks
                    ) -> tuple[np.ndarray, np.ndarray] | None:
     """Run optimizer ``i`` at every lr of ``grid`` in one batch: points (n, steps+1, dim) and
@@ -179,13 +189,10 @@ def _batched_paths(spec: TrajectorySpec, i: int, grid: list[float], hooks: Hooks
     if spec.model is not None or spec.scheduler is not None:
         return None
     from optviz.engines.batched import run_batch, with_lr
-    from optviz.figures.auto import plan_trajectory
     from optviz.registry import FUNCTIONS
 
     function = FUNCTIONS.resolve(spec.function)
-    lookahead = (spec.lookahead.k, spec.lookahead.alpha) if spec.lookahead else None
-    plan = plan_trajectory(spec.model_copy(update={"optimizers": [spec.optimizers[i]]}),
-                           function, lookahead)[0]
+    plan = _plan_of(spec, i)
     start = list(function.start if spec.start is None else spec.start)
     batch = run_batch(function.load(), [with_lr(plan, lr) for lr in grid],
                       [start] * len(grid), spec.steps, function.domain, device=spec.device,
@@ -195,14 +202,6 @@ def _batched_paths(spec: TrajectorySpec, i: int, grid: list[float], hooks: Hooks
     return np.transpose(batch.points, (1, 0, 2)), batch.loss.T
 
 
-def _model_plan(spec: TrajectorySpec, i: int) -> Any:
-    from optviz.figures.auto import plan_trajectory
-    from optviz.registry import FUNCTIONS
-
-    return plan_trajectory(spec.model_copy(update={"optimizers": [spec.optimizers[i]]}),
-                           FUNCTIONS.resolve(spec.function), None)[0]
-
-
 def _batched_model_paths(spec: TrajectorySpec, i: int, grid: list[float], plane: Any
                          ) -> tuple[np.ndarray, np.ndarray] | None:
     """The linear model trained at every lr of ``grid`` in one optimizer (``train_lrs``: each
@@ -210,9 +209,9 @@ def _batched_model_paths(spec: TrajectorySpec, i: int, grid: list[float], plane:
     closure, sparse or second-order gradients)."""
     from optviz.engines.model import project, train_lrs, trains_over_lrs
 
-    if spec.model is None or spec.scheduler is not None or spec.lookahead is not None:
+    if spec.model is None or spec.scheduler is not None:
         return None
-    plan = _model_plan(spec, i)
+    plan = _plan_of(spec, i)
     if not trains_over_lrs(plan):
         return None
     size = spec.optimizers[i].batch_size

@@ -239,12 +239,8 @@ def _load(path: Path | str, allow_imports: bool) -> Any:
 
 
 def _init_worker() -> None:
-    """Pay the heavy imports once per worker process rather than once per figure."""
-    import signal
-
-    # Ctrl-C reaches the whole process group: the parent cancels what has not started and
-    # lets running figures finish their atomic writes; workers would only print tracebacks.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Pay the heavy imports once per worker process rather than once per figure (a worker
+    already ignores Ctrl-C: ``workers.die_with_parent``)."""
     import matplotlib.figure  # noqa: F401
     import torch
 
