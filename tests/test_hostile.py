@@ -4,6 +4,7 @@ that used to end in 'internal error'; each is one line naming the file and line,
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -199,43 +200,45 @@ def test_a_nul_byte_in_a_config_output_is_refused_before_the_run(
     (["--start", "1e200,1e200", "--dtype", "float64"], "quadratic overflows float64"),
 ])
 def test_far_starts_are_one_line(args: list[str], expected: str, tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    proc = subprocess.run([sys.executable, "-m", "optviz", "trajectory", "adam:lr=0.1", *args,
-                           "--steps", "5", "-o", str(tmp_path / "t.png")],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.startswith(f"optviz: error: {expected}")
-    assert len(proc.stderr.splitlines()) == 1  # no numpy or matplotlib warning
+    # In this process, with every warning recorded ("always": none is hidden because an
+    # earlier test already showed it); the real processes below check a whole run's stderr.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = runner.invoke(app, ["trajectory", "adam:lr=0.1", *args, "--steps", "5", "-o",
+                                  str(tmp_path / "t.png")], env={"COLUMNS": "200"})
+    assert res.exit_code == 2, res.stderr
+    assert res.stderr.startswith(f"optviz: error: {expected}")
+    assert len(res.stderr.splitlines()) == 1  # no numpy or matplotlib warning
+    assert [str(w.message) for w in caught] == []
     assert not (tmp_path / "t.png").exists()
 
 
-def test_a_far_start_that_fits_float64_draws_without_warnings(tmp_path: Path) -> None:
+_CALLS = """
+import json, sys
+from optviz.cli import app
+for call in json.loads(sys.argv[1]):
+    app(call, standalone_mode=False)
+"""
+
+
+def test_a_far_start_in_float64_and_a_huge_schedule_lr_draw_without_warnings(
+        tmp_path: Path) -> None:
+    """Two calls in one real process: nothing but the 'wrote' lines, no warning at exit."""
     import json
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "optviz", "trajectory", "sgd:lr=0.1",
-                           "--start", "1e20,1e20", "--dtype", "float64", "--steps", "3",
-                           "-o", str(tmp_path / "t.png"), "--export", str(tmp_path / "t.json")],
-                          capture_output=True, text=True, timeout=120)
+    far = ["trajectory", "sgd:lr=0.1", "--start", "1e20,1e20", "--dtype", "float64",
+           "--steps", "3", "-o", "t.png", "--export", "t.json"]
+    huge = ["schedule", "cosine", "--lr", "1e308", "-o", "s.png"]
+    proc = subprocess.run([sys.executable, "-c", _CALLS, json.dumps([far, huge])],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
+    assert proc.stdout.splitlines() == ["wrote t.png", "wrote t.json", "wrote s.png"]
     run = json.loads((tmp_path / "t.json").read_text())["runs"][0]
     # x² + 10y², gradient (2x, 20y): SGD with lr 0.1 multiplies x by 0.8 and y by -1.
     assert run["points"][1] == pytest.approx([0.8e20, -1e20], rel=1e-12)
-
-
-def test_schedule_with_a_huge_lr_leaks_no_warning(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    proc = subprocess.run([sys.executable, "-m", "optviz", "schedule", "cosine", "--lr", "1e308",
-                           "-o", str(tmp_path / "s.png")], capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert "Warning" not in proc.stderr
 
 
 # -- long runs: a progress bar through the hooks ---------------------------------------------

@@ -75,18 +75,27 @@ def test_dpi_sets_the_png_size(tmp_path: Path, png_pixels):
     assert big.shape[1] == pytest.approx(img.shape[1] * 150 / 60, abs=2)
 
 
-def test_png_and_svg_bytes_are_the_same_in_two_processes(tmp_path: Path):
-    # Two fresh processes; each runs the command twice, for the PNG and for the SVG.
-    for i in range(2):
+def test_png_svg_and_state_export_bytes_are_the_same_in_two_processes(tmp_path: Path):
+    """Two fresh processes with different hash seeds each write the PNG and the SVG of one
+    call and the --show-state export of another: the same bytes. --show-state keys are
+    recorded in order of first appearance, not a set's order, so the export (and a gallery
+    sidecar) is the same in every process."""
+    state = ["trajectory", "adam", "--lr", "0.1", "--steps", "5", "--show-state"]
+    for seed in ("1", "2"):
+        calls = [[*CALLS["trajectory"], "-o", f"run{seed}{suffix}"] for suffix in (".png", ".svg")]
+        calls.append([*state, "-o", f"s{seed}.png", "--export", f"s{seed}.json"])
         lines = ["from optviz.cli import app"] + [
-            f"app({[*CALLS['trajectory'], '-o', f'run{i}{suffix}']!r}, standalone_mode=False)"
-            for suffix in (".png", ".svg")]
+            f"app({call!r}, standalone_mode=False)" for call in calls]
         proc = subprocess.run([sys.executable, "-c", "\n".join(lines)], cwd=tmp_path,
-                              env=_ENV, capture_output=True, text=True)
+                              env={**_ENV, "PYTHONHASHSEED": seed}, capture_output=True,
+                              text=True)
         assert proc.returncode == 0, proc.stderr
-    for suffix in (".png", ".svg"):
-        first, second = ((tmp_path / f"run{i}{suffix}").read_bytes() for i in range(2))
-        assert first == second
+    for name in ("run{}.png", "run{}.svg", "s{}.png", "s{}.json"):
+        first, second = ((tmp_path / name.format(seed)).read_bytes() for seed in "12")
+        assert first == second, name
+    export = json.loads((tmp_path / "s1.json").read_text())
+    assert list(export["runs"][0]["state"]) == [
+        "‖exp_avg‖", "‖exp_avg_sq‖", "effective step (mean)"]
 
 
 @pytest.mark.parametrize("kind", sorted(CALLS))
@@ -283,18 +292,3 @@ def test_version_and_bare_command():
     assert "Usage: optviz" in proc.stdout and proc.stderr == ""
 
 
-def test_state_exports_do_not_depend_on_the_hash_seed(tmp_path: Path):
-    """--show-state keys are recorded in order of first appearance, not a set's order, so the
-    export (and a gallery sidecar) is the same in every process."""
-    outs = []
-    for seed in ("1", "2"):
-        export = tmp_path / f"s{seed}.json"
-        proc = subprocess.run(
-            [sys.executable, "-m", "optviz", "trajectory", "adam", "--lr", "0.1", "--steps", "5",
-             "--show-state", "-o", str(tmp_path / f"s{seed}.png"), "--export", str(export)],
-            cwd=tmp_path, env={**_ENV, "PYTHONHASHSEED": seed}, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
-        outs.append(export.read_bytes())
-    assert outs[0] == outs[1]
-    assert list(json.loads(outs[0])["runs"][0]["state"]) == [
-        "‖exp_avg‖", "‖exp_avg_sq‖", "effective step (mean)"]

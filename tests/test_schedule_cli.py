@@ -30,8 +30,10 @@ def one_line_error(stderr: str, stdout: str = "") -> str:
     return stderr
 
 
-# Real processes start at import time and run while the in-process tests do, so that their
-# start-up (importing torch) is paid once, in parallel.
+# The real processes start together when the first of their tests runs (not at import: every
+# pytest-xdist worker imports every module, and would start them again), and run while the
+# module's in-process tests do, so that their start-up (importing torch) is paid in parallel.
+# conftest sends this module's tests to one worker.
 _CWD = Path(__import__("tempfile").mkdtemp(prefix="optviz-schedule-cli-"))
 _ENV = {**{k: v for k, v in os.environ.items() if k != "OPTVIZ_DEBUG"}, "COLUMNS": "200"}
 _JOBS = {
@@ -39,9 +41,21 @@ _JOBS = {
     "unknown": ["schedule", "onecylce"],
     "help": ["--help"],
 }
-_PROCS = {name: subprocess.Popen([sys.executable, "-m", "optviz", *argv], cwd=_CWD, env=_ENV,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-          for name, argv in _JOBS.items()}
+_PROCS: dict[str, subprocess.Popen] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _real_processes() -> Any:
+    """Start the real processes with the module's first test; reap them after its last."""
+    _PROCS.update({name: subprocess.Popen([sys.executable, "-m", "optviz", *argv], cwd=_CWD,
+                                          env=_ENV, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True)
+                   for name, argv in _JOBS.items()})
+    yield
+    for proc in _PROCS.values():
+        if proc.poll() is None:  # its test did not run (deselected) or failed early
+            proc.kill()
+            proc.communicate()
 
 
 def finished(name: str) -> tuple[int, str, str]:

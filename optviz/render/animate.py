@@ -436,24 +436,53 @@ class Animator:
         if self.rotate and self._turn:
             for ax, azim in self._turn:
                 ax.view_init(elev=ax.elev, azim=azim + turn)
-            for artist in self.moving:
-                artist.set_animated(False)
-            self.canvas.draw()
-            # the layout is solved once, on the first frame; the turn keeps it
-            self.fig.set_layout_engine("none")
-        else:
-            if self._background is None:
-                for artist in self.moving:
-                    artist.set_animated(True)
-                self.canvas.draw()
-                self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-            self.canvas.restore_region(self._background)
-            renderer = self.canvas.get_renderer()
-            for artist in self.moving:
-                if artist.get_visible():
-                    artist.draw(renderer)
+        if self._background is None:
+            self._draw_background()
+        self.canvas.restore_region(self._background)
+        renderer = self.canvas.get_renderer()
+        for artist in self._redrawn:
+            if artist.get_visible():
+                artist.draw(renderer)
         rgba = np.asarray(self.canvas.buffer_rgba())
         return rgba[..., :3].copy()
+
+    def _draw_background(self) -> None:
+        """Draw what no frame changes once, to restore before each frame; ``_redrawn`` is
+        what each frame draws over it, in a full draw's order. A turning camera redraws its
+        3-D axes whole (with their paths in them, depth-sorted with the surface) and then
+        whatever the figure draws after them that could overlap them: its own texts and
+        legends, and any later axes whose box meets theirs. The layout is solved once, by a
+        full draw, and then kept."""
+        turning = [ax for ax, _ in self._turn] if self.rotate else []
+        self._redrawn = list(self.moving)
+        if turning:
+            self.canvas.draw()
+            self.fig.set_layout_engine("none")
+            self._redrawn = self._over_turning(turning)
+        for artist in self._redrawn:  # left out of the full draw below
+            artist.set_animated(True)
+        self.canvas.draw()
+        self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+
+    def _over_turning(self, turning: list[Axes]) -> list[Artist]:
+        """The turning axes and what a full draw puts after them that may overlap them,
+        then the moving artists of other axes and the figure's own, in draw order."""
+        renderer = self.canvas.get_renderer()
+        boxes = [ax.get_tightbbox(renderer) for ax in turning]
+        children = sorted((a for a in self.fig.get_children() if a is not self.fig.patch),
+                          key=lambda a: a.get_zorder())
+        first = min(children.index(ax) for ax in turning)
+        over: list[Artist] = []
+        for artist in children[first:]:
+            if artist in turning or not isinstance(artist, Axes):
+                over.append(artist)
+                continue
+            box = artist.get_tightbbox(renderer)
+            if box is not None and any(box.overlaps(b) for b in boxes):
+                over.append(artist)
+        inside = {id(a) for ax in over if isinstance(ax, Axes) for a in ax.get_children()}
+        rest = [a for a in self.moving if id(a) not in inside and a not in over]
+        return over + rest
 
     def frames(self, steps: Sequence[int], turn_per_frame: float = 0.0) -> Iterator[np.ndarray]:
         for i, step in enumerate(steps):
