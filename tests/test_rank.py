@@ -22,6 +22,7 @@ from optviz.engines.rank import (
     run_rank,
     seeded_starts,
     tune_pair,
+    tune_together,
 )
 from optviz.engines.single import run_one
 from optviz.engines.sweep import pick_best
@@ -88,6 +89,35 @@ def test_the_groups_path_gives_the_same_lr_as_the_scaled_path():
     fast = tune_pair(booth, plan("adam"), starts, 40, scaled=True)
     slow = tune_pair(booth, plan("adam"), starts, 40, scaled=False)
     assert fast[0] == pytest.approx(slow[0], rel=1e-12)
+
+
+def test_searches_on_every_function_in_one_batch_equal_one_function_at_a_time():
+    """tune_together (rank's path for an optimizer whose lr is a factor) runs every
+    function's passes as rows of one batch: each function's lrs, scores and per-start numbers
+    are exactly those of its own search, a function without a known minimum included (none
+    of its rows arrives)."""
+    names = ["rosenbrock", "booth", "saddle", "six_hump_camel"]
+    functions = [FUNCTIONS.resolve(n) for n in names]
+    assert functions[2].f_min is None
+    starts = [seeded_starts(f, 2, 3) if f.f_min is not None else [[0.5, 0.4], [-0.2, 0.3]]
+              for f in functions]
+    together = tune_together(functions, plan("adam"), starts, 60)
+    for f, pts, (lr, scores, detail, batched) in zip(functions, starts, together, strict=True):
+        alone = tune_pair(f, plan("adam"), pts, 60, scaled=True)
+        assert batched and lr == alone[0], f.name
+        assert scores == alone[1], f.name  # every lr evaluated, with its numbers, bit for bit
+        assert detail == alone[2], f.name
+    assert all(a is None for per in together[2][2].values() for a in per.arrived)
+
+
+def test_rank_tables_do_not_depend_on_batching_functions_together():
+    """run_rank batches an lr-factor optimizer's functions of one dimension together (the
+    1-D parabola apart from the 2-D ones) and each cell is still its own pair's search."""
+    functions = [FUNCTIONS.resolve(n) for n in ("quadratic", "parabola", "booth")]
+    result = run_rank(functions, [plan("adam")], starts=2, steps=20)
+    for j, f in enumerate(functions):
+        lr, scores, _, _ = tune_pair(f, plan("adam"), result.starts[j], 20)
+        assert result.cells[0][j].lr == lr and result.cells[0][j].lrs_tried == len(scores.lr)
 
 
 def test_starts_are_seeded_on_the_domain_and_do_not_depend_on_the_other_functions():

@@ -98,17 +98,21 @@ def run_batch(
     *,
     device: str | torch.device = "cpu",
     dtype: str = "float32",
-    threshold: float | None = None,
+    threshold: float | Sequence[float] | None = None,
     record_paths: bool = False,
     tail: int = 1,
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
+    row_domains: Sequence[Sequence[Sequence[float]]] | None = None,
 ) -> BatchResult:
     """Run one trajectory per row of ``starts`` (N, dim) for ``steps`` steps.
 
     ``plans`` is one plan for every row or one per row; rows may differ in any setting (lr,
     betas, ...) but not in the optimizer. ``threshold`` is the loss at or below which a row
-    counts as arrived (f* + tolerance). ``tail`` is how many of the last losses (at steps
+    counts as arrived (f* + tolerance), one for every row or one per row. ``row_domains``
+    (an element-wise optimizer only): each row's own domain for its escape bounds, where
+    ``fn`` is several functions, each on its own rows (``optviz rank``: one optimizer on
+    every function in one batch). ``tail`` is how many of the last losses (at steps
     ``steps - tail + 1`` to ``steps``, at most all ``steps + 1``) ``tail_loss`` takes the worst
     of. ``progress(done, total)`` is called as the work goes:
     steps of the batch, or trajectories when the optimizer falls back to a loop.
@@ -132,14 +136,17 @@ def run_batch(
     record = plan_list[0].record
     if any(p.record.target != record.target for p in plan_list):
         raise BadValueError("a batch runs one optimizer; got several")
+    if row_domains is not None and (len(row_domains) != n or not record.elementwise):
+        raise BadValueError("row_domains needs one domain per row and an element-wise "
+                            "optimizer")
     if not record.elementwise:
         if notify is not None:  # the caller's hook: the engine itself never prints
             notify(f"optviz: note: {record.label} {_not_elementwise(record)}, so the {n} "
                    "trajectories run one at a time")
         return _run_loop(fn, plan_list, x0, steps, domain, threshold, record_paths, tail,
                          progress)
-    return _run_stacked(fn, plan_list, x0, steps, domain, threshold, record_paths, tail,
-                        progress)
+    return _run_stacked(fn, plan_list, x0, steps, row_domains or [domain] * n, threshold,
+                        record_paths, tail, progress)
 
 
 def _not_elementwise(record: Any) -> str:
@@ -230,7 +237,7 @@ class _Rows:
                    worst=torch.full((n,), -math.inf, **like), points=points, loss=loss)
 
     def judge_value(self, k: int, vals: torch.Tensor, in_tail: bool,
-                    threshold: float | None) -> None:
+                    threshold: float | torch.Tensor | None) -> None:
         """Judge f at point k - 1 (never the start's own value, as run_one)."""
         nan = torch.tensor(math.nan, dtype=vals.dtype, device=vals.device)
         if k >= 2:
@@ -283,13 +290,18 @@ class _Rows:
         )
 
 
-def _escape_box(domain: Sequence[Sequence[float]], starts: torch.Tensor
+def _escape_box(domains: Sequence[Sequence[Sequence[float]]], starts: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """run_one's escape bounds per row: a start far outside the domain widens its own bounds
-    (computed in double, as run_one does, then cast), so escape is measured from there."""
-    centre, reach = escape_bounds(domain)
-    c64 = torch.tensor(centre, dtype=torch.float64, device=starts.device)
-    r64 = torch.tensor(reach, dtype=torch.float64, device=starts.device)
+    """run_one's escape bounds per row, from each row's domain: a start far outside the
+    domain widens its own bounds (computed in double, as run_one does, then cast), so escape
+    is measured from there."""
+    bounds = [escape_bounds(d) for d in domains]
+    if all(b == bounds[0] for b in bounds):  # one domain: its centre broadcasts over rows
+        bounds = bounds[:1]
+    c64 = torch.tensor([c for c, _ in bounds], dtype=torch.float64, device=starts.device)
+    r64 = torch.tensor([r for _, r in bounds], dtype=torch.float64, device=starts.device)
+    if len(bounds) == 1:
+        c64, r64 = c64[0], r64[0]
     r = torch.maximum(r64, ESCAPE_FACTOR * (starts.double() - c64).abs()).to(starts.dtype)
     return c64.to(starts.dtype), r
 
@@ -317,13 +329,14 @@ def _run_stacked(
     plans: Sequence[OptimizerPlan],
     x0: torch.Tensor,
     steps: int,
-    domain: Sequence[Sequence[float]],
-    threshold: float | None,
+    domains: Sequence[Sequence[Sequence[float]]],
+    threshold: float | Sequence[float] | None,
     record_paths: bool,
     tail: int,
     progress: Progress | None,
 ) -> BatchResult:
-    """All rows through one optimizer; see the module docstring for why this equals N runs.
+    """All rows through one optimizer, each row escaping its own domain (``domains``, one per
+    row); see the module docstring for why this equals N runs.
 
     Divergence is decided per row with run_one's rule (a point outside the escape bounds, or a
     non-finite point or value). A diverged row is frozen: its point is put back to its last
@@ -352,7 +365,9 @@ def _run_stacked(
         return vals.sum()
 
     closure = gradient_closure(opt, params, total, record)
-    centre, reach = _escape_box(domain, x0[order])
+    centre, reach = _escape_box([domains[i] for i in order.tolist()], x0[order])
+    if threshold is not None and not isinstance(threshold, (int, float)):
+        threshold = torch.as_tensor(threshold, dtype=x0.dtype, device=x0.device)[order]
     rows = _Rows.start(x0[order], steps, record_paths)
     # Iteration k evaluates f at point k - 1 (the forward pass of step k's gradient, so no
     # extra evaluation is needed), judges that value, then takes step k and judges point k.

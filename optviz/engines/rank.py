@@ -30,6 +30,7 @@ from optviz.engines.batched import run_batch, with_lr
 from optviz.engines.single import json_safe
 from optviz.engines.sweep import (
     Scores,
+    lr_search,
     ranked,
     search_lrs,
     tail_steps,
@@ -165,17 +166,41 @@ def _nan_none(v: float) -> float | None:
     return float(v) if math.isfinite(v) else None
 
 
+def _scores_of(batch: Any, lrs: Sequence[float], n: int, first: int,
+               detail: dict[float, _PerLr]) -> Scores:
+    """The search's scores of ``lrs``, each run from ``n`` starts in rows ``first`` on of
+    ``batch`` (lr by lr): the means over the starts (module docstring); each lr's per-start
+    numbers go into ``detail``."""
+    out = Scores(lr=list(lrs))
+    for k, lr in enumerate(lrs):
+        part = slice(first + k * n, first + (k + 1) * n)
+        per = _PerLr(
+            tail=[_nan_none(v) for v in batch.tail_loss[part]],
+            final=[_nan_none(v) for v in batch.final_loss[part]],
+            arrived=[int(v) if v >= 0 else None for v in batch.steps_to_tol[part]],
+            diverged=[int(v) if v > 0 else None for v in batch.diverged[part]])
+        detail[lr] = per
+        ok = all(v is not None for v in per.tail)
+        out.tail_loss.append(float(np.mean(per.tail)) if ok else None)
+        out.steps_to_tol.append(max(per.arrived) if all(a is not None for a in per.arrived)
+                                else None)
+        out.final_loss.append(float(np.mean(per.final)) if ok else None)
+        out.diverged.append(None if ok else min(
+            (d for d in per.diverged if d is not None), default=None))
+    return out
+
+
+Tuned = tuple[float | None, Scores, dict[float, _PerLr], bool]
+
+
 def tune_pair(function: FunctionRecord, plan: OptimizerPlan, starts: Sequence[Sequence[float]],
               steps: int, tol: float | None = None, device: str = "cpu",
               dtype: str = "float64", grid: Sequence[float] | None = None,
-              scaled: bool | None = None) -> tuple[float | None, Scores, dict[float, _PerLr], bool]:
+              scaled: bool | None = None) -> Tuned:
     """One optimizer on one function: the lr search over every start at once. Returns the
     tuned lr (None: diverged at every lr), the search's scores (the means over the starts),
     each lr's per-start numbers, and whether the optimizer batched."""
     grid = parse_lr_grid(AUTO_GRID) if grid is None else list(grid)
-    tol_ = tolerance(function, tol)
-    thr = threshold(function, tol)
-    tail = tail_steps(steps)
     fn = function.load()
     if scaled is None:
         scaled = lr_is_a_factor(plan, device, dtype)
@@ -183,79 +208,166 @@ def tune_pair(function: FunctionRecord, plan: OptimizerPlan, starts: Sequence[Se
     batched = [True]
 
     def evaluate(lrs: list[float]) -> Scores:
-        n = len(starts)
         rows = [lr for lr in lrs for _ in starts]
         plans: Any = (lr_factor_plan(plan, rows) if scaled
                       else [with_lr(plan, lr) for lr in rows])
         batch = run_batch(fn, plans, [list(s) for lr in lrs for s in starts], steps,
-                          function.domain, device=device, dtype=dtype, threshold=thr,
-                          tail=tail, notify=lambda _: None)
+                          function.domain, device=device, dtype=dtype,
+                          threshold=threshold(function, tol), tail=tail_steps(steps),
+                          notify=lambda _: None)
         batched[0] = batch.batched
-        out = Scores(lr=list(lrs))
-        for k, lr in enumerate(lrs):
-            part = slice(k * n, (k + 1) * n)
-            per = _PerLr(
-                tail=[_nan_none(v) for v in batch.tail_loss[part]],
-                final=[_nan_none(v) for v in batch.final_loss[part]],
-                arrived=[int(v) if v >= 0 else None for v in batch.steps_to_tol[part]],
-                diverged=[int(v) if v > 0 else None for v in batch.diverged[part]])
-            detail[lr] = per
-            ok = all(v is not None for v in per.tail)
-            out.tail_loss.append(float(np.mean(per.tail)) if ok else None)
-            out.steps_to_tol.append(max(per.arrived) if all(a is not None for a in per.arrived)
-                                    else None)
-            out.final_loss.append(float(np.mean(per.final)) if ok else None)
-            out.diverged.append(None if ok else min(
-                (d for d in per.diverged if d is not None), default=None))
-        return out
+        return _scores_of(batch, lrs, len(starts), 0, detail)
 
-    scores, best = search_lrs(evaluate, grid, function.f_min, tol_)
+    scores, best = search_lrs(evaluate, grid, function.f_min, tolerance(function, tol))
     return (None if best is None else scores.lr[best]), scores, detail, batched[0]
 
 
-def _pair(args: tuple[Any, ...]) -> tuple[int, int, Any]:
-    """One pair in a worker process (one torch thread: the workers share the cores)."""
-    i, j, function, plan, points, steps, tol, device, dtype, fast = args
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value  # nothing is <= NaN: no row arrives
+
+
+def _on_their_rows(fns: Sequence[Callable[[torch.Tensor], torch.Tensor]],
+                   counts: Sequence[int]) -> Callable[[torch.Tensor], torch.Tensor]:
+    """One function of the stacked rows: ``fns[j]`` on the ``counts[j]`` rows after those
+    of the functions before it."""
+    ends = np.cumsum(counts).tolist()
+    spans = [(end - c, end) for end, c in zip(ends, counts, strict=True) if c]
+    used = [f for f, c in zip(fns, counts, strict=True) if c]
+
+    def value(x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([f(x[a:b]) for f, (a, b) in zip(used, spans, strict=True)])
+
+    return value
+
+
+def tune_together(functions: Sequence[FunctionRecord], plan: OptimizerPlan,
+                  starts: Sequence[Sequence[Sequence[float]]], steps: int,
+                  tol: float | None = None, device: str = "cpu", dtype: str = "float64",
+                  grid: Sequence[float] | None = None) -> list[Tuned]:
+    """``tune_pair(functions[j], plan, starts[j], ..., scaled=True)`` for every j, the
+    searches in step: each pass runs every function's lrs from its starts as rows of one
+    batch (functions of one dimension, an optimizer whose lr is a factor: ``LrFactor``).
+    The same numbers as one pair at a time: the rows are independent, the update is
+    element-wise."""
+    grid = parse_lr_grid(AUTO_GRID) if grid is None else list(grid)
+    fns = [f.load() for f in functions]
+    searches = [lr_search(grid, f.f_min, tolerance(f, tol)) for f in functions]
+    asked: dict[int, list[float]] = {j: next(s) for j, s in enumerate(searches)}
+    details: list[dict[float, _PerLr]] = [{} for _ in functions]
+    done: dict[int, tuple[Scores, int | None]] = {}
+    while asked:
+        order = sorted(asked)
+        counts = [len(asked.get(j, [])) * len(starts[j]) for j in range(len(functions))]
+        rows = [lr for j in order for lr in asked[j] for _ in starts[j]]
+        points = [list(p) for j in order for _ in asked[j] for p in starts[j]]
+        each = [j for j in order for _ in range(counts[j])]
+        batch = run_batch(_on_their_rows(fns, counts), lr_factor_plan(plan, rows), points,
+                          steps, functions[order[0]].domain, device=device, dtype=dtype,
+                          threshold=[_or_nan(threshold(functions[j], tol)) for j in each],
+                          row_domains=[functions[j].domain for j in each],
+                          tail=tail_steps(steps))
+        first = 0
+        for j in order:
+            scores = _scores_of(batch, asked[j], len(starts[j]), first, details[j])
+            first += counts[j]
+            try:
+                asked[j] = searches[j].send(scores)
+            except StopIteration as end:
+                done[j] = end.value
+                del asked[j]
+    out: list[Tuned] = []
+    for j in range(len(functions)):
+        scores, best = done[j]
+        out.append(((None if best is None else scores.lr[best]), scores, details[j], True))
+    return out
+
+
+@dataclasses.dataclass
+class _Task:
+    """One optimizer's searches on some functions: together in one batch per pass
+    (``tune_together``) or, for one function, alone (``tune_pair``)."""
+
+    i: int
+    js: list[int]
+    functions: list[FunctionRecord]
+    plan: OptimizerPlan
+    starts: list[list[list[float]]]
+    steps: int
+    tol: float | None
+    device: str
+    dtype: str
+    scaled: bool
+
+    def run(self) -> list[Tuned]:
+        if len(self.js) > 1:
+            return tune_together(self.functions, self.plan, self.starts, self.steps, self.tol,
+                                 self.device, self.dtype)
+        return [tune_pair(self.functions[0], self.plan, self.starts[0], self.steps, self.tol,
+                          self.device, self.dtype, scaled=self.scaled)]
+
+
+def _in_worker(task: _Task) -> tuple[_Task, list[Tuned]]:
+    """A task in a worker process (one torch thread: the workers share the cores); only the
+    tuned lr's per-start numbers travel back."""
     torch.set_num_threads(1)
-    lr, scores, detail, batched = tune_pair(function, plan, points, steps, tol, device, dtype,
-                                            scaled=fast)
-    return i, j, (lr, scores, {lr: detail[lr]} if lr is not None else {}, batched)
+    out = [(lr, scores, {lr: detail[lr]} if lr is not None else {}, batched)
+           for lr, scores, detail, batched in task.run()]
+    return task, out
+
+
+def _tasks(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan],
+           points: list[list[list[float]]], steps: int, tol: float | None, device: str,
+           dtype: str, scaled: list[bool]) -> list[_Task]:
+    """An optimizer whose lr is a factor searches the functions of each dimension together;
+    the others (one param group per lr) one function at a time, and first, so that no worker
+    is left with them last."""
+    tasks = []
+    for i, plan in enumerate(plans):
+        if scaled[i]:
+            groups: dict[int, list[int]] = {}
+            for j, f in enumerate(functions):
+                groups.setdefault(f.dim, []).append(j)
+            parts = list(groups.values())
+        else:
+            parts = [[j] for j in range(len(functions))]
+        tasks += [_Task(i, js, [functions[j] for j in js], plan, [points[j] for j in js],
+                        steps, tol, device, dtype, scaled[i]) for js in parts]
+    return sorted(tasks, key=lambda t: t.scaled)
 
 
 def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan],
               points: list[list[list[float]]], steps: int, tol: float | None, device: str,
               dtype: str, scaled: list[bool], jobs: int,
               progress: Progress | None) -> dict[tuple[int, int], Any]:
-    """``tune_pair`` for every pair, in ``jobs`` worker processes where that is more than one
-    (on a CPU: pairs are independent, and each is one Python loop on one core); the results do
-    not depend on ``jobs``."""
-    pairs = [(i, j, functions[j], plans[i], points[j], steps, tol, device, dtype, scaled[i])
-             for i in range(len(plans)) for j in range(len(functions))]
-    # The slow ones (one param group per lr) first, so that no worker is left with them last.
-    pairs.sort(key=lambda a: a[-1])
+    """The tuning of every pair, in ``jobs`` worker processes where that is more than one
+    (on a CPU: tasks are independent, and each is one Python loop on one core); the results
+    do not depend on ``jobs``. ``progress`` counts pairs."""
+    tasks = _tasks(functions, plans, points, steps, tol, device, dtype, scaled)
     out: dict[tuple[int, int], Any] = {}
-    total = len(pairs)
+    total = len(plans) * len(functions)
+
+    def keep(task: _Task, tuned: list[Tuned]) -> None:
+        for j, value in zip(task.js, tuned, strict=True):
+            out[task.i, j] = value
+        if progress is not None:
+            progress(len(out), total)
+
     import multiprocessing
 
     # A daemonic process (a gallery's worker) may not start processes of its own.
-    if (jobs <= 1 or total < 2 or not str(device).startswith("cpu")
+    if (jobs <= 1 or len(tasks) < 2 or not str(device).startswith("cpu")
             or multiprocessing.current_process().daemon):
-        for args in pairs:
-            out[args[0], args[1]] = tune_pair(*args[2:8], dtype=args[8], scaled=args[9])
-            if progress is not None:
-                progress(len(out), total)
+        for task in tasks:
+            keep(task, task.run())
         return out
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from optviz.processes import started, worker_context
 
-    with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=worker_context(),
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=worker_context(),
                              initializer=started, initargs=(False,)) as pool:
-        for future in as_completed([pool.submit(_pair, args) for args in pairs]):
-            i, j, value = future.result()
-            out[i, j] = value
-            if progress is not None:
-                progress(len(out), total)
+        for future in as_completed([pool.submit(_in_worker, task) for task in tasks]):
+            keep(*future.result())
     return out
 
 

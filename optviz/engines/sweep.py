@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -155,6 +155,32 @@ def midpoints(lrs: Sequence[float], tail_loss: Sequence[float | None]) -> list[f
     return out
 
 
+Search = Generator[list[float], Scores, tuple[Scores, int | None]]
+
+
+def lr_search(grid: Sequence[float], f_min: float | None, tol: float,
+              passes: int = REFINE_PASSES, seeds: int = REFINE_SEEDS,
+              points: int = REFINE_POINTS, within: bool = False) -> Search:
+    """``search_lrs`` as a generator: it yields each pass's lrs and is sent their scores, so
+    that several searches can share batches (``optviz rank`` runs one optimizer's searches on
+    every function in one). Returns (StopIteration's value) what ``search_lrs`` does."""
+    scores = Scores()
+    scores.extend((yield list(grid)))
+    if passes > 0 and len(grid) > 1:
+        middle = midpoints(scores.lr, scores.tail_loss)
+        if middle:
+            scores.extend((yield middle))
+    for _ in range(passes):
+        order = ranked(scores.tail_loss, scores.steps_to_tol, f_min, tol)
+        if not order:
+            break
+        more = refinement(scores.lr, order, seeds, points, within)
+        if not more:
+            break
+        scores.extend((yield more))
+    return scores, pick_best(scores.tail_loss, scores.steps_to_tol, f_min, tol)
+
+
 def search_lrs(evaluate: Callable[[list[float]], Scores], grid: Sequence[float],
                f_min: float | None, tol: float, passes: int = REFINE_PASSES,
                seeds: int = REFINE_SEEDS, points: int = REFINE_POINTS,
@@ -163,21 +189,13 @@ def search_lrs(evaluate: Callable[[list[float]], Scores], grid: Sequence[float],
     passes (module docstring), each one call of ``evaluate`` (one batch); ``within`` keeps
     every lr inside the grid's range (a sweep's range is the user's). Returns every lr
     evaluated, in order, and the best's index."""
-    scores = Scores()
-    scores.extend(evaluate(list(grid)))
-    if passes > 0 and len(grid) > 1:
-        middle = midpoints(scores.lr, scores.tail_loss)
-        if middle:
-            scores.extend(evaluate(middle))
-    for _ in range(passes):
-        order = ranked(scores.tail_loss, scores.steps_to_tol, f_min, tol)
-        if not order:
-            break
-        more = refinement(scores.lr, order, seeds, points, within)
-        if not more:
-            break
-        scores.extend(evaluate(more))
-    return scores, pick_best(scores.tail_loss, scores.steps_to_tol, f_min, tol)
+    search = lr_search(grid, f_min, tol, passes, seeds, points, within)
+    lrs = next(search)
+    while True:
+        try:
+            lrs = search.send(evaluate(lrs))
+        except StopIteration as done:
+            return done.value
 
 
 def _none_if_nan(values: Any) -> list[float | None]:
