@@ -626,6 +626,15 @@ def test_check_compares_bytes_and_lists_figures_out_of_step(tmp_path: Path) -> N
     assert bad.stdout == "b.yaml: b.png differ\n"
     assert "1 figure(s) out of step" in bad.stderr
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    # The interactive twin is compared too: a stale page beside a fresh picture is caught.
+    twin = out / "a.html"
+    twin.write_text(twin.read_text().replace("</body>", "<!-- edited --></body>"))
+    stale = CliRunner().invoke(app, ["gallery", str(configs), "--out", str(out), "--check"])
+    assert stale.exit_code == 1
+    assert stale.stdout == "a.yaml: a.html differ\nb.yaml: b.png differ\n"
+    twin.unlink()
+    gone = CliRunner().invoke(app, ["gallery", str(configs), "--out", str(out), "--check"])
+    assert gone.stdout.startswith(f"a.yaml: {(out / 'a.html').as_posix()} is missing\n")
 
 
 # -- animations: GIF and MP4 ----------------------------------------------------------------------

@@ -61,8 +61,10 @@ def _built(plan: OptimizerPlan, start: torch.Tensor) -> tuple[torch.Tensor, Any]
 
 
 class _Path:
-    """The recorded path of one run: a point and a loss per step (NaN where none), Lookahead's
-    slow weights when the optimizer has them, and the step at which it diverged."""
+    """The recorded path of one run: a point and a loss per step (None where none), Lookahead's
+    slow weights when the optimizer has them, and the step at which it diverged. Points are
+    kept as Python floats, read once per step (one ``tolist``), not as tensor rows: the
+    per-step tensor operations cost more than the optimizer's step on a 2-D point."""
 
     def __init__(self, x: torch.Tensor, start: torch.Tensor, steps: int,
                  domain: Sequence[Sequence[float]], slow_of: Callable[[], Any] | None) -> None:
@@ -73,33 +75,38 @@ class _Path:
         reach = [max(r, ESCAPE_FACTOR * f) for r, f in zip(reach, far, strict=True)]
         self.centre = torch.tensor(centre, dtype=x.dtype, device=x.device)
         self.reach = torch.tensor(reach, dtype=x.dtype, device=x.device)
-        self.points = torch.full((steps + 1, start.numel()), math.nan, dtype=x.dtype,
-                                 device=x.device)
-        self.losses = torch.full((steps + 1,), math.nan, dtype=x.dtype, device=x.device)
+        self.dim = start.numel()
+        self.points: list[list[float] | None] = [None] * (steps + 1)
+        self.losses: list[float | None] = [None] * (steps + 1)
         self.slow_of = slow_of
-        self.slow = self.points.clone() if slow_of else None
+        self.slow: list[list[float] | None] | None = [None] * (steps + 1) if slow_of else None
         self.diverged: int | None = None
 
-    def keep(self, k: int, flat: torch.Tensor, value: torch.Tensor) -> None:
-        """Step ``k``'s point and loss (and slow weights); call under ``torch.no_grad()``."""
-        self.points[k] = flat
+    def keep(self, k: int, point: list[float], value: float) -> None:
+        """Step ``k``'s point and loss (and slow weights)."""
+        self.points[k] = point
         self.losses[k] = value
         if self.slow is not None:
-            self.slow[k] = self.slow_of()[0].reshape(-1)
+            self.slow[k] = self.slow_of()[0].detach().reshape(-1).tolist()
 
     def after_step(self, k: int, x: torch.Tensor, value: torch.Tensor) -> bool:
-        """Record step ``k``; False once nothing finite is left (the rest stays NaN, null in
+        """Record step ``k``; False once nothing finite is left (the rest stays None, null in
         the export). A point far outside the view marks the divergence (the picture stops at
         the point before) but the run goes on and its finite points are kept."""
-        flat = x.reshape(-1)
-        if not bool(torch.isfinite(flat).all() & torch.isfinite(value)):
+        flat = x.detach().reshape(-1)
+        point, v = flat.tolist(), value.item()
+        if not (math.isfinite(v) and all(map(math.isfinite, point))):
             self.diverged = self.diverged or k
             return False
         if self.diverged is None and not bool(((flat - self.centre).abs()
                                                <= self.reach).all()):
             self.diverged = k
-        self.keep(k, flat, value)
+        self.keep(k, point, v)
         return True
+
+    def rows(self, rows: list[list[float] | None]) -> list[list[float | None]]:
+        return [[finite_or_none(v) for v in row] if row is not None else [None] * self.dim
+                for row in rows]
 
 
 def _result(plan: OptimizerPlan, opt: Any, path: _Path, extras: Extras) -> Run:
@@ -109,10 +116,10 @@ def _result(plan: OptimizerPlan, opt: Any, path: _Path, extras: Extras) -> Run:
         optimizer=record.name,
         class_path=record.target,
         hyperparameters={k: json_safe(v) for k, v in opt.defaults.items()},
-        points=rows_of(path.points),
-        loss=[finite_or_none(v) for v in path.losses.cpu().double().tolist()],
+        points=path.rows(path.points),
+        loss=[finite_or_none(v) if v is not None else None for v in path.losses],
         diverged=path.diverged,
-        slow_points=rows_of(path.slow) if path.slow is not None else None,
+        slow_points=path.rows(path.slow) if path.slow is not None else None,
         lr=extras.lr,
         state=extras.state,
         notes=extras.notes,
@@ -141,7 +148,7 @@ def run_one(
     # Lookahead: its slow weights are drawn too.
     path = _Path(x, start, steps, domain, getattr(opt, "slow_weights", None))
     with torch.no_grad():
-        path.keep(0, x.reshape(-1), fn(x).sum())
+        path.keep(0, x.reshape(-1).tolist(), fn(x).sum().item())
     extras = Extras(opt, scheduler, show_state=show_state, label=plan.label, vectors=vectors)
     for k in range(1, steps + 1):
         tick(k - 1)
@@ -151,7 +158,7 @@ def run_one(
             value = fn(x).sum()
             if not path.after_step(k, x, value):
                 break
-        extras.after_step(float(value))
+        extras.after_step(path.losses[k])
     extras.pad(steps)
     tick(steps)
     return _result(plan, opt, path, extras)

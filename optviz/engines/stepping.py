@@ -25,10 +25,13 @@ def gradient_closure(opt: Any, params: Sequence[torch.Tensor], loss: Callable[[]
     def closure() -> torch.Tensor:
         opt.zero_grad()
         value = loss()
-        with warnings.catch_warnings():
-            # create_graph's reference-cycle warning: zero_grad(set_to_none) breaks the cycle.
-            warnings.filterwarnings("ignore", message="Using backward.. with create_graph")
-            value.backward(create_graph=record.create_graph)
+        if record.create_graph:
+            with warnings.catch_warnings():
+                # create_graph's reference-cycle warning: zero_grad(set_to_none) breaks it.
+                warnings.filterwarnings("ignore", message="Using backward.. with create_graph")
+                value.backward(create_graph=True)
+        else:
+            value.backward()
         if record.sparse_grad:
             for p in params:
                 p.grad = p.grad.to_sparse()

@@ -528,12 +528,15 @@ _HASH = re.compile(rb'"content_hash": "[0-9a-f]*"')
 
 
 def _compare(entry: GalleryEntry, work: Path, out_dir: Path) -> dict[str, str]:
-    """Whether the committed picture and sidecar hold the same bytes as the fresh ones; the
-    sidecars' content hash is left out (see ``code_hash``: a comment changes it)."""
+    """Whether the committed picture, its interactive twin (where either side has one) and
+    its sidecar hold the same bytes as the fresh ones; the sidecars' content hash is left out
+    (see ``code_hash``: a comment changes it)."""
     if entry.status == "failed" or entry.png is None:
         return {entry.name: f"failed: {entry.reason}"}
     differ = []
-    for suffix in (entry.png.suffix, ".json"):
+    twin = entry.png.with_suffix(".html")
+    twins = [".html"] if (work / twin).is_file() or (out_dir / twin).is_file() else []
+    for suffix in (entry.png.suffix, *twins, ".json"):
         name = entry.png.with_suffix(suffix)
         try:
             old, new = (out_dir / name).read_bytes(), (work / name).read_bytes()
