@@ -22,7 +22,8 @@ def gallery_cmd(
     check: bool = typer.Option(
         False, "--check",
         help="Write nothing: render every config afresh, each in a new process, and compare "
-             "the bytes with the PNGs and sidecars in --out (exit 1 lists those out of step)."),
+             "the bytes with the pictures, interactive twins and sidecars in --out (exit 1 "
+             "lists those out of step)."),
     watch: bool = typer.Option(False, "--watch", help="Build again whenever a config or trace "
                                "file changes (unchanged figures are skipped), printing times."),
 ) -> None:

@@ -491,7 +491,8 @@ def check_gallery(config_dir: Path | str = "configs", out_dir: Path | str = "gal
                   only: Sequence[Path] | None = None) -> GalleryCheck:
     """Render every config afresh, each in a new process (``fresh``; else in reused worker
     processes, or in this one with ``jobs=1``), into ``work_dir`` (a temporary folder if
-    None), and compare the bytes of each PNG and sidecar with those in ``out_dir``. ``only``:
+    None), and compare the bytes of each picture, interactive twin and sidecar with those in
+    ``out_dir`` (``_compare``). ``only``:
     those of the folder's configs, and no check for committed figures no config draws.
     Nothing in ``out_dir`` is written."""
     import tempfile
