@@ -427,12 +427,22 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 60) -> None:
         time.sleep(0.1)
 
 
+def _sigint_as_in_a_terminal() -> None:
+    """In the child before it starts: Ctrl-C's default action, as a shell gives a program in
+    the foreground. pytest-xdist's workers ignore SIGINT, and an ignored signal stays ignored
+    across exec (Python then installs no KeyboardInterrupt, as for a background job), so
+    without this the gallery would inherit whatever SIGINT disposition earlier tests left."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_gallery(tmp_path: Path, configs: dict[str, str], *extra: str) -> subprocess.Popen:
     write_configs(tmp_path / "configs", configs)
     return subprocess.Popen(
         [sys.executable, "-m", "optviz", "gallery", "configs", "--out", "out", *extra],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
+        start_new_session=True, preexec_fn=_sigint_as_in_a_terminal)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")

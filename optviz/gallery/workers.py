@@ -186,16 +186,10 @@ class WorkerPool:
     def kill(self) -> None:
         """Kill every worker at once (Ctrl-C): a figure half rendered is lost, never half
         written, as every file is written through a temporary file and a rename."""
-        import multiprocessing.process as mp_process
-
         for worker in self.workers:
             if worker.process.is_alive():
                 worker.process.kill()
         for worker in list(self.workers):
             worker.process.join(timeout=2)
             worker.conn.close()
-            # A killed worker the forkserver has not reported yet (a loaded machine) must not
-            # hold up the exit: multiprocessing's exit function joins every child it still
-            # knows of without a timeout. SIGKILL ends it; the forkserver reaps it.
-            mp_process._children.discard(worker.process)
         self.workers.clear()
