@@ -145,7 +145,7 @@ def run_batch(
                    "trajectories run one at a time")
         return _run_loop(fn, plan_list, x0, steps, domain, threshold, record_paths, tail,
                          progress)
-    return _run_stacked(fn, plan_list, x0, steps, row_domains or [domain] * n, threshold,
+    return _run_stacked(fn, plan_list, x0, steps, row_domains or [domain], threshold,
                         record_paths, tail, progress)
 
 
@@ -292,15 +292,13 @@ class _Rows:
 
 def _escape_box(domains: Sequence[Sequence[Sequence[float]]], starts: torch.Tensor
                 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """run_one's escape bounds per row, from each row's domain: a start far outside the
-    domain widens its own bounds (computed in double, as run_one does, then cast), so escape
-    is measured from there."""
+    """run_one's escape bounds per row, from one domain for every row or one per row: a start
+    far outside the domain widens its own bounds (computed in double, as run_one does, then
+    cast), so escape is measured from there."""
     bounds = [escape_bounds(d) for d in domains]
-    if all(b == bounds[0] for b in bounds):  # one domain: its centre broadcasts over rows
-        bounds = bounds[:1]
     c64 = torch.tensor([c for c, _ in bounds], dtype=torch.float64, device=starts.device)
     r64 = torch.tensor([r for _, r in bounds], dtype=torch.float64, device=starts.device)
-    if len(bounds) == 1:
+    if len(bounds) == 1:  # one domain: its centre broadcasts over the rows
         c64, r64 = c64[0], r64[0]
     r = torch.maximum(r64, ESCAPE_FACTOR * (starts.double() - c64).abs()).to(starts.dtype)
     return c64.to(starts.dtype), r
@@ -335,7 +333,7 @@ def _run_stacked(
     tail: int,
     progress: Progress | None,
 ) -> BatchResult:
-    """All rows through one optimizer, each row escaping its own domain (``domains``, one per
+    """All rows through one optimizer, escaping ``domains`` (one for every row, or one per
     row); see the module docstring for why this equals N runs.
 
     Divergence is decided per row with run_one's rule (a point outside the escape bounds, or a
@@ -365,7 +363,9 @@ def _run_stacked(
         return vals.sum()
 
     closure = gradient_closure(opt, params, total, record)
-    centre, reach = _escape_box([domains[i] for i in order.tolist()], x0[order])
+    if len(domains) > 1:
+        domains = [domains[i] for i in order.tolist()]
+    centre, reach = _escape_box(domains, x0[order])
     if threshold is not None and not isinstance(threshold, (int, float)):
         threshold = torch.as_tensor(threshold, dtype=x0.dtype, device=x0.device)[order]
     rows = _Rows.start(x0[order], steps, record_paths)
