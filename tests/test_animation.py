@@ -304,6 +304,40 @@ def test_rotating_3d_animation_turns_the_camera():
     assert np.abs(frames[-1] - fixed[-1]).mean() > 3  # then the camera has moved
 
 
+def _full_draw(animator: Animator, step: int, turn: float) -> np.ndarray:
+    """The frame as a plain draw of the whole figure would give it (no background)."""
+    animator._set(step)
+    for ax, azim in animator._turn:
+        ax.view_init(elev=ax.elev, azim=azim + turn)
+    for artist in [*animator.fig.get_children(), *animator.moving]:
+        artist.set_animated(False)
+    animator.canvas.draw()
+    return np.asarray(animator.canvas.buffer_rgba())[..., :3].copy()
+
+
+def test_a_turning_frame_redraws_its_3d_axes_over_a_background_as_a_full_draw_would():
+    """Each turning frame draws the 3-D axes (and what lies over them) on a background of
+    the rest drawn once: inside the 3-D axes every pixel is the full draw's; elsewhere only
+    the loss panel's dotted cursor, drawn over its grid lines, may differ."""
+    spec = spec_of(function="rosenbrock", optimizers=["sgd", "adam"], steps=12, lr=0.002,
+                   view="3d", rotate=True)
+    _, blitted = animator_of(spec, rotate=True)
+    _, full = animator_of(spec, rotate=True)
+    full.frame(0, 0.0)  # the same layout, solved by the first frame
+    (ax3d, _), = blitted._turn
+    for step, turn in ((0, 0.0), (6, 40.0), (12, 90.0)):
+        a, b = blitted.frame(step, turn), _full_draw(full, step, turn)
+        assert a.shape == b.shape
+        box = ax3d.get_window_extent()
+        h = a.shape[0]
+        rows = slice(int(h - box.y1) + 1, int(h - box.y0) - 1)
+        cols = slice(int(box.x0) + 1, int(box.x1) - 1)
+        np.testing.assert_array_equal(a[rows, cols], b[rows, cols])
+        assert np.any(a != b, axis=-1).mean() < 0.002, (step, turn)
+    assert np.abs(blitted.frame(12, 90.0).astype(int)
+                  - blitted.frame(12, 0.0).astype(int)).mean() > 3  # the camera moved
+
+
 def test_3d_needs_two_coordinates():
     res = runner.invoke(app, ["trajectory", "sgd", "-f", "parabola", "--view", "3d"])
     assert res.exit_code == 2
