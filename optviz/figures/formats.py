@@ -8,9 +8,10 @@ one function and one line in ``FORMATS``.
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from optviz.config import CONFIG_KEY, VERSION_KEY
 
@@ -27,13 +28,72 @@ def _version() -> str:
     return __version__
 
 
+# zlib level for PNGs: 3 compresses an RGB figure within 2% of matplotlib's default 6 at about
+# two thirds of its time (a many-panel figure: 1.89 MB in 168 ms against 1.86 MB in 215 ms).
+PNG_COMPRESS_LEVEL = 3
+
+
 def _png(fig: Figure, dpi: int, config: str | None) -> bytes:
-    meta = {"Software": None}
+    """The figure drawn by matplotlib's Agg at ``dpi`` and encoded by Pillow: RGB where every
+    pixel is opaque (a figure's white face; a tenth smaller and faster than the RGBA that
+    ``savefig`` writes), RGBA otherwise, with the config and version as text chunks."""
+    import numpy as np
+    from PIL import Image, PngImagePlugin
+
+    raw = io.BytesIO()
+    with _agg_canvas(fig, dpi) as canvas:
+        fig.savefig(raw, format="raw", dpi=dpi)
+        height, width = int(canvas.renderer.height), int(canvas.renderer.width)
+    pixels = np.frombuffer(raw.getvalue(), dtype=np.uint8).reshape(height, width, 4)
+    image = Image.fromarray(pixels[..., :3] if (pixels[..., 3] == 255).all() else pixels)
+    info = PngImagePlugin.PngInfo()
     if config is not None:
-        meta |= {CONFIG_KEY: config, VERSION_KEY: _version()}
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata=meta)
-    return buf.getvalue()
+        info.add_text(CONFIG_KEY, config)
+        info.add_text(VERSION_KEY, _version())
+    out = io.BytesIO()
+    image.save(out, format="png", pnginfo=info, dpi=(dpi, dpi),
+               compress_level=PNG_COMPRESS_LEVEL)
+    return out.getvalue()
+
+
+@contextlib.contextmanager
+def _agg_canvas(fig: Figure, dpi: int) -> Iterator[Any]:
+    """Within: ``fig`` on an Agg canvas (yielded), laid out by its layout engine for ``dpi``
+    with the engine set aside. matplotlib's ``savefig`` draws a figure that has a layout
+    engine twice, once with drawing turned off just to run the engine, then for real; the
+    engine run alone, on an Agg renderer at the same dpi, gives the same layout (the same
+    pixels) without the first draw, a fifth of a many-panel figure's time. The figure gets
+    its canvas, engine and dpi back."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
+
+    engine = fig.get_layout_engine()
+    canvas, old_dpi = fig.canvas, fig.dpi
+    try:
+        agg = FigureCanvasAgg(fig)
+        if isinstance(engine, ConstrainedLayoutEngine | TightLayoutEngine) and fig.axes:
+            fig.dpi = dpi
+            agg.get_renderer()  # what the engine measures text with
+            engine.execute(fig)
+            _without_layout_engine(fig)
+            fig.dpi = old_dpi
+        yield agg
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
+        fig.dpi = old_dpi
+        fig.set_canvas(canvas)
+
+
+def _without_layout_engine(fig: Figure) -> None:
+    """No layout engine at all: ``set_layout_engine("none")`` leaves a placeholder engine, for
+    which ``savefig`` still draws the figure a first time (None, read with the rc settings
+    that would turn an engine back on switched off)."""
+    import matplotlib
+
+    with matplotlib.rc_context({"figure.autolayout": False,
+                                "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
 
 
 def _svg(fig: Figure, dpi: int, config: str | None) -> bytes:
