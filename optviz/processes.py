@@ -21,11 +21,17 @@ import multiprocessing
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 # Imported once, by the forkserver, before it forks any worker; an import that fails there is
 # left to the worker to repeat and report.
 PRELOAD = ("torch", "torch._dynamo", "matplotlib.figure", "matplotlib.backends.backend_agg")
+
+# Set while a caller that has decided the parallelism itself (``optviz gallery --jobs 1``)
+# renders: what it renders then starts no worker processes of its own.
+_ONE_PROCESS: ContextVar[bool] = ContextVar("optviz_one_process", default=False)
 
 # prctl's option that makes the kernel signal a process when its parent ends (Linux).
 _PR_SET_PDEATHSIG = 1
@@ -72,3 +78,20 @@ def started(ignore_ctrl_c: bool) -> None:
                                                    0, 0, 0) == 0 and os.getppid() != direct:
             os._exit(1)  # the parent ended before prctl: already orphaned
     _leave_forkserver_alive_pipe()
+
+
+@contextlib.contextmanager
+def in_this_process() -> Iterator[None]:
+    """Within: ``may_start_workers`` is False, so that a figure that could fan out (a rank
+    table's searches) runs in this process, as the caller asked."""
+    token = _ONE_PROCESS.set(True)
+    try:
+        yield
+    finally:
+        _ONE_PROCESS.reset(token)
+
+
+def may_start_workers() -> bool:
+    """Whether this code may start worker processes: not inside ``in_this_process``, and not
+    in a daemonic process (a gallery's worker), which multiprocessing forbids to."""
+    return not _ONE_PROCESS.get() and not multiprocessing.current_process().daemon

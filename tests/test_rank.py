@@ -238,6 +238,39 @@ def test_worker_processes_give_the_same_table():
     assert one.to_dict() == two.to_dict()
 
 
+def test_a_gallery_with_one_job_renders_a_rank_table_in_its_own_process(tmp_path, monkeypatch):
+    """``gallery --jobs 1``: the rank figure's searches run in the gallery's process (as in a
+    gallery worker), not in a pool of the figure's own; the same table either way."""
+    import concurrent.futures
+
+    from optviz.gallery.build import build_gallery
+    from optviz.processes import in_this_process, may_start_workers
+
+    pools = []
+    real = concurrent.futures.ProcessPoolExecutor
+
+    def counted(*args, **kwargs):
+        pools.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", counted)
+    functions = [FUNCTIONS.resolve(f) for f in ("quadratic", "booth")]
+    plans = [plan("sgd"), plan("adam")]
+    assert may_start_workers()
+    with in_this_process():
+        assert not may_start_workers()
+        here = run_rank(functions, plans, starts=2, steps=20, jobs=2)
+    assert may_start_workers() and pools == []
+    assert here.to_dict() == run_rank(functions, plans, starts=2, steps=20, jobs=2).to_dict()
+    assert len(pools) == 1  # outside, jobs=2 does start a pool
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "r.yaml").write_text("kind: rank\noptimizers: [sgd, adam]\n"
+                                           "functions: [quadratic, booth]\nstarts: 2\n"
+                                           "steps: 20\njobs: 2\n")
+    summary = build_gallery(tmp_path / "c", tmp_path / "out", jobs=1)
+    assert [e.status for e in summary.entries] == ["rendered"] and len(pools) == 1
+
+
 @pytest.mark.parametrize("args, message", [
     (["--functions", "nosuch"], "unknown function 'nosuch'"),
     (["adam", "--colour", "bad"], "--colour: Input should be 'loss' or 'steps'"),

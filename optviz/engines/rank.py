@@ -352,11 +352,10 @@ def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan
         if progress is not None:
             progress(len(out), total)
 
-    import multiprocessing
+    from optviz.processes import may_start_workers
 
-    # A daemonic process (a gallery's worker) may not start processes of its own.
     if (jobs <= 1 or len(tasks) < 2 or not str(device).startswith("cpu")
-            or multiprocessing.current_process().daemon):
+            or not may_start_workers()):
         for task in tasks:
             keep(task, task.run())
         return out

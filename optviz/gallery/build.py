@@ -18,6 +18,7 @@ numpy versions.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import os
@@ -310,16 +311,20 @@ def _sidecar_data(spec: Any, rendered: Any) -> Any:
     return rendered.data
 
 
-def _render_here(job: _Job) -> _Outcome:
+def _render_here(job: _Job, alone: bool) -> _Outcome:
     """Render one job in this process with one torch thread, as a worker does: a sum split
     over threads is added in an order that depends on their number, and a gallery's bytes
-    must not depend on the machine."""
+    must not depend on the machine. ``alone`` (``--jobs 1``): the figure starts no worker
+    processes of its own either (a rank table's searches run here, as in a worker)."""
     import torch
+
+    from optviz.processes import in_this_process
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _render_job(job)
+        with in_this_process() if alone else contextlib.nullcontext():
+            return _render_job(job)
     finally:
         torch.set_num_threads(threads)
 
@@ -331,7 +336,7 @@ def _run_jobs(jobs: list[_Job], workers: int, done: Callable[[int, _Outcome], No
     process of its own, even with one worker."""
     if not fresh and (workers <= 1 or len(jobs) <= 1):
         for i, job in enumerate(jobs):
-            done(i, _render_here(job))
+            done(i, _render_here(job, alone=workers <= 1))
         return
     from optviz.gallery.workers import WorkerPool
 
