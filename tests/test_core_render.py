@@ -323,3 +323,61 @@ def test_sweep_best_lr_star_is_hollow_and_the_lr_axis_spans_the_grid():
     assert [s.get_markeredgecolor() for s in stars] == ["white", BEST_EDGE]
     assert stars[1].get_label() == f"best lr = {result.best_lr:.3g}"
     assert np.allclose(ax.get_xlim(), (lrs[0], lrs[-1]))
+
+
+def _savefig_png(fig, dpi: int) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("layout", ["constrained", "tight", None])
+def test_png_has_savefigs_pixels_in_rgb_and_leaves_the_figure_as_it_was(layout, png_pixels):
+    """optviz's PNG encoder (one layout run, Pillow RGB): the pixels matplotlib's savefig
+    writes for the same figure, RGB as every pixel is opaque; the figure keeps its canvas,
+    layout engine and dpi, and a second save gives the same bytes."""
+    import io
+
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    def figure() -> Figure:
+        fig = Figure(figsize=(4, 3), layout=layout)
+        for i, ax in enumerate(fig.subplots(1, 2)):
+            ax.plot([0, 1, 2], [i, 2, 1], color="#d62728")
+            ax.set_title(f"A title long enough to need room {i}")
+            ax.set_ylabel("a label")
+        return fig
+
+    fig = figure()
+    canvas, engine, dpi = fig.canvas, fig.get_layout_engine(), fig.dpi
+    ours = png_bytes(fig, ".png", dpi=80)
+    assert (fig.canvas, fig.get_layout_engine(), fig.dpi) == (canvas, engine, dpi)
+    with Image.open(io.BytesIO(ours)) as im:
+        assert im.mode == "RGB" and im.size == (320, 240)
+    theirs = _savefig_png(figure(), 80)
+    assert (png_pixels(ours) == png_pixels(theirs)).all()
+    assert png_bytes(fig, ".png", dpi=80) == ours
+
+
+def test_a_png_with_transparent_pixels_keeps_its_alpha():
+    import io
+
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    def figure() -> Figure:
+        fig = Figure(figsize=(2, 2), layout="constrained")
+        fig.patch.set_alpha(0.0)
+        fig.subplots().plot([0, 1], [0, 1])
+        return fig
+
+    with Image.open(io.BytesIO(png_bytes(figure(), ".png", dpi=50))) as im:
+        ours = np.asarray(im)
+        assert im.mode == "RGBA"
+    with Image.open(io.BytesIO(_savefig_png(figure(), 50))) as im:
+        theirs = np.asarray(im)
+    assert ours.shape == (100, 100, 4) and ours[0, 0, 3] == 0
+    assert (ours == theirs).all()
