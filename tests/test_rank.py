@@ -230,17 +230,9 @@ def test_rank_refuses_an_lr_and_reads_from_a_config(tmp_path):
     assert build(RankSpec, {"functions": "beale, booth"}).functions == ["beale", "booth"]
 
 
-def test_worker_processes_give_the_same_table():
-    functions = [FUNCTIONS.resolve(f) for f in ("quadratic", "booth")]
-    plans = [plan("sgd"), plan("adam")]
-    one = run_rank(functions, plans, starts=2, steps=20, jobs=1)
-    two = run_rank(functions, plans, starts=2, steps=20, jobs=2)
-    assert one.to_dict() == two.to_dict()
-
-
-def test_a_gallery_with_one_job_renders_a_rank_table_in_its_own_process(tmp_path, monkeypatch):
-    """``gallery --jobs 1``: the rank figure's searches run in the gallery's process (as in a
-    gallery worker), not in a pool of the figure's own; the same table either way."""
+def test_worker_processes_give_the_same_table(tmp_path, monkeypatch):
+    """jobs=2 runs the searches in a pool; inside ``in_this_process`` (``gallery --jobs 1``)
+    and in a gallery with one job, the same call starts none; the same table every way."""
     import concurrent.futures
 
     from optviz.gallery.build import build_gallery
@@ -256,13 +248,15 @@ def test_a_gallery_with_one_job_renders_a_rank_table_in_its_own_process(tmp_path
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", counted)
     functions = [FUNCTIONS.resolve(f) for f in ("quadratic", "booth")]
     plans = [plan("sgd"), plan("adam")]
-    assert may_start_workers()
+    one = run_rank(functions, plans, starts=2, steps=20, jobs=1)
+    assert pools == [] and may_start_workers()
     with in_this_process():
         assert not may_start_workers()
         here = run_rank(functions, plans, starts=2, steps=20, jobs=2)
-    assert may_start_workers() and pools == []
-    assert here.to_dict() == run_rank(functions, plans, starts=2, steps=20, jobs=2).to_dict()
-    assert len(pools) == 1  # outside, jobs=2 does start a pool
+    assert pools == [] and may_start_workers()
+    two = run_rank(functions, plans, starts=2, steps=20, jobs=2)
+    assert len(pools) == 1
+    assert one.to_dict() == two.to_dict() == here.to_dict()
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "r.yaml").write_text("kind: rank\noptimizers: [sgd, adam]\n"
                                            "functions: [quadratic, booth]\nstarts: 2\n"
