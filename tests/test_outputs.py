@@ -76,22 +76,30 @@ def test_dpi_sets_the_png_size(tmp_path: Path, png_pixels):
 
 
 def test_png_svg_and_state_export_bytes_are_the_same_in_two_processes(tmp_path: Path):
-    """Two fresh processes with different hash seeds each write the PNG and the SVG of one
-    call and the --show-state export of another: the same bytes. --show-state keys are
-    recorded in order of first appearance, not a set's order, so the export (and a gallery
-    sidecar) is the same in every process."""
+    """A fresh process and this one (a pytest worker well into the suite), with different
+    hash seeds, each write the PNG and the SVG of one call and the --show-state export of
+    another: the same bytes. --show-state keys are recorded in order of first appearance,
+    not a set's order, so the export (and a gallery sidecar) is the same in every process."""
     state = ["trajectory", "adam", "--lr", "0.1", "--steps", "5", "--show-state"]
-    for seed in ("1", "2"):
-        calls = [[*CALLS["trajectory"], "-o", f"run{seed}{suffix}"] for suffix in (".png", ".svg")]
-        calls.append([*state, "-o", f"s{seed}.png", "--export", f"s{seed}.json"])
-        lines = ["from optviz.cli import app"] + [
-            f"app({call!r}, standalone_mode=False)" for call in calls]
-        proc = subprocess.run([sys.executable, "-c", "\n".join(lines)], cwd=tmp_path,
-                              env={**_ENV, "PYTHONHASHSEED": seed}, capture_output=True,
-                              text=True)
-        assert proc.returncode == 0, proc.stderr
+
+    def calls(tag: str) -> list[list[str]]:
+        out = [[*CALLS["trajectory"], "-o", str(tmp_path / f"run{tag}{suffix}")]
+               for suffix in (".png", ".svg")]
+        return [*out, [*state, "-o", str(tmp_path / f"s{tag}.png"),
+                       "--export", str(tmp_path / f"s{tag}.json")]]
+
+    seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
+    lines = ["from optviz.cli import app", "print(hash('optviz'))"] + [
+        f"app({call!r}, standalone_mode=False)" for call in calls("1")]
+    proc = subprocess.run([sys.executable, "-c", "\n".join(lines)], cwd=tmp_path,
+                          env={**_ENV, "PYTHONHASHSEED": seed}, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.split()[0]) != hash("optviz")  # the two seeds differ
+    for call in calls("2"):
+        assert invoke(*call).exit_code == 0
     for name in ("run{}.png", "run{}.svg", "s{}.png", "s{}.json"):
-        first, second = ((tmp_path / name.format(seed)).read_bytes() for seed in "12")
+        first, second = ((tmp_path / name.format(tag)).read_bytes() for tag in "12")
         assert first == second, name
     export = json.loads((tmp_path / "s1.json").read_text())
     assert list(export["runs"][0]["state"]) == [
