@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
+from optviz.collector import collect_less_often
+
 # Imported once, by the forkserver, before it forks any worker; an import that fails there is
 # left to the worker to repeat and report.
 PRELOAD = ("torch", "torch._dynamo", "matplotlib.figure", "matplotlib.backends.backend_agg")
@@ -66,7 +68,9 @@ def started(ignore_ctrl_c: bool) -> None:
     """A worker's first call: end when its direct parent (the forkserver, or the process
     that spawned it) ends, by the kernel's parent-death signal on Linux; take Ctrl-C the
     parent's way (``ignore_ctrl_c``: the parent alone decides what happens, else a
-    KeyboardInterrupt ends the worker as a spawned one's would)."""
+    KeyboardInterrupt ends the worker as a spawned one's would); collect garbage as the
+    console script does, the forkserver's preloaded modules frozen."""
+    collect_less_often(freeze=True)
     signal.signal(signal.SIGINT, signal.SIG_IGN if ignore_ctrl_c else signal.default_int_handler)
     if not sys.platform.startswith("linux"):
         return

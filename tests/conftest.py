@@ -142,3 +142,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return _FIRST.index(stem) if stem in _FIRST else len(_FIRST)
 
     items.sort(key=first)  # stable: each module keeps its own order
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Each process that runs tests collects garbage as optviz's own processes do (the
+    console script, each worker): less often, never again over what the test modules
+    imported (torch, matplotlib, plotly), which is frozen once they are collected."""
+    from optviz.collector import collect_less_often
+
+    collect_less_often(freeze=True)

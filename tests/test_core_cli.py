@@ -508,6 +508,7 @@ def test_the_console_script_collects_garbage_less_often(monkeypatch):
 
     import optviz.cli as cli
     import optviz.cli.process as process
+    from optviz.collector import GC_THRESHOLD
 
     saved = gc.get_threshold()
     seen, codes = [], []
@@ -516,7 +517,7 @@ def test_the_console_script_collects_garbage_less_often(monkeypatch):
     try:
         gc.set_threshold(700, 10, 10)
         cli.main()
-        assert seen == [(cli.GC_THRESHOLD, 10, 10)] and cli.GC_THRESHOLD == 100_000
+        assert seen == [(GC_THRESHOLD, 10, 10)] and GC_THRESHOLD == 100_000
         assert codes == [0]
     finally:
         gc.set_threshold(*saved)

@@ -501,17 +501,27 @@ def _ctrl_c_handler(job: int) -> str:
     return "ignored" if handler is signal.SIG_IGN else getattr(handler, "__name__", str(handler))
 
 
+def _collector(job: int) -> tuple[int, int]:
+    import gc
+
+    return gc.get_threshold()[0], gc.get_freeze_count()
+
+
 def test_gallery_workers_ignore_ctrl_c_and_ranks_take_it_from_one_forkserver() -> None:
     """Workers forked from one forkserver take Ctrl-C their own pool's way, whichever pool
     started the forkserver: the gallery's ignore it, rank's get a KeyboardInterrupt."""
     from concurrent.futures import ProcessPoolExecutor
 
+    from optviz.collector import GC_THRESHOLD
     from optviz.gallery import workers
     from optviz.processes import started, worker_context
 
     with ProcessPoolExecutor(1, mp_context=worker_context(), initializer=started,
                              initargs=(False,)) as pool:
         assert pool.submit(_ctrl_c_handler, 0).result() == "default_int_handler"
+        # and each worker collects garbage as the console script does, its imports frozen
+        threshold, frozen = pool.submit(_collector, 0).result()
+        assert threshold == GC_THRESHOLD and frozen > 100_000
     outcomes: dict[int, object] = {}
     workers.WorkerPool(1, _noop, _ctrl_c_handler).map([0], outcomes.__setitem__, print)
     assert outcomes == {0: "ignored"}

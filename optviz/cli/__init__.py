@@ -133,22 +133,15 @@ def _register() -> None:
 _register()
 
 
-# The command-line process collects cyclic garbage every this many allocations instead of 700:
-# importing torch and matplotlib allocates millions of long-lived objects and frees almost
-# none, and the collector's young-generation passes over them cost about a tenth of one
-# picture's whole process (issue 16). Only the process the console script starts is tuned, not
-# a program that imports optviz; memory stays bounded (a few MB more).
-GC_THRESHOLD = 100_000
 
 
 def main() -> None:
     """Console-script entry point: the command, then the process ends without the
     interpreter's teardown (``optviz.cli.process``)."""
-    import gc
-
     from optviz.cli.process import finish
+    from optviz.collector import collect_less_often
 
-    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+    collect_less_often()
     try:
         app(prog_name="optviz")
     except SystemExit as exc:
