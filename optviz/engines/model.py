@@ -215,16 +215,14 @@ def _step_rows(plan: OptimizerPlan, k: int, opt: Any, rows: list[list[torch.Tens
                 for r in alive)
     total.backward()  # type: ignore[union-attr]
     checked_step(plan, k, opt)
-    still = []
-    for r in alive:
-        theta = torch.cat([p.detach().reshape(-1) for p in rows[r]])
-        with torch.no_grad():
-            full = mse_at(data, theta, bias)
-        if torch.isfinite(theta).all() and torch.isfinite(full):
-            points[r, k] = theta.double().cpu().numpy()
-            losses[r, k] = float(full)
-            still.append(r)
-    return still
+    with torch.no_grad():
+        thetas = [torch.cat([p.detach().reshape(-1) for p in rows[r]]) for r in alive]
+        full = [float(mse_at(data, theta, bias)) for theta in thetas]  # each as a lone run's
+        weights = torch.stack(thetas).double().cpu().numpy()
+    finite = np.isfinite(weights).all(axis=1) & np.isfinite(full)
+    points[alive, k] = np.where(finite[:, None], weights, np.nan)
+    losses[alive, k] = np.where(finite, full, np.nan)
+    return [r for r, ok in zip(alive, finite.tolist(), strict=True) if ok]
 
 
 def pca_plane(paths: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

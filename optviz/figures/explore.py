@@ -227,13 +227,15 @@ def _batched_model_paths(spec: TrajectorySpec, i: int, grid: list[float], plane:
 
 def _lone_paths(spec: TrajectorySpec, i: int, grid: list[float], plane: Any
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Optimizer ``i`` at every lr of ``grid``, one run each, as the figure runs it."""
+    """Optimizer ``i`` at every lr of ``grid``, one run each, as the figure runs it, without
+    recording what the page does not show (the optimizer's state and vectors, which only
+    read the run and cost a fifth of it)."""
     from optviz.figures.trajectory import run_trajectory_spec
 
     points, losses = [], []
     for lr in grid:
         one = spec.model_copy(update={"optimizers": [spec.optimizers[i].model_copy(
-            update={"lr": lr})]})
+            update={"lr": lr})], "show_state": False, "vectors": False})
         run = run_trajectory_spec(one).runs[0]
         p, loss = _arrays(run, plane)
         points.append(p)
