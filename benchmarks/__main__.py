@@ -20,6 +20,8 @@ ORDER = ("bench_startup.py", "bench_picture.py", "bench_watch.py", "bench_batche
          "bench_gallery.py", "bench_workers.py", "bench_lr_search.py", "bench_rank.py")
 QUICK = {
     "bench_startup.py": ["--repeat", "3"],
+    "bench_png.py": ["--configs", "showcase/sweep_adam_rosenbrock", "--repeat", "1"],
+    "bench_gc.py": ["--configs", "seed/parabola_lr,schedules/step", "--repeat", "1"],
     "bench_batched.py": ["--grid", "64", "--steps", "100", "--sample", "8"],
     "bench_gallery.py": ["-n", "4"],
     "bench_workers.py": ["-n", "4"],
