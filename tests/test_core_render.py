@@ -381,3 +381,22 @@ def test_a_png_with_transparent_pixels_keeps_its_alpha():
         theirs = np.asarray(im)
     assert ours.shape == (100, 100, 4) and ours[0, 0, 3] == 0
     assert (ours == theirs).all()
+
+
+@pytest.mark.parametrize("rc", [{"savefig.bbox": "tight"}, {"savefig.facecolor": "#ffeeee"},
+                                {"savefig.transparent": True}])
+def test_a_png_follows_the_users_savefig_settings_as_savefig_does(rc, png_pixels):
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    def figure() -> Figure:
+        fig = Figure(figsize=(4, 3), layout="constrained")
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, 1])
+        ax.set_title("a title")
+        return fig
+
+    with matplotlib.rc_context(rc):
+        ours, theirs = png_bytes(figure(), ".png", dpi=50), _savefig_png(figure(), 50)
+    assert png_pixels(ours).shape == png_pixels(theirs).shape
+    assert (png_pixels(ours) == png_pixels(theirs)).all()
