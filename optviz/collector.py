@@ -7,10 +7,11 @@ import gc
 
 # optviz's own processes (the console script's and every worker's) collect cyclic garbage every
 # this many allocations instead of 700: importing torch and matplotlib allocates millions of
-# long-lived objects and frees almost none, and a figure allocates millions of short-lived ones
-# (artists, tensors' wrappers); the collector's passes over them cost about a tenth of one
-# picture's whole process, and 5% of a gallery worker's. Not a program that imports optviz:
-# its collector is its own. Memory stays bounded (a few MB more).
+# long-lived objects and frees almost none, and the collector's passes over them cost about a
+# tenth of one picture's whole process (issue 16). Rendering gallery figures, the setting cuts
+# the collector's own time by three quarters or more (benchmarks/bench_gc.py); a gain in the
+# whole time was within the machine's noise there. Not a program that imports optviz: its
+# collector is its own. Memory stays bounded (a few MB more).
 GC_THRESHOLD = 100_000
 
 
