@@ -133,8 +133,6 @@ def _register() -> None:
 _register()
 
 
-
-
 def main() -> None:
     """Console-script entry point: the command, then the process ends without the
     interpreter's teardown (``optviz.cli.process``)."""
