@@ -482,8 +482,6 @@ def test_workers_die_with_their_parent(tmp_path: Path) -> None:
     import os
     import signal
 
-    how = "SIGTERM"
-
     proc = _start_gallery(tmp_path, {"a_slow.yaml": SLOW, "b_slow.yaml": SLOW}, "--jobs", "2")
     try:
         # Two workers rendering (a tenth of a second of CPU each, past the forkserver's
@@ -491,7 +489,7 @@ def test_workers_die_with_their_parent(tmp_path: Path) -> None:
         _wait_for(lambda: sum(_cpu(p) > 10 for p in _descendants(proc.pid)) >= 3)
         workers = _descendants(proc.pid)
         assert workers
-        proc.send_signal(getattr(signal, how))
+        proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=10)
         _wait_for(lambda: not _alive(workers), timeout=5)
     finally:

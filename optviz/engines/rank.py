@@ -352,7 +352,7 @@ def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan
         if progress is not None:
             progress(len(out), total)
 
-    from optviz.processes import may_start_workers
+    from optviz.processes import may_start_workers, started, worker_context
 
     if (jobs <= 1 or len(tasks) < 2 or not str(device).startswith("cpu")
             or not may_start_workers()):
@@ -360,8 +360,6 @@ def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan
             keep(task, task.run())
         return out
     from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    from optviz.processes import started, worker_context
 
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=worker_context(),
                              initializer=started, initargs=(False,)) as pool:

@@ -76,7 +76,6 @@ def _agg_canvas(fig: Figure, dpi: int) -> Iterator[Any]:
             agg.get_renderer()  # what the engine measures text with
             engine.execute(fig)
             _without_layout_engine(fig)
-            fig.dpi = old_dpi
         yield agg
     finally:
         if engine is not None:
