@@ -30,8 +30,9 @@ from optviz.collector import collect_less_often
 # Imported once, by the forkserver, before it forks any worker; an import that fails there is
 # left to the worker to repeat and report. optviz's own modules every figure needs (the config
 # reader with pydantic and YAML, the writer, the style) spare each new worker another 0.15 s.
+# ``optviz.preloaded``, last, freezes the collector over all of it in the forkserver.
 PRELOAD = ("torch", "torch._dynamo", "matplotlib.figure", "matplotlib.backends.backend_agg",
-           "optviz.config", "optviz.figures.write", "optviz.render.style")
+           "optviz.config", "optviz.figures.write", "optviz.render.style", "optviz.preloaded")
 
 # Set while a caller that has decided the parallelism itself (``optviz gallery --jobs 1``)
 # renders: what it renders then starts no worker processes of its own.

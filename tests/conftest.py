@@ -62,23 +62,18 @@ def png_pixels() -> Callable[[Path | bytes], np.ndarray]:
 def _texts_off_canvas(fig: Any, laid_out: bool = False) -> list[str]:
     """What is drawn past the canvas' edge: the tight box of everything drawn (titles, labels,
     tick labels that are drawn, legends, annotations) against the canvas; each text that
-    sticks out is named. ``laid_out``: the figure was just saved, so its layout engine has
-    placed everything where the picture has it; it is kept rather than solved again (the
-    costliest part of a draw)."""
+    sticks out is named. ``laid_out``: the figure was just saved, so savefig's draw has laid
+    it out and placed every artist where the picture has it (ticks made, titles and labels
+    moved, 3-D texts projected); the boxes are measured on that state, at the figure's dpi,
+    rather than drawn again (a draw costs about as much as the measuring itself)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.text import Text
 
     canvas = FigureCanvasAgg(fig)
-    # Laid out and drawn with drawing itself switched off: every text's place and size is
-    # known, no pixel is painted.
-    engine = fig.get_layout_engine()
-    if laid_out:
-        fig.set_layout_engine("none")
-    try:
+    if not laid_out:
+        # Laid out and drawn with drawing itself switched off: every text's place and size
+        # is known, no pixel is painted.
         fig.draw_without_rendering()
-    finally:
-        if laid_out:
-            fig.set_layout_engine(engine)
     renderer = canvas.get_renderer()
     tight = fig.get_tightbbox(renderer)
     w, h = fig.get_size_inches()

@@ -620,6 +620,37 @@ def test_a_long_formula_title_wraps_inside_the_canvas(texts_off_canvas):
     assert texts_off_canvas(fig) == []
 
 
+@pytest.mark.parametrize("saved", [False, True], ids=["drawn", "just-saved"])
+def test_the_canvas_check_names_what_sticks_out_drawn_or_just_saved(saved, texts_off_canvas):
+    """The check test_configs runs on each gallery figure right after saving it (measured on
+    savefig's layout, not drawn again) finds what a fresh draw finds: a text placed past the
+    edge of a laid-out figure, and tick labels, which only a draw makes and places, below
+    the bottom of a figure without a layout engine."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    rendered = render_figure(load_config(ROOT / "configs/showcase/adaptive_side_by_side.yaml"))
+    if saved:
+        rendered.image_bytes(".png")
+    assert texts_off_canvas(rendered.figure, laid_out=saved) == []
+    rendered.figure.text(0.97, 0.5, "past the right edge")
+    if saved:
+        rendered.image_bytes(".png")
+    found = texts_off_canvas(rendered.figure, laid_out=saved)
+    assert any("'past the right edge'" in text for text in found), found
+
+    fig = Figure(figsize=(4, 3))
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set_xticks([0.25, 0.75], ["tick label one", "tick label two"])
+    fig.subplots_adjust(bottom=0, left=0.2)
+    if saved:
+        fig.savefig(io.BytesIO(), format="png")
+    found = texts_off_canvas(fig, laid_out=saved)
+    assert any("'tick label one'" in text for text in found), found
+
+
 # ---------------------------------------------------------------- README examples
 
 
