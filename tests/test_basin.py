@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
+from forked import run_optviz
 from typer.testing import CliRunner
 
 from optviz.cli import app
@@ -155,9 +154,8 @@ def test_unsupported_function_from_the_library():
 
 def test_basin_as_a_real_process(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "OPTVIZ_DEBUG"}
-    proc = subprocess.run([sys.executable, "-m", "optviz", "basin", "adam:lr=0.05", "--grid",
-                           "8", "--steps", "25", "--export", "b.json"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = run_optviz(["basin", "adam:lr=0.05", "--grid", "8", "--steps", "25", "--export",
+                       "b.json"], cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert proc.stdout.splitlines()[-2:] == ["wrote basin_rosenbrock_adam-lr0.05_grid8_steps25.png",

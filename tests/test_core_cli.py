@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from forked import run_optviz
 from typer.testing import CliRunner
 
 from optviz.cli import app
@@ -39,10 +40,11 @@ def _env(debug: bool = False) -> dict[str, str]:
 
 
 class Background:
-    """Real ``python ...`` processes run one after another in a thread, started when the module
-    starts, so that their slow start-ups (importing torch) overlap with the in-process tests
-    instead of adding to them. Environments are fixed up front: CliRunner changes os.environ
-    while it runs."""
+    """Real processes run one after another in a thread, started when the module starts, so
+    that their start-ups overlap with the in-process tests instead of adding to them:
+    ``-m optviz ...`` as a warm-started process (``forked.run_optviz``), anything else as a new
+    ``python`` (the import probes need a fresh interpreter). Environments are fixed up front:
+    CliRunner changes os.environ while it runs."""
 
     def __init__(self, jobs: dict[str, tuple[list[str], Path, dict[str, str]]]) -> None:
         self.jobs = jobs
@@ -57,6 +59,10 @@ class Background:
         for name, (argv, cwd, env) in self.jobs.items():
             if self._stopped:
                 break
+            if argv[:2] == ["-m", "optviz"]:
+                self.results[name] = run_optviz(argv[2:], env=env, cwd=cwd)
+                self.done[name].set()
+                continue
             self._current = subprocess.Popen(
                 [sys.executable, *argv], cwd=cwd, env=env, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True)

@@ -33,11 +33,6 @@ def invoke(*args: str):
     return runner.invoke(app, list(args), env={"COLUMNS": "200"})
 
 
-def _cli(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "optviz", *args], cwd=tmp, env=_ENV,
-                          capture_output=True, text=True)
-
-
 @pytest.mark.parametrize("kind", sorted(CALLS))
 def test_svg_and_pdf_for_every_kind(kind: str, tmp_path: Path):
     svg, pdf = tmp_path / "f.svg", tmp_path / "f.pdf"

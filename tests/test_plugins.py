@@ -7,12 +7,12 @@ from __future__ import annotations
 import copy
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
+from forked import run_optviz
 
 from optviz.engines.single import run_trajectory
 from optviz.errors import UnknownNameError, UnsupportedError
@@ -189,10 +189,8 @@ def test_lookahead_from_cli_and_yaml(tmp_path):
     run = render_figure(spec).result.runs[0]
     assert run.label.startswith("Lookahead(RAdam, k=5, α=0.5)")
     out = tmp_path / "la.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "optviz", "trajectory", "radam", "--lookahead", "--lr", "0.1",
-         "--steps", "12", "-o", str(tmp_path / "la.png"), "--export", str(out)],
-        capture_output=True, text=True)
+    proc = run_optviz(["trajectory", "radam", "--lookahead", "--lr", "0.1", "--steps", "12",
+                       "-o", str(tmp_path / "la.png"), "--export", str(out)])
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())["runs"][0]
     assert data["points"] == run.points
@@ -242,9 +240,8 @@ def test_unknown_or_broken_plugins_fail_with_one_line(on_path):
     with pytest.raises(UnknownNameError, match="has no attribute"):
         OPTIMIZERS.resolve("myopt.Missing")
     env_path = f"{DATA}"
-    proc = subprocess.run([sys.executable, "-m", "optviz", "trajectory", "brokenopt.Opt"],
-                          capture_output=True, text=True,
-                          env={**__import__("os").environ, "PYTHONPATH": env_path})
+    proc = run_optviz(["trajectory", "brokenopt.Opt"],
+                      env={**__import__("os").environ, "PYTHONPATH": env_path})
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert "broken on purpose" in proc.stderr

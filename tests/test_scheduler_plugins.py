@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from forked import run_optviz
 
 from optviz.errors import BadValueError, UnknownNameError, UnknownSettingError, UnsupportedError
 from optviz.export.data import to_json
@@ -44,9 +44,9 @@ def by_hand(make: Any, steps: int = 32, lr: float = LR) -> list[float]:
 
 
 def cli(*args: str, pythonpath: str = str(DATA)) -> subprocess.CompletedProcess[str]:
+    """``python -m optviz`` as a real (warm-started) process with ``pythonpath``."""
     env = {**os.environ, "PYTHONPATH": pythonpath, "COLUMNS": "250"}  # rich folds narrow tables
-    return subprocess.run([sys.executable, "-m", "optviz", *args], capture_output=True,
-                          text=True, env=env)
+    return run_optviz(args, env=env)
 
 
 # -- dotted paths -----------------------------------------------------------------------------
