@@ -22,10 +22,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
-def _child(args: list[str], env: dict[str, str], cwd: str, out: str, err: str) -> None:
+def _child(args: list[str], code: str | None, env: dict[str, str], cwd: str, out: str,
+           err: str) -> None:
     """In the forked process: stdout and stderr into files, the caller's environment and
-    folder, PYTHONPATH and the folder on sys.path as ``python -m`` puts them, then the
-    command line."""
+    folder, PYTHONPATH and the folder on sys.path as ``python -m`` and ``-c`` put them, then
+    the command line (or ``code``, with ``args`` as its sys.argv[1:])."""
     for fd, path in ((1, out), (2, err)):
         os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
     os.environ.clear()
@@ -34,10 +35,38 @@ def _child(args: list[str], env: dict[str, str], cwd: str, out: str, err: str) -
     extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     sys.path[:0] = [cwd, *extra]
     importlib.invalidate_caches()
+    if code is not None:
+        sys.argv = ["-c", *args]
+        exec(compile(code, "<string>", "exec"), {"__name__": "__main__"})
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return
     sys.argv = ["optviz", *args]
     from optviz.cli import main
 
     main()
+
+
+def _run(args: Sequence[str], code: str | None, env: Mapping[str, str] | None,
+         cwd: Path | str | None, timeout: float) -> subprocess.CompletedProcess[str]:
+    from optviz.processes import worker_context
+
+    env = dict(os.environ if env is None else env)
+    cwd = str(Path.cwd() if cwd is None else cwd)
+    shown = ["python", "-c", code, *args] if code is not None else ["optviz", *args]
+    with tempfile.TemporaryDirectory(prefix="optviz-forked-") as folder:
+        out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
+        process = worker_context().Process(target=_child,
+                                           args=(list(args), code, env, cwd, out, err))
+        process.start()
+        process.join(timeout)
+        if process.exitcode is None:
+            process.kill()
+            process.join()
+            raise subprocess.TimeoutExpired(shown, timeout)
+        out_text, err_text = (Path(p).read_text() if Path(p).exists() else ""
+                              for p in (out, err))  # none when it failed before writing
+        return subprocess.CompletedProcess(shown, process.exitcode, out_text, err_text)
 
 
 def run_optviz(args: Sequence[str], *, env: Mapping[str, str] | None = None,
@@ -45,19 +74,13 @@ def run_optviz(args: Sequence[str], *, env: Mapping[str, str] | None = None,
                timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """``python -m optviz *args`` run as a fork of the warm forkserver; the result as
     ``subprocess.run(..., capture_output=True, text=True)`` gives it."""
-    from optviz.processes import worker_context
+    return _run(args, None, env, cwd, timeout)
 
-    env = dict(os.environ if env is None else env)
-    cwd = str(Path.cwd() if cwd is None else cwd)
-    with tempfile.TemporaryDirectory(prefix="optviz-forked-") as folder:
-        out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
-        process = worker_context().Process(target=_child, args=(list(args), env, cwd, out, err))
-        process.start()
-        process.join(timeout)
-        if process.exitcode is None:
-            process.kill()
-            process.join()
-            raise subprocess.TimeoutExpired(["optviz", *args], timeout)
-        return subprocess.CompletedProcess(
-            ["optviz", *args], process.exitcode, Path(out).read_text(),
-            Path(err).read_text())
+
+def run_code(code: str, *args: str, env: Mapping[str, str] | None = None,
+             cwd: Path | str | None = None,
+             timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -c code *args`` likewise, for what the forkserver has not imported (a check
+    that some module stays unimported must name one it does not preload: torch, matplotlib
+    and optviz's config reader are)."""
+    return _run(args, code, env, cwd, timeout)

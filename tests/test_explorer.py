@@ -97,6 +97,21 @@ def done_when(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"path": out, "grid": grid, "first": first}
 
 
+@pytest.fixture(scope="module")
+def done_page(browser: Any, done_when: dict[str, Any]) -> Iterator[Page]:
+    """The done-when page loaded once for the tests that only move its sliders (a page load
+    is about 2 core-seconds of Chromium, most of it compiling plotly.js): each sets every
+    slider it reads first. How the page opens is checked here, on its fresh load."""
+    page = Page(browser, done_when["path"])
+    assert page.js("document.getElementById('optviz-lr').max") == str(len(done_when["grid"]) - 1)
+    assert page.js("Number(document.getElementById('optviz-lr').value)") == 16
+    steps = page.js("Number(document.getElementById('optviz-step').max)")
+    assert page.js("Number(document.getElementById('optviz-step').value)") == steps
+    yield page
+    assert not page.errors
+    page.close()
+
+
 def exported(lr: float, **extra: Any) -> dict[str, Any]:
     """The --export JSON of the done-when call at ``lr``, as the CLI writes it."""
     spec = build(TrajectorySpec, {"optimizers": ["momentum", "adam"], "function": "rosenbrock",
@@ -128,12 +143,10 @@ def test_the_grid_is_33_lrs_over_two_decades_centred_exactly() -> None:
     assert abs(math.log(chosen[near] / 0.01)) <= math.log(1000) / 63 / 2 + 1e-12
 
 
-def test_lr_slider_draws_the_exported_paths_at_each_grid_lr(browser: Any,
+def test_lr_slider_draws_the_exported_paths_at_each_grid_lr(done_page: Page,
                                                            done_when: dict[str, Any]) -> None:
-    page = Page(browser, done_when["path"])
+    page = done_page
     grid = done_when["grid"]
-    assert page.js("document.getElementById('optviz-lr').max") == str(len(grid) - 1)
-    assert page.js("Number(document.getElementById('optviz-lr').value)") == 16
     for index in (0, 7, 16, 24, 32):
         page.slide("#optviz-lr", index)
         data = exported(grid[index])
@@ -146,12 +159,11 @@ def test_lr_slider_draws_the_exported_paths_at_each_grid_lr(browser: Any,
             np.testing.assert_array_equal(as_array(page.trace("optviz-loss", f"loss-{i}")["y"]),
                                           loss)
         assert page.js("window.optviz.path(1).lr") == grid[index]
-    page.close()
 
 
-def test_step_slider_moves_each_head_and_the_loss_cursor(browser: Any,
+def test_step_slider_moves_each_head_and_the_loss_cursor(done_page: Page,
                                                         done_when: dict[str, Any]) -> None:
-    page = Page(browser, done_when["path"])
+    page = done_page
     page.slide("#optviz-lr", 4)
     page.slide("#optviz-step", 40)
     data = exported(done_when["grid"][4])
@@ -164,7 +176,6 @@ def test_step_slider_moves_each_head_and_the_loss_cursor(browser: Any,
         assert (loss_head["x"][0], loss_head["y"][0]) == (k, loss[k])
     cursor = page.js("document.getElementById('optviz-loss').layout.shapes[0]")
     assert cursor["x0"] == cursor["x1"] == 40
-    page.close()
 
 
 def test_the_hash_opens_the_view_and_moving_a_slider_writes_it(browser: Any,
@@ -192,24 +203,23 @@ def test_the_hash_opens_the_view_and_moving_a_slider_writes_it(browser: Any,
     again.close()
 
 
-def test_play_runs_the_steps_and_the_page_asks_no_network_host(
-        browser: Any, done_when: dict[str, Any]) -> None:
-    page = Page(browser, done_when["path"])
+def test_play_runs_the_steps_and_the_page_asks_no_network_host(done_page: Page) -> None:
+    page = done_page
     page.slide("#optviz-lr", 3)
+    page.slide("#optviz-step", page.js("Number(document.getElementById('optviz-step').max)"))
     page.page.locator("#optviz-play").click()  # from the end, play starts again at step 0
     page.page.wait_for_function("window.optviz.state.step > 2 && window.optviz.state.step < 100"
                                 " && location.hash.endsWith('&step=' + window.optviz.state.step)")
     page.page.locator("#optviz-play").click()  # pause
+    page.page.wait_for_function("!window.optviz.state.playing")
     assert page.requests and all(u.startswith("file://") for u in page.requests), page.requests
     assert page.js("typeof Plotly") == "object"  # the inlined library, unpacked in the page
-    page.close()
 
 
-def test_the_command_shown_draws_the_view(browser: Any, done_when: dict[str, Any]) -> None:
-    page = Page(browser, done_when["path"])
+def test_the_command_shown_draws_the_view(done_page: Page, done_when: dict[str, Any]) -> None:
+    page = done_page
     page.slide("#optviz-lr", 20)
     command = page.js("document.getElementById('optviz-command').textContent")
-    page.close()
     words = shlex.split(command)
     assert words[:2] == ["optviz", "trajectory"]
     result = runner.invoke(app, [*words[1:], "--dump-config"])

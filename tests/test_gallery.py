@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from forked import run_optviz
 from typer.testing import CliRunner
 
 from optviz.cli import app
@@ -245,10 +246,8 @@ def test_cli_runner(tmp_path: Path) -> None:
 def test_subprocess_exit_code_and_stderr(tmp_path: Path) -> None:
     write_configs(tmp_path / "configs", {
         "adam.yaml": GOOD["adam.yaml"], "bad_name.yaml": BAD["bad_name.yaml"]})
-    proc = subprocess.run(
-        [sys.executable, "-m", "optviz", "gallery", "configs", "--out", "gallery", "--jobs", "1"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )
+    proc = run_optviz(["gallery", "configs", "--out", "gallery", "--jobs", "1"], cwd=tmp_path,
+                      timeout=120)
     assert proc.returncode == 1, proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("optviz: error: 1 of 2 configs failed: configs/bad_name.yaml"), last
