@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 from optviz.engines.schedule import plain_warning
 from optviz.errors import BadValueError, UnknownNameError, UnknownSettingError, UnsupportedError
@@ -553,3 +554,48 @@ def test_a_trajectory_under_onecycle_on_adagrad_turns_momentum_cycling_off_as_sc
         opt.step()
         sched.step()
     assert rendered.result.runs[0].lr == pytest.approx(want, rel=1e-12)
+
+
+# -- the optimizer's steps without a model ----------------------------------------------------
+
+class HalvingSGD(torch.optim.SGD):
+    """Not torch.optim's own: an optimizer whose step halves its LR, so that only stepping it
+    at every step draws its schedule right."""
+
+    def step(self, closure: Any = None) -> Any:
+        out = super().step(closure)
+        for group in self.param_groups:
+            group["lr"] *= 0.5
+        return out
+
+
+def test_torch_optimizers_step_once_without_a_model_and_others_at_every_step():
+    """Without a model nothing has a gradient, so torch.optim's own step changes nothing: it
+    is taken at the first step (torch's schedulers check it was) and not again, with the
+    same LRs as stepping it every time. Any other optimizer steps every time."""
+    from torch.optim.optimizer import register_optimizer_step_post_hook
+
+    stepped: list[str] = []
+    handle = register_optimizer_step_post_hook(
+        lambda opt, args, kwargs: stepped.append(type(opt).__name__))
+    try:
+        got = run("cosine:T_max=12,eta_min=0", optimizer="adam", epochs=12, steps_per_epoch=1)
+        assert stepped == ["Adam"]
+        stepped.clear()
+        param = torch.nn.Parameter(torch.zeros(1, 2))
+        adam = torch.optim.Adam([param], lr=1e-3)
+        cosine = torch.optim.lr_scheduler.CosineAnnealingLR(adam, T_max=12)
+        by_hand = []
+        for _ in range(12):  # the article's loop, the optimizer stepped every time
+            adam.step()
+            by_hand.append(adam.param_groups[0]["lr"])
+            cosine.step()
+        assert len(stepped) == 12 and got.runs[0].lr == by_hand  # bit for bit
+        assert got.runs[0].warnings == []  # torch saw the optimizer step before the scheduler
+        stepped.clear()
+        halving = run("constant:factor=1,total_iters=1", optimizer="test_schedule_run.HalvingSGD",
+                      lr=0.1, epochs=6, steps_per_epoch=1)
+        assert set(stepped) == {"HalvingSGD"}
+        assert halving.runs[0].lr == pytest.approx([0.1 * 0.5 ** t for t in range(1, 7)])
+    finally:
+        handle.remove()

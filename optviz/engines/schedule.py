@@ -98,9 +98,16 @@ def scheduled_step(optimizer: Any, plan: OptimizerPlan, objective: LinearObjecti
                    step: int) -> float | None:
     """One optimizer step: on the linear model's loss (returned) or, without an objective, on
     nothing at all (a zero loss), so that only the LR moves. What the optimizer raises is one
-    error naming it and the step (``engine.checked_step``)."""
+    error naming it and the step (``engine.checked_step``).
+
+    Without an objective, an optimizer whose step does nothing when no parameter has a
+    gradient (``OptimizerRecord.idle_without_gradients``: torch.optim's own) is stepped once,
+    at the first step, as torch's schedulers ask (and check, once), and not again: the later
+    steps would change nothing, and each is torch's whole step machinery (profiler record,
+    hooks, the loop over parameters), about three quarters of a schedule's time."""
     if objective is None:
-        take_step(plan, step + 1, optimizer, _no_loss)
+        if step == 0 or not (plan.record.idle_without_gradients and plan.lookahead is None):
+            take_step(plan, step + 1, optimizer, _no_loss)
         return None
     return float(take_step(plan, step + 1, optimizer, objective.closure(step)))
 

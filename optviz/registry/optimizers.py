@@ -45,6 +45,13 @@ class OptimizerRecord(Record):
         return out
 
     @property
+    def idle_without_gradients(self) -> bool:
+        """Whether a step with no gradient anywhere changes nothing (no parameter, no LR, no
+        state a scheduler reads): true of torch.optim's own classes, which skip every
+        parameter without a gradient; not assumed of anything else."""
+        return self.target.startswith(_T) and not self.plugin
+
+    @property
     def external(self) -> bool:
         """Code from outside optviz and torch: a dotted path or an entry point (not optviz's
         own records, nor pytorch_optimizer's, whose classes are known optimizers)."""
