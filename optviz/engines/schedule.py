@@ -104,7 +104,7 @@ def scheduled_step(optimizer: Any, plan: OptimizerPlan, objective: LinearObjecti
     gradient (``OptimizerRecord.idle_without_gradients``: torch.optim's own) is stepped once,
     at the first step, as torch's schedulers ask (and check, once), and not again: the later
     steps would change nothing, and each is torch's whole step machinery (profiler record,
-    hooks, the loop over parameters), about three quarters of a schedule's time."""
+    hooks, the loop over parameters), about two thirds of a schedule run's time."""
     if objective is None:
         if step == 0 or not (plan.record.idle_without_gradients and plan.lookahead is None):
             take_step(plan, step + 1, optimizer, _no_loss)
