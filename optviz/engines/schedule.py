@@ -101,12 +101,12 @@ def scheduled_step(optimizer: Any, plan: OptimizerPlan, objective: LinearObjecti
     error naming it and the step (``engine.checked_step``).
 
     Without an objective, an optimizer whose step does nothing when no parameter has a
-    gradient (``OptimizerRecord.idle_without_gradients``: torch.optim's own) is stepped once,
+    gradient (``OptimizerPlan.idle_without_gradients``: torch.optim's own) is stepped once,
     at the first step, as torch's schedulers ask (and check, once), and not again: the later
     steps would change nothing, and each is torch's whole step machinery (profiler record,
     hooks, the loop over parameters), about two thirds of a schedule run's time."""
     if objective is None:
-        if step == 0 or not (plan.record.idle_without_gradients and plan.lookahead is None):
+        if step == 0 or not plan.idle_without_gradients:
             take_step(plan, step + 1, optimizer, _no_loss)
         return None
     return float(take_step(plan, step + 1, optimizer, objective.closure(step)))

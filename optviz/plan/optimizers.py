@@ -33,6 +33,13 @@ class OptimizerPlan:
     auto_label: bool = False
 
     @property
+    def idle_without_gradients(self) -> bool:
+        """Whether the optimizer this plan builds changes nothing in a step without gradients:
+        its record says so of the class (``OptimizerRecord.idle_without_gradients``), and no
+        Lookahead wraps it."""
+        return self.record.idle_without_gradients and self.lookahead is None
+
+    @property
     def is_plugin(self) -> bool:
         """An optimizer from outside optviz and torch: a dotted path or an entry point."""
         return self.record.external
