@@ -44,13 +44,13 @@ def out_dir(tmp_path: Path) -> Path:
 
 
 def _load_png(source: Path | bytes) -> np.ndarray:
-    from matplotlib.image import imread
+    from PIL import Image
 
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    img = imread(io.BytesIO(data), format="png")
-    # RGB as 0..255 integers; the alpha channel of a savefig PNG is opaque.
-    return np.round(img[..., :3] * 255).astype(np.int16)
+    with Image.open(io.BytesIO(data)) as img:
+        # RGB as 0..255 integers; the alpha channel of a savefig PNG is opaque.
+        return np.asarray(img.convert("RGB"), dtype=np.int16)
 
 
 @pytest.fixture(scope="session")

@@ -41,7 +41,7 @@ def gif_frames(data: bytes) -> tuple[list[np.ndarray], list[int]]:
     frames, durations = [], []
     for i in range(im.n_frames):
         im.seek(i)
-        frames.append(np.asarray(im.convert("RGB")).astype(int))
+        frames.append(np.asarray(im.convert("RGB"), dtype=np.int16))  # differences fit
         durations.append(im.info["duration"])
     return frames, durations
 
@@ -657,11 +657,14 @@ def test_minimum_star_outline_on_top_and_a_head_on_it_visible():
 
 
 def _colour_pixels(frame: np.ndarray, colour: str, centre, radius: float) -> int:
+    """Pixels of ``colour`` (to 24 of 255) within ``radius`` of ``centre`` (x, y from the top)."""
     rgb = np.array(_rgb(colour)) * 255
     h, w = frame.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w]
+    x0, y0 = max(int(centre[0] - radius) - 1, 0), max(int(centre[1] - radius) - 1, 0)
+    x1, y1 = min(int(centre[0] + radius) + 2, w), min(int(centre[1] + radius) + 2, h)
+    yy, xx = np.mgrid[y0:y1, x0:x1]  # the disc's box: nothing outside it is near
     near = (xx - centre[0]) ** 2 + (yy - centre[1]) ** 2 <= radius ** 2
-    close = np.abs(frame.astype(int) - rgb).max(axis=2) <= 24
+    close = np.abs(frame[y0:y1, x0:x1].astype(int) - rgb).max(axis=2) <= 24
     return int((near & close).sum())
 
 

@@ -212,19 +212,20 @@ def test_not_elementwise_falls_back_to_lone_runs_with_one_note(name):
 
 @pytest.mark.parametrize(("name", "lrs"), [("sgd", ELEMENTWISE["sgd"]),
                                          ("lion", ELEMENTWISE["lion"]),
-                                         ("lbfgs", [0.01, 0.1, 0.5, 1.0, 1.0, 1.0])])
+                                         ("lbfgs", [0.1, 0.5, 1.0])])
 def test_tail_loss_is_the_worst_of_the_last_losses(name, lrs):
     """The sweep's objective: the largest of the last ``tail`` losses (all of them when tail
     exceeds steps + 1), NaN for a row that diverged; tail 1 is the final loss."""
     f = FUNCTIONS.resolve("rosenbrock")
     fn = f.load()
     plans = [with_lr(plan_optimizer(OptimizerSpec(name=name)), lr) for lr in lrs]
-    alone = [lone(fn, plan, start, STEPS, f.domain) for plan, start in zip(plans, STARTS,
+    starts = STARTS[: len(lrs)]  # LBFGS at lr 0.01 takes 20 evaluations a step: not here
+    alone = [lone(fn, plan, start, STEPS, f.domain) for plan, start in zip(plans, starts,
                                                                             strict=True)]
     # LBFGS falls back to lone runs (up to 20 evaluations a step): its tails are the two ends,
     # the final loss alone and every loss, where the element-wise ones also take two between.
     for tail in ((1, 100) if name == "lbfgs" else (1, 7, 41, 100)):
-        batch = run_batch(fn, plans, STARTS, STEPS, f.domain, tail=tail)
+        batch = run_batch(fn, plans, starts, STEPS, f.domain, tail=tail)
         for i, (_, loss, diverged) in enumerate(alone):
             if diverged:
                 assert np.isnan(batch.tail_loss[i])
@@ -235,7 +236,7 @@ def test_tail_loss_is_the_worst_of_the_last_losses(name, lrs):
         if tail == 1:
             np.testing.assert_array_equal(batch.tail_loss, batch.final_loss)
     with pytest.raises(BadValueError, match="tail must be at least 1, got 0"):
-        run_batch(fn, plans, STARTS, 3, f.domain, tail=0)
+        run_batch(fn, plans, starts, 3, f.domain, tail=0)
 
 
 def test_fallback_note_names_the_reason():

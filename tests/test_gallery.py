@@ -630,19 +630,22 @@ def test_check_compares_bytes_and_lists_figures_out_of_step(tmp_path: Path) -> N
     configs = write_configs(tmp_path / "configs", {"a.yaml": FAST, "b.yaml": FAST})
     out = tmp_path / "out"
     build_gallery(configs, out, jobs=1)
-    ok = CliRunner().invoke(app, ["gallery", str(configs), "--out", str(out), "--check"])
+    # As a user types it (a worker pool) in step and out of step; the other checks render in
+    # this process (--jobs 1), which compares the same way.
+    check = ["gallery", str(configs), "--out", str(out), "--check"]
+    ok = CliRunner().invoke(app, check)
     assert ok.exit_code == 0, ok.output
     assert "in step" in ok.stdout
     # A stale content hash alone (any edit of optviz's code changes it) is not out of step.
     sidecar = out / "a.json"
     sidecar.write_text(re.sub(r'"content_hash": "[0-9a-f]+"', '"content_hash": "0123"',
                               sidecar.read_text()))
-    still = CliRunner().invoke(app, ["gallery", str(configs), "--out", str(out), "--check"])
+    still = CliRunner().invoke(app, [*check, "--jobs", "1"])
     assert still.exit_code == 0, still.output
     png = (out / "b.png").read_bytes()
     (out / "b.png").write_bytes(png[:-20] + bytes(20))  # one byte of a picture is enough
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    bad = CliRunner().invoke(app, ["gallery", str(configs), "--out", str(out), "--check"])
+    bad = CliRunner().invoke(app, check)
     assert bad.exit_code == 1
     assert bad.stdout == "b.yaml: b.png differ\n"
     assert "1 figure(s) out of step" in bad.stderr
@@ -650,11 +653,11 @@ def test_check_compares_bytes_and_lists_figures_out_of_step(tmp_path: Path) -> N
     # The interactive twin is compared too: a stale page beside a fresh picture is caught.
     twin = out / "a.html"
     twin.write_text(twin.read_text().replace("</body>", "<!-- edited --></body>"))
-    stale = CliRunner().invoke(app, ["gallery", str(configs), "--out", str(out), "--check"])
+    stale = CliRunner().invoke(app, [*check, "--jobs", "1"])
     assert stale.exit_code == 1
     assert stale.stdout == "a.yaml: a.html differ\nb.yaml: b.png differ\n"
     twin.unlink()
-    gone = CliRunner().invoke(app, ["gallery", str(configs), "--out", str(out), "--check"])
+    gone = CliRunner().invoke(app, [*check, "--jobs", "1"])
     assert gone.stdout.startswith(f"a.yaml: {(out / 'a.html').as_posix()} is missing\n")
 
 

@@ -27,7 +27,9 @@ def rgb(hex_colour: str) -> np.ndarray:
 
 
 def colour_pixels(img: np.ndarray, hex_colour: str, tol: int = 12) -> int:
-    return int((np.abs(img - rgb(hex_colour)).max(axis=-1) <= tol).sum())
+    diff = img.astype(np.int16, copy=False) - rgb(hex_colour).astype(np.int16)
+    near = np.abs(diff) <= tol
+    return int(near.all(axis=-1).sum())
 
 
 def ink(img: np.ndarray) -> float:

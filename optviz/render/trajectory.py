@@ -15,6 +15,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
+from optviz.render.contours import contour_set, grid_key
 from optviz.render.model_fit import draw_fit, has_data
 from optviz.render.style import (
     MINIMUM_STAR,
@@ -155,24 +156,23 @@ def _grown_view(result: TrajectoryResult) -> list[tuple[float, float]]:
 
 def draw_contour(ax: Axes, surface: Surface, log: bool, n: int = 24) -> Axes:
     """Faint filled contours with darker lines on top, dense near the minimum: levels are
-    geometric in f − min for steep functions and quadratic otherwise."""
+    geometric in f − min for steep functions and quadratic otherwise (traced once per
+    surface and levels in a process: ``optviz.render.contours``)."""
     z = np.asarray(surface.z, dtype=float)
     zmin = float(np.nanmin(z))
     span = max(float(np.nanmax(z)) - zmin, 1e-12)
+    fill: dict[str, Any] = {"cmap": "Blues_r", "alpha": 0.35}
     if log:
         floor = span * 1e-5
-        height = np.maximum(z - zmin, floor)
+        z = np.maximum(z - zmin, floor)
         levels = np.geomspace(floor, span, n)
-        norm = LogNorm(vmin=floor, vmax=span)
-        ax.contourf(surface.xs, surface.ys, height, levels=levels, cmap="Blues_r", norm=norm,
-                    alpha=0.35)
-        ax.contour(surface.xs, surface.ys, height, levels=levels, colors="#5a6b7b",
-                   linewidths=0.6, alpha=0.7)
-        return ax
-    levels = zmin + span * np.linspace(0.0, 1.0, n) ** 2
-    ax.contourf(surface.xs, surface.ys, z, levels=levels, cmap="Blues_r", alpha=0.35)
-    ax.contour(surface.xs, surface.ys, z, levels=levels, colors="#5a6b7b", linewidths=0.6,
-               alpha=0.7)
+        fill["norm"] = LogNorm(vmin=floor, vmax=span)
+    else:
+        levels = zmin + span * np.linspace(0.0, 1.0, n) ** 2
+    key = grid_key(surface.xs, surface.ys, z)
+    contour_set(ax, surface.xs, surface.ys, z, filled=True, key=key, levels=levels, **fill)
+    contour_set(ax, surface.xs, surface.ys, z, filled=False, key=key, levels=levels,
+                colors="#5a6b7b", linewidths=0.6, alpha=0.7)
     return ax
 
 
