@@ -303,3 +303,42 @@ def test_cuda_equals_cpu(name):
     np.testing.assert_array_equal(gpu.diverged, cpu.diverged)
     np.testing.assert_allclose(gpu.points, cpu.points, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(gpu.final_loss, cpu.final_loss, rtol=1e-4, atol=1e-6)
+
+
+def test_cpu_groups_skip_torchs_device_probe_with_the_same_numbers(monkeypatch):
+    """torch resolves ``foreach=None`` at every step by probing the parameters' devices; on
+    the CPU that is always its single-tensor loop, so optviz's groups say False up front:
+    no probe, the defaults (what figures report) still None, and the numbers of torch's own
+    default loop, bit for bit."""
+    import torch.optim.adam as adam_module
+
+    f = FUNCTIONS.resolve("rosenbrock")
+    fn = f.load()
+    plans = [with_lr(plan_optimizer(OptimizerSpec(name="adam")), lr) for lr in (0.01, 0.1)]
+    by_hand = []
+    for plan, start in zip(plans, STARTS[:2], strict=True):
+        x = torch.tensor(start, requires_grad=True)
+        opt = torch.optim.Adam([x], lr=plan.kwargs["lr"])
+        assert opt.param_groups[0]["foreach"] is None
+        path = [x.detach().clone()]
+        for _ in range(STEPS):
+            opt.zero_grad()
+            fn(x).sum().backward()
+            opt.step()
+            path.append(x.detach().clone())
+        by_hand.append(torch.stack(path).numpy())
+
+    def probed(*args, **kwargs):
+        raise AssertionError("torch probed the devices")
+
+    monkeypatch.setattr(adam_module, "_default_to_fused_or_foreach", probed)
+    built = plans[0].build([torch.zeros(2, requires_grad=True)])
+    assert built.param_groups[0]["foreach"] is False and built.defaults["foreach"] is None
+    fused = plan_optimizer(OptimizerSpec(name="adam", settings={"fused": True}))
+    assert fused.build([torch.zeros(2, requires_grad=True)]).param_groups[0]["foreach"] is None
+    batch = run_batch(fn, plans, STARTS[:2], STEPS, f.domain, record_paths=True)
+    for i, start in enumerate(STARTS[:2]):
+        np.testing.assert_array_equal(batch.points[:, i], by_hand[i])
+        run = run_one(fn, plans[i], torch.tensor(start), STEPS, f.domain)
+        np.testing.assert_array_equal(np.array(run.points, dtype=np.float32), by_hand[i])
+        assert run.hyperparameters["foreach"] is None

@@ -594,3 +594,65 @@ def test_plan_errors_name_the_setting_and_the_cli_words_the_flag(common, setting
     assert "--" not in str(info.value)
     assert info.value.key == next(iter(common))
     assert info.value.flag_text().startswith(flag)
+
+
+def _counted(fn):
+    calls = []
+
+    def counting(x: torch.Tensor) -> torch.Tensor:
+        calls.append(torch.is_grad_enabled())
+        return fn(x)
+
+    return counting, calls
+
+
+@pytest.mark.parametrize("token", ["adam:lr=0.05", "sgd:lr=0.0005,momentum=0.9",
+                                   "rmsprop:lr=0.01"])
+def test_a_lone_run_evaluates_each_point_once_and_steps_as_torchs_loop(token):
+    """Each point's loss is evaluated once, with its graph, and is also what the next step
+    back-propagates: the same path and losses as torch's own loop (zero_grad, loss, backward,
+    step, then the new point's loss), bit for bit, with steps + 1 evaluations, not 2·steps + 1."""
+    from optviz.engines.single import run_one
+
+    f = FUNCTIONS.resolve("rosenbrock")
+    fn, calls = _counted(f.load())
+    plan = _plan(token)
+    run = run_one(fn, plan, torch.tensor([-1.5, 2.0]), 30, f.domain)
+    assert len(calls) == 31 and calls[:-1] == [True] * 30 and calls[-1] is False
+    x = torch.tensor([-1.5, 2.0], requires_grad=True)
+    opt = plan.factory([x], **plan.kwargs)
+    points, losses = [x.tolist()], [f.load()(x).sum().item()]
+    for _ in range(30):
+        opt.zero_grad()
+        f.load()(x).sum().backward()
+        opt.step()
+        points.append(x.tolist())
+        with torch.no_grad():
+            losses.append(f.load()(x).sum().item())
+    assert run.points == points and run.loss == losses
+
+
+def test_lbfgs_evaluates_its_own_closure_and_a_plugins_zero_grad_is_called(
+        tmp_path, monkeypatch):
+    from optviz.engines.single import run_one
+
+    f = FUNCTIONS.resolve("quadratic")
+    fn, calls = _counted(f.load())
+    run = run_one(fn, _plan("lbfgs:lr=0.5"), torch.tensor([4.0, 3.0]), 3, f.domain)
+    assert len(calls) > 2 * 3 + 1  # its closure, up to 20 times a step
+    assert run.loss[-1] < run.loss[0]
+    # Only torch.optim's own classes have their gradients cleared by hand.
+    assert OPTIMIZERS.resolve("adam").plain_zero_grad
+    (tmp_path / "optviz_t_counting.py").write_text(
+        "import torch\nCLEARED = []\n"
+        "class SGD(torch.optim.SGD):\n"
+        "    def zero_grad(self, set_to_none=True):\n"
+        "        CLEARED.append(1)\n"
+        "        super().zero_grad(set_to_none)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugin = plan_optimizer(OptimizerSpec(name="optviz_t_counting.SGD", lr=0.01))
+    assert not plugin.record.plain_zero_grad
+    run_one(f.load(), plugin, torch.tensor([4.0, 3.0]), 5, f.domain)
+    import optviz_t_counting
+
+    assert len(optviz_t_counting.CLEARED) == 5

@@ -10,7 +10,13 @@ import numpy as np
 import torch
 
 from optviz.devices import resolve_device
-from optviz.engines.stepping import gradient_closure, take_step
+from optviz.engines.stepping import (
+    back_propagate,
+    checked_step,
+    gradient_closure,
+    take_step,
+    zero_grad,
+)
 from optviz.engines.tracking import Extras
 from optviz.errors import BadValueError, OptvizError
 from optviz.hooks import Tick
@@ -128,6 +134,15 @@ def _result(plan: OptimizerPlan, opt: Any, path: _Path, extras: Extras) -> Run:
     )
 
 
+def _loss_at(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
+             graph: bool) -> torch.Tensor:
+    """The loss at ``x``, with the graph to back-propagate it when ``graph``."""
+    if graph:
+        return fn(x).sum()
+    with torch.no_grad():
+        return fn(x).sum()
+
+
 def run_one(
     fn: Callable[[torch.Tensor], torch.Tensor],
     plan: OptimizerPlan,
@@ -144,20 +159,28 @@ def run_one(
     ``progress(done, total)`` is told the steps done, now and then (see ``ticker``)."""
     tick = ticker(progress, steps)
     x, opt = _built(plan, start)
-    closure = gradient_closure(opt, [x], lambda: fn(x).sum(), plan.record)
+    record = plan.record
+    closure = gradient_closure(opt, [x], lambda: fn(x).sum(), record)
     # Lookahead: its slow weights are drawn too.
     path = _Path(x, start, steps, domain, getattr(opt, "slow_weights", None))
-    with torch.no_grad():
-        path.keep(0, x.reshape(-1).tolist(), fn(x).sum().item())
+    # Each point's loss is evaluated once, with its graph: the next step back-propagates it
+    # (what a closure would evaluate again). LBFGS evaluates its closure itself.
+    own = record.needs_closure
+    value = _loss_at(fn, x, graph=not own)
+    path.keep(0, x.detach().reshape(-1).tolist(), value.item())
     extras = Extras(opt, scheduler, show_state=show_state, label=plan.label, vectors=vectors)
     for k in range(1, steps + 1):
         tick(k - 1)
         extras.before_step()
-        take_step(plan, k, opt, closure)
-        with torch.no_grad():
-            value = fn(x).sum()
-            if not path.after_step(k, x, value):
-                break
+        if own:
+            take_step(plan, k, opt, closure)
+        else:
+            zero_grad(opt, record)
+            back_propagate([x], value, record)
+            checked_step(plan, k, opt)
+        value = _loss_at(fn, x, graph=not own and k < steps)
+        if not path.after_step(k, x, value.detach()):
+            break
         extras.after_step(path.losses[k])
     extras.pad(steps)
     tick(steps)

@@ -23,21 +23,39 @@ def gradient_closure(opt: Any, params: Sequence[torch.Tensor], loss: Callable[[]
     needs them so; returns the loss."""
 
     def closure() -> torch.Tensor:
-        opt.zero_grad()
+        zero_grad(opt, record)
         value = loss()
-        if record.create_graph:
-            with warnings.catch_warnings():
-                # create_graph's reference-cycle warning: zero_grad(set_to_none) breaks it.
-                warnings.filterwarnings("ignore", message="Using backward.. with create_graph")
-                value.backward(create_graph=True)
-        else:
-            value.backward()
-        if record.sparse_grad:
-            for p in params:
-                p.grad = p.grad.to_sparse()
+        back_propagate(params, value, record)
         return value
 
     return closure
+
+
+def zero_grad(opt: Any, record: OptimizerRecord) -> None:
+    """``opt.zero_grad()``, or where that only sets every gradient to None
+    (``record.plain_zero_grad``) the same by hand."""
+    if not record.plain_zero_grad:
+        opt.zero_grad()
+        return
+    for group in opt.param_groups:
+        for p in group["params"]:
+            p.grad = None
+
+
+def back_propagate(params: Sequence[torch.Tensor], value: torch.Tensor,
+                   record: OptimizerRecord) -> None:
+    """``value.backward()`` as the optimizer needs it: with the graph for second derivatives,
+    the gradients made sparse for a sparse optimizer."""
+    if record.create_graph:
+        with warnings.catch_warnings():
+            # create_graph's reference-cycle warning: zero_grad(set_to_none) breaks it.
+            warnings.filterwarnings("ignore", message="Using backward.. with create_graph")
+            value.backward(create_graph=True)
+    else:
+        value.backward()
+    if record.sparse_grad:
+        for p in params:
+            p.grad = p.grad.to_sparse()
 
 
 def take_step(plan: OptimizerPlan, k: int, opt: Any,

@@ -52,6 +52,14 @@ class OptimizerRecord(Record):
         return self.target.startswith(_T) and not self.plugin
 
     @property
+    def plain_zero_grad(self) -> bool:
+        """Whether ``zero_grad()`` only sets every parameter's gradient to None: torch.optim's
+        own classes (``set_to_none`` by default), whose call also passes torch's dynamo guard
+        and profiler record, a tenth of a lone step on a 2-D point. Engines clear such
+        gradients themselves; anything else's ``zero_grad`` is called."""
+        return self.target.startswith(_T) and not self.plugin
+
+    @property
     def external(self) -> bool:
         """Code from outside optviz and torch: a dotted path or an entry point (not optviz's
         own records, nor pytorch_optimizer's, whose classes are known optimizers)."""
