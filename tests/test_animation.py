@@ -927,3 +927,12 @@ def test_short_vectors_keep_their_direction_at_the_shortest_length():
     k0 = int(np.argmax(lengths))  # the largest keeps its length
     animator.frame(k0)
     assert [q.U[0], q.V[0]] == pytest.approx(list(-rows[k0]))
+
+
+def test_a_frames_rgb_is_its_buffers_first_three_channels_in_its_own_memory():
+    from optviz.render.animate import rgb_of
+
+    rgba = np.random.default_rng(0).integers(0, 256, (7, 5, 4), dtype=np.uint8)
+    rgb = rgb_of(rgba)
+    np.testing.assert_array_equal(rgb, rgba[..., :3])
+    assert rgb.dtype == np.uint8 and rgb.flags.c_contiguous and not np.shares_memory(rgb, rgba)

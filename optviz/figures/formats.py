@@ -44,8 +44,12 @@ def _png(fig: Figure, dpi: int, config: str | None) -> bytes:
     with _agg_canvas(fig, dpi) as canvas:
         fig.savefig(raw, format="raw", dpi=dpi)
         height, width = int(canvas.renderer.height), int(canvas.renderer.width)
-    pixels = np.frombuffer(raw.getvalue(), dtype=np.uint8).reshape(height, width, 4)
-    image = Image.fromarray(pixels[..., :3] if (pixels[..., 3] == 255).all() else pixels)
+    data = raw.getvalue()
+    pixels = np.frombuffer(data, dtype=np.uint8).reshape(height, width, 4)
+    if pixels[..., 3].min() == 255:  # unpacked by Pillow ("RGBX"): no strided copy
+        image = Image.frombytes("RGB", (width, height), data, "raw", "RGBX")
+    else:
+        image = Image.fromarray(pixels)
     info = PngImagePlugin.PngInfo()
     if config is not None:
         info.add_text(CONFIG_KEY, config)

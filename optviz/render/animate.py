@@ -256,6 +256,16 @@ def _overlay(ax: Axes, above: float) -> list[Artist]:
             and not isinstance(a, skip) and a is not ax.patch]
 
 
+def rgb_of(rgba: np.ndarray) -> np.ndarray:
+    """The RGB channels of an (h, w, 4) buffer as a new contiguous array, copied channel by
+    channel: numpy copies each strided channel about five times faster than the 3-of-4
+    ``rgba[..., :3].copy()``."""
+    out = np.empty((*rgba.shape[:2], 3), dtype=rgba.dtype)
+    for channel in range(3):
+        out[..., channel] = rgba[..., channel]
+    return out
+
+
 class Animator:
     """Frames of ``fig``, a still trajectory figure drawn from ``results`` (each panel's drawn
     result, in order). ``frame(step)`` returns the RGB pixels of the figure at that step."""
@@ -443,8 +453,7 @@ class Animator:
         for artist in self._redrawn:
             if artist.get_visible():
                 artist.draw(renderer)
-        rgba = np.asarray(self.canvas.buffer_rgba())
-        return rgba[..., :3].copy()
+        return rgb_of(np.asarray(self.canvas.buffer_rgba()))
 
     def _draw_background(self) -> None:
         """Draw what no frame changes once, to restore before each frame; ``_redrawn`` is
