@@ -44,25 +44,34 @@ def committed_images() -> list[str]:
     return sorted(p.relative_to(GALLERY).as_posix() for p in images(GALLERY))
 
 
-def _render_here(config: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, dict]:
+def _render_here(config: Path, work: Path, monkeypatch: pytest.MonkeyPatch
+                 ) -> tuple[Any, dict, Any]:
     """One config rendered afresh in this process, as a gallery worker does (one torch
     thread), into ``work``, and compared byte for byte with gallery/; with the figure drawn
-    (its texts are checked on it too, instead of drawing every config twice)."""
+    and, for an animation, the figure its frames were drawn from (their texts are checked on
+    them too, instead of drawing every config twice)."""
+    import optviz.figures.animate as animate
     import optviz.figures.write as write
 
     caught: list[Any] = []
+    animators: list[Any] = []
 
     def render_and_keep(spec: Any, hooks: Any = None) -> Any:
         caught.append(original(spec, hooks))
         return caught[-1]
 
-    original = write.render_figure
+    def animator_and_keep(*args: Any) -> Any:
+        animators.append(animator(*args))
+        return animators[-1]
+
+    original, animator = write.render_figure, animate._animator
     monkeypatch.setattr(write, "render_figure", render_and_keep)
+    monkeypatch.setattr(animate, "_animator", animator_and_keep)
     check = check_gallery(CONFIGS, GALLERY, work_dir=work, jobs=1, fresh=False, only=[config])
     failed = [f"{e.name}: {e.reason}" for e in check.summary.failed]
     assert not failed, failed
-    assert len(caught) == 1
-    return caught[0], check.out_of_step
+    assert len(caught) == 1 and len(animators) <= 1
+    return caught[0], check.out_of_step, animators[0][0] if animators else None
 
 
 @pytest.mark.parametrize("config", CONFIG_FILES, ids=rel)
@@ -70,7 +79,7 @@ def test_committed_figure_is_a_fresh_render_of_its_config(
         config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         png_pixels: Callable[[Path | bytes], np.ndarray],
         texts_off_canvas: Callable[[Any], list[str]]) -> None:
-    rendered, out_of_step = _render_here(config, tmp_path, monkeypatch)
+    rendered, out_of_step, animator = _render_here(config, tmp_path, monkeypatch)
     old, new = sidecar(GALLERY, config), sidecar(tmp_path, config)
     assert old["config"] == new["config"], "gallery/ is stale: run 'optviz gallery configs/'"
     assert old["source"] == "../configs/" + rel(config)  # relative to the gallery folder
@@ -88,8 +97,14 @@ def test_committed_figure_is_a_fresh_render_of_its_config(
     # its hash (a thread-count-dependent sum, a library's drawing) is caught here. Equal bytes
     # are equal numbers and pixels: the comparisons above only run to say what differs.
     assert out_of_step == {}, "gallery/ is out of step: run 'optviz gallery configs/'"
-    # A PNG was saved from this very figure, laid out; an animation draws its own.
-    assert texts_off_canvas(rendered.figure, laid_out=name.endswith(".png")) == []
+    # The figure the picture was saved from, laid out by that save; for an animation, the
+    # figure its frames were drawn from, as its last frame left it.
+    if name.endswith(".png"):
+        assert animator is None
+        assert texts_off_canvas(rendered.figure, laid_out=True) == []
+    else:
+        assert animator is not None
+        assert texts_off_canvas(animator.fig, laid_out=True) == []
 
 
 def sidecar(folder: Path, config: Path) -> dict[str, Any]:
