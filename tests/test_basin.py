@@ -85,7 +85,8 @@ def test_basin_picture_pixels(sgd_basin, png_pixels):
     _, png, _ = sgd_basin
     pixels = png_pixels(png)
     assert pixels.shape[:2] == BASIN_PIXELS
-    packed = (pixels[..., 0].astype(np.int64) << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
+    wide = pixels.astype(np.int64)  # int16 would overflow in the shift
+    packed = (wide[..., 0] << 16) | (wide[..., 1] << 8) | wide[..., 2]
     assert len(np.unique(packed)) > 100  # not blank
     red = np.array([int(DIVERGED[k:k + 2], 16) for k in (1, 3, 5)])
     assert _within(pixels, red, 10).sum() > 500  # diverged corners

@@ -336,6 +336,11 @@ def test_cpu_groups_skip_torchs_device_probe_with_the_same_numbers(monkeypatch):
     assert built.param_groups[0]["foreach"] is False and built.defaults["foreach"] is None
     fused = plan_optimizer(OptimizerSpec(name="adam", settings={"fused": True}))
     assert fused.build([torch.zeros(2, requires_grad=True)]).param_groups[0]["foreach"] is None
+    # Another library's None may mean another loop (pytorch_optimizer's foreach path, on the
+    # CPU too): its groups are left as they are.
+    lamb = plan_optimizer(OptimizerSpec(name="pytorch_optimizer.lamb"))
+    assert not lamb.record.torch_own
+    assert lamb.build([torch.zeros(2, requires_grad=True)]).param_groups[0]["foreach"] is None
     batch = run_batch(fn, plans, STARTS[:2], STEPS, f.domain, record_paths=True)
     for i, start in enumerate(STARTS[:2]):
         np.testing.assert_array_equal(batch.points[:, i], by_hand[i])

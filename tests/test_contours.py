@@ -90,20 +90,44 @@ def test_log_levels_and_a_norm_are_matplotlibs_too(traced: list[bool]) -> None:
         assert_same_set(a, b)
 
 
-@pytest.mark.parametrize("change", ["heights", "levels", "grid"])
+@pytest.mark.parametrize("change", ["heights", "levels", "grid", "extend", "log"])
 def test_anything_the_lines_depend_on_traces_them_again(traced: list[bool], change: str) -> None:
-    _sets()
-    z, levels = Z.copy(), LEVELS.copy()
+    _sets(Z + 1.0, LEVELS + 1.0)  # heights above 0, for the log scale
+    xs, z, levels, kw = XS, Z + 1.0, LEVELS + 1.0, {}
     if change == "heights":
         z[10, 10] += 1e-9  # one height, by a hair
     elif change == "levels":
         levels[5] *= 1.0 + 1e-12
-    key = contours.grid_key(XS + (1e-12 if change == "grid" else 0.0), YS, z)
-    assert (key == contours.grid_key(XS, YS, Z)) == (change not in ("heights", "grid"))
-    ax = Figure().add_subplot()
-    got = contours.contour_set(ax, XS, YS, z, filled=True, key=key, levels=levels)
+    elif change == "grid":
+        xs = XS + 1e-12
+    elif change == "extend":
+        kw = {"extend": "both"}  # two more levels traced, past the ends
+    else:
+        kw = {"norm": LogNorm(vmin=levels[0], vmax=levels[-1])}
+    got = contours.contour_set(Figure().add_subplot(), xs, YS, z, filled=True, levels=levels,
+                               **kw)
     assert traced == [True, False, True]
-    assert_same_set(got, Figure().add_subplot().contourf(XS, YS, z, levels=levels))
+    assert_same_set(got, Figure().add_subplot().contourf(xs, YS, z, levels=levels, **kw))
+
+
+def test_each_set_gets_its_own_paths_made_under_its_own_settings(traced: list[bool]) -> None:
+    from matplotlib import rc_context
+
+    first = _sets()
+    first[0].get_paths()[3].vertices[:] = 0.0  # a set's paths changed: the cache's are not
+    with rc_context({"path.simplify": False}):
+        unsimplified = _sets()
+    later = _sets()
+    assert traced == [True, False]  # traced once, by the first
+    with rc_context({"path.simplify": False}):
+        theirs_unsimplified = _matplotlibs()
+    for ours, theirs in ((unsimplified, theirs_unsimplified), (later, _matplotlibs())):
+        for a, b in zip(ours, theirs, strict=True):
+            assert_same_set(a, b)
+            assert [p.should_simplify for p in a.get_paths()] == [
+                p.should_simplify for p in b.get_paths()]
+    assert any(p.should_simplify for p in later[1].get_paths())
+    assert not any(p.should_simplify for p in unsimplified[1].get_paths())
 
 
 def test_the_cache_keeps_the_latest_sets_only(traced: list[bool],

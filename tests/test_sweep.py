@@ -38,7 +38,8 @@ def invoke(*args: str):
 
 
 def distinct_colours(pixels: np.ndarray) -> int:
-    packed = (pixels[..., 0].astype(np.int64) << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
+    wide = pixels.astype(np.int64)  # int16 would overflow in the shift
+    packed = (wide[..., 0] << 16) | (wide[..., 1] << 8) | wide[..., 2]
     return len(np.unique(packed))
 
 

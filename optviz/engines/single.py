@@ -163,8 +163,9 @@ def run_one(
     closure = gradient_closure(opt, [x], lambda: fn(x).sum(), record)
     # Lookahead: its slow weights are drawn too.
     path = _Path(x, start, steps, domain, getattr(opt, "slow_weights", None))
-    # Each point's loss is evaluated once, with its graph: the next step back-propagates it
-    # (what a closure would evaluate again). LBFGS evaluates its closure itself.
+    # Each point's loss is evaluated once, with its graph where a next step back-propagates
+    # it (what a closure would evaluate again). LBFGS evaluates its own closure, as often as
+    # it needs, and each point's drawn loss apart.
     own = record.needs_closure
     value = _loss_at(fn, x, graph=not own)
     path.keep(0, x.detach().reshape(-1).tolist(), value.item())

@@ -51,7 +51,8 @@ class OptimizerPlan:
         optimizer."""
         if not self.is_plugin:
             opt = self.factory(params, **self.kwargs)
-            without_device_probe(opt)
+            if self.record.torch_own:
+                without_device_probe(opt)
         else:
             from torch.optim import Optimizer
 
@@ -83,12 +84,14 @@ class OptimizerPlan:
 
 
 def without_device_probe(opt: Any) -> None:
-    """Param groups whose ``foreach`` is torch's default (None) and whose parameters are all
-    on the CPU get ``foreach=False``. At every step torch resolves None by probing each
-    parameter's type and device (``_default_to_fused_or_foreach``, about a tenth of a batched
-    run's time with a group per lr), and on the CPU the answer is always the single-tensor
-    loop: the same loop, without the probe. The optimizer's ``defaults``, which figures and
-    exports report, keep None; a fused group is left alone."""
+    """For one of torch.optim's own classes (``record.torch_own``): param groups whose
+    ``foreach`` is torch's default (None) and whose parameters are all on the CPU get
+    ``foreach=False``. At every step torch resolves None by probing each parameter's type and
+    device (``_default_to_fused_or_foreach``, about a tenth of a batched run's time with a
+    group per lr), and on the CPU torch's answer is always the single-tensor loop: the same
+    loop, without the probe. Not for other libraries' classes, whose None may mean another
+    loop (pytorch_optimizer takes its foreach path on the CPU too). The optimizer's
+    ``defaults``, which figures and exports report, keep None; a fused group is left alone."""
     for group in getattr(opt, "param_groups", ()):
         if (group.get("foreach", False) is None and not group.get("fused")
                 and all(p.device.type == "cpu" for p in group["params"])):

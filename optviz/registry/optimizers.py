@@ -45,19 +45,26 @@ class OptimizerRecord(Record):
         return out
 
     @property
+    def torch_own(self) -> bool:
+        """One of torch.optim's own classes (not a plugin, not pytorch_optimizer's): what
+        optviz knows of torch's step machinery holds for it and is not assumed of others."""
+        return self.target.startswith(_T) and not self.plugin
+
+    @property
     def idle_without_gradients(self) -> bool:
         """Whether a step with no gradient anywhere changes nothing (no parameter, no LR, no
         state a scheduler reads): true of torch.optim's own classes, which skip every
         parameter without a gradient; not assumed of anything else."""
-        return self.target.startswith(_T) and not self.plugin
+        return self.torch_own
 
     @property
     def plain_zero_grad(self) -> bool:
         """Whether ``zero_grad()`` only sets every parameter's gradient to None: torch.optim's
         own classes (``set_to_none`` by default), whose call also passes torch's dynamo guard
-        and profiler record, a tenth of a lone step on a 2-D point. Engines clear such
-        gradients themselves; anything else's ``zero_grad`` is called."""
-        return self.target.startswith(_T) and not self.plugin
+        and profiler record, a tenth of a lone step on a 2-D point. The stepping helpers
+        (``engines.stepping.zero_grad``) clear such gradients themselves; anything else's
+        ``zero_grad`` is called."""
+        return self.torch_own
 
     @property
     def external(self) -> bool:

@@ -4,15 +4,17 @@ Tracing a surface's contours (contourpy, through matplotlib) is most of a contou
 the same surface is traced again and again: every panel of a grid on one function, every
 re-render of ``--watch``, every figure of a gallery on the same view. ``contour_set`` draws
 ``ax.contour``/``ax.contourf``'s contour set, but takes the traced lines from a small cache
-keyed by everything they depend on (the grid's and heights' bytes, the levels, the lowest
-height, filled or not, matplotlib's contour algorithm, corner mask and chunk size); the
-colours, norm, limits and artists are matplotlib's own, built as ``ax.contourf`` builds them.
-Where matplotlib has no such step to take over (it is private), it traces every time.
+keyed by everything they depend on (the grid's and heights' bytes, the levels as traced, with
+any ``extend`` levels, the lowest height, filled or not, log scale, matplotlib's contour
+algorithm, corner mask and chunk size); each set's paths are built afresh from the cached
+vertices and codes, as matplotlib builds them, so they take the rcParams of their time.
+The colours, norm, limits and artists are matplotlib's own, built as ``ax.contourf`` builds
+them. Where matplotlib has no such step to take over (it is private), or names what the key
+reads otherwise, it traces every time.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections import OrderedDict
 from typing import Any
@@ -22,11 +24,13 @@ from matplotlib.axes import Axes
 from matplotlib.contour import QuadContourSet
 from matplotlib.path import Path
 
-# Traced line sets kept (a filled and a line set per surface): a grid of panels with insets
-# on two functions fits, and a few MB at most.
-CACHE_SIZE = 24
+# Traced line sets kept (a filled and a line set per surface): a grid of panels on one
+# function, with an inset each, keeps its panels' set. Up to about 3 MB each (rastrigin's
+# filled and line sets on a 300 x 300 grid), most well under 1 MB.
+CACHE_SIZE = 8
 
-_TRACED: OrderedDict[tuple[Any, ...], list[Path]] = OrderedDict()
+Traced = list[tuple[np.ndarray, np.ndarray | None]]
+_TRACED: OrderedDict[tuple[Any, ...], Traced] = OrderedDict()
 _HOOK = "_make_paths_from_contour_generator"
 
 
@@ -48,22 +52,29 @@ class _Traced(QuadContourSet):
         super().__init__(ax, *args, **kwargs)
 
     def _key(self) -> tuple[Any, ...]:
-        levels = np.asarray(self.levels, dtype=float)
+        """What the traced lines depend on besides the surface (AttributeError where this
+        matplotlib names it otherwise)."""
+        levels = np.asarray(self._levels, dtype=float)  # with extend's levels, as traced
         return (self._surface_key, bool(self.filled), levels.tobytes(), float(self.zmin),
-                bool(getattr(self, "logscale", False)), getattr(self, "_algorithm", None),
-                getattr(self, "_corner_mask", None), getattr(self, "nchunk", None))
+                bool(self.logscale), self._algorithm, self._corner_mask, self.nchunk)
 
     def _make_paths_from_contour_generator(self) -> list[Path]:
         if self._paths is not None:
             return self._paths
-        key = self._key()
+        try:
+            key = self._key()
+        except AttributeError:
+            return super()._make_paths_from_contour_generator()
         if key in _TRACED:
             _TRACED.move_to_end(key)
         else:
-            _TRACED[key] = super()._make_paths_from_contour_generator()
+            traced = super()._make_paths_from_contour_generator()
+            _TRACED[key] = [(p.vertices.copy(), None if p.codes is None else p.codes.copy())
+                            for p in traced]  # its own arrays: the set's may be changed
             while len(_TRACED) > CACHE_SIZE:
                 _TRACED.popitem(last=False)
-        return [copy.deepcopy(path) for path in _TRACED[key]]  # its own arrays
+            return traced
+        return [Path(v.copy(), None if c is None else c.copy()) for v, c in _TRACED[key]]
 
 
 def contour_set(ax: Axes, xs: Any, ys: Any, z: Any, *, filled: bool, key: bytes | None = None,
