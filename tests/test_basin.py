@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from forked import run_optviz
+from pixels import within
 from typer.testing import CliRunner
 
 from optviz.cli import app
@@ -72,15 +73,6 @@ def test_basin_cli_export_is_row_major_and_equals_lone_runs(sgd_basin):
         assert data["final_loss"][i] == (None if run.diverged else run.loss[-1])
 
 
-def _within(pixels: np.ndarray, rgb, tol: int) -> np.ndarray:
-    """Pixels within ``tol`` of ``rgb`` in each channel (channel by channel: numpy reduces a
-    last axis of three slowly)."""
-    near = np.ones(pixels.shape[:2], dtype=bool)
-    for channel, value in enumerate(np.asarray(rgb).tolist()):
-        near &= np.abs(pixels[..., channel] - round(value)) <= tol
-    return near
-
-
 def test_basin_picture_pixels(sgd_basin, png_pixels):
     _, png, _ = sgd_basin
     pixels = png_pixels(png)
@@ -89,16 +81,16 @@ def test_basin_picture_pixels(sgd_basin, png_pixels):
     packed = (wide[..., 0] << 16) | (wide[..., 1] << 8) | wide[..., 2]
     assert len(np.unique(packed)) > 100  # not blank
     red = np.array([int(DIVERGED[k:k + 2], 16) for k in (1, 3, 5)])
-    assert _within(pixels, red, 10).sum() > 500  # diverged corners
+    assert within(pixels, red, 10).sum() > 500  # diverged corners
     # The minimum's star (style.MINIMUM_STAR): its dark edge, no longer gold.
     edge = np.array([0x1a, 0x1a, 0x1a])
-    assert _within(pixels, edge, 6).any()
-    assert not _within(pixels, [255, 215, 0], 12).any()
+    assert within(pixels, edge, 6).any()
+    assert not within(pixels, [255, 215, 0], 12).any()
     import matplotlib
 
     # The image's colour map appears: the darkest (lowest loss) and a mid colour.
     lut = np.round(matplotlib.colormaps[CMAP](np.linspace(0, 1, 9))[:, :3] * 255)
-    seen = [bool(_within(pixels, c, 6).any()) for c in lut]
+    seen = [bool(within(pixels, c, 6).any()) for c in lut]
     assert sum(seen) >= 4, seen
 
 

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from pixels import darkest, within
 from typer.testing import CliRunner
 
 from optviz.cli import app
@@ -27,10 +28,7 @@ def _rgb(colour: str) -> np.ndarray:
 
 
 def _near(pixels: np.ndarray, colour: str, tol: int = TOL) -> int:
-    near = np.ones(pixels.shape[:2], dtype=bool)
-    for channel, value in enumerate(_rgb(colour).tolist()):  # faster than a max over axis -1
-        near &= np.abs(pixels[..., channel] - value) <= tol
-    return int(near.sum())
+    return int(within(pixels, _rgb(colour), tol).sum())
 
 
 def _region(pixels: np.ndarray, ax) -> np.ndarray:
@@ -68,8 +66,7 @@ def _assert_not_blank(pixels: np.ndarray, ink: float) -> None:
     """Many distinct colours (contours, paths, text: not a flat fill) and at least a fraction
     ``ink`` of the pixels visibly not white."""
     assert _n_colours(pixels) > 500
-    darkest = np.minimum(np.minimum(pixels[..., 0], pixels[..., 1]), pixels[..., 2])
-    assert (darkest < 245).mean() > ink
+    assert (darkest(pixels) < 245).mean() > ink
 
 
 def _assert_view_on_domain(view, domain) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pixels import darkest, within
 
 from optviz.config import load_config
 from optviz.figures.formats import figure_bytes as png_bytes
@@ -27,19 +28,12 @@ def rgb(hex_colour: str) -> np.ndarray:
 
 
 def colour_pixels(img: np.ndarray, hex_colour: str, tol: int = 12) -> int:
-    """Pixels within ``tol`` of the colour in each channel (channel by channel: numpy reduces
-    a last axis of three slowly)."""
-    img = img.astype(np.int16, copy=False)
-    near = np.ones(img.shape[:2], dtype=bool)
-    for channel, value in enumerate(rgb(hex_colour).tolist()):
-        near &= np.abs(img[..., channel] - value) <= tol
-    return int(near.sum())
+    return int(within(img.astype(np.int16, copy=False), rgb(hex_colour), tol).sum())
 
 
 def ink(img: np.ndarray) -> float:
     """Share of pixels that are not (near) white."""
-    darkest = np.minimum(np.minimum(img[..., 0], img[..., 1]), img[..., 2])
-    return float((darkest < 235).mean())
+    return float((darkest(img) < 235).mean())
 
 
 def render(*schedulers: str, **fields):

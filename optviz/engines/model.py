@@ -15,7 +15,7 @@ import torch
 
 from optviz.devices import resolve_device
 from optviz.engines.single import DTYPES, json_safe, offset, rows_of, ticker
-from optviz.engines.stepping import checked_step, gradient_closure, take_step
+from optviz.engines.stepping import checked_step, gradient_closure, take_step, zero_grad
 from optviz.engines.tracking import Extras
 from optviz.errors import BadValueError, OptvizError, UnsupportedError
 from optviz.hooks import Tick
@@ -210,7 +210,7 @@ def _step_rows(plan: OptimizerPlan, k: int, opt: Any, rows: list[list[torch.Tens
     """Step ``k`` of every run still alive, each on its own graph (the sum's gradient is 1 for
     each term, as a lone run's backward starts); record where each one is; the runs still
     alive after it (a run whose weights or loss turn non-finite stops, its grads left None)."""
-    opt.zero_grad()
+    zero_grad(opt, plan.record)
     total = sum(torch.nn.functional.mse_loss(torch.nn.functional.linear(xb, *rows[r]), yb)
                 for r in alive)
     total.backward()  # type: ignore[union-attr]

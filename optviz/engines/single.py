@@ -160,20 +160,20 @@ def run_one(
     tick = ticker(progress, steps)
     x, opt = _built(plan, start)
     record = plan.record
-    closure = gradient_closure(opt, [x], lambda: fn(x).sum(), record)
     # Lookahead: its slow weights are drawn too.
     path = _Path(x, start, steps, domain, getattr(opt, "slow_weights", None))
     # Each point's loss is evaluated once, with its graph where a next step back-propagates
     # it (what a closure would evaluate again). LBFGS evaluates its own closure, as often as
     # it needs, and each point's drawn loss apart.
     own = record.needs_closure
+    closure = gradient_closure(opt, [x], lambda: fn(x).sum(), record) if own else None
     value = _loss_at(fn, x, graph=not own)
     path.keep(0, x.detach().reshape(-1).tolist(), value.item())
     extras = Extras(opt, scheduler, show_state=show_state, label=plan.label, vectors=vectors)
     for k in range(1, steps + 1):
         tick(k - 1)
         extras.before_step()
-        if own:
+        if closure is not None:
             take_step(plan, k, opt, closure)
         else:
             zero_grad(opt, record)
