@@ -69,13 +69,16 @@ def _texts_off_canvas(fig: Any, laid_out: bool = False) -> list[str]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.text import Text
 
+    from optviz.render.ticks import ticks_once
+
     canvas = FigureCanvasAgg(fig)
-    if not laid_out:
-        # Laid out and drawn with drawing itself switched off: every text's place and size
-        # is known, no pixel is painted.
-        fig.draw_without_rendering()
-    renderer = canvas.get_renderer()
-    tight = fig.get_tightbbox(renderer)
+    with ticks_once(fig):  # as the picture is saved: the same layout, ticks worked out once
+        if not laid_out:
+            # Laid out and drawn with drawing itself switched off: every text's place and
+            # size is known, no pixel is painted.
+            fig.draw_without_rendering()
+        renderer = canvas.get_renderer()
+        tight = fig.get_tightbbox(renderer)
     w, h = fig.get_size_inches()
     if tight.x0 >= -0.01 and tight.y0 >= -0.01 and tight.x1 <= w + 0.01 and tight.y1 <= h + 0.01:
         return []

@@ -128,5 +128,9 @@ FORMATS: dict[str, Callable[[Figure, int, str | None], bytes]] = {
 
 def figure_bytes(fig: Figure, suffix: str = ".png", dpi: int | None = None,
                  config: str | None = None) -> bytes:
-    """``fig`` as the bytes of a ``suffix`` file, with ``config`` embedded where it fits."""
-    return FORMATS[suffix.lower()](fig, dpi or DEFAULT_DPI, config)
+    """``fig`` as the bytes of a ``suffix`` file, with ``config`` embedded where it fits;
+    each axis works its ticks out once per measurement and draw (``render.ticks``)."""
+    from optviz.render.ticks import ticks_once
+
+    with ticks_once(fig):
+        return FORMATS[suffix.lower()](fig, dpi or DEFAULT_DPI, config)
