@@ -462,15 +462,18 @@ class Animator:
         whatever the figure draws after them that could overlap them: its own texts and
         legends, and any later axes whose box meets theirs. The layout is solved once, by a
         full draw, and then kept."""
+        from optviz.render.ticks import ticks_once
+
         turning = [ax for ax, _ in self._turn] if self.rotate else []
         self._redrawn = list(self.moving)
-        if turning:
+        with ticks_once(self.fig):
+            if turning:
+                self.canvas.draw()
+                self.fig.set_layout_engine("none")
+                self._redrawn = self._over_turning(turning)
+            for artist in self._redrawn:  # left out of the full draw below
+                artist.set_animated(True)
             self.canvas.draw()
-            self.fig.set_layout_engine("none")
-            self._redrawn = self._over_turning(turning)
-        for artist in self._redrawn:  # left out of the full draw below
-            artist.set_animated(True)
-        self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.fig.bbox)
 
     def _over_turning(self, turning: list[Axes]) -> list[Artist]:
