@@ -21,7 +21,7 @@ ORDER = ("bench_startup.py", "bench_picture.py", "bench_watch.py", "bench_batche
 QUICK = {
     "bench_startup.py": ["--repeat", "3"],
     "bench_png.py": ["--configs", "showcase/sweep_adam_rosenbrock", "--repeat", "1"],
-    "bench_ticks.py": ["--configs", "schedules/plateau", "--repeat", "1"],
+    "bench_ticks.py": ["--configs", "schedules/plateau", "--repeat", "4"],
     "bench_gc.py": ["--configs", "seed/parabola_lr,schedules/step", "--repeat", "1"],
     "bench_batched.py": ["--grid", "64", "--steps", "100", "--sample", "8"],
     "bench_gallery.py": ["-n", "4"],

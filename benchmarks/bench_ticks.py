@@ -41,8 +41,9 @@ def main() -> None:
         rendered = render_figure(load_config(ROOT / "configs" / f"{name}.yaml"))
         times: dict[str, list[float]] = {side: [] for side in sides}
         out: dict[str, bytes] = {}
-        for _ in range(args.repeat):
-            for side, scope in sides.items():
+        for r in range(args.repeat):
+            order = list(sides.items())
+            for side, scope in order if r % 2 else order[::-1]:  # each side first in turn
                 ticks.ticks_once = scope
                 rendered.__dict__.pop("figure", None)  # a figure never laid out or drawn
                 fig = rendered.figure

@@ -11,15 +11,17 @@ first answers; every call still starts afresh, so a layout that moves the axes b
 gets new ticks. A many-panel figure's PNG takes about a sixth less time, with the same
 pixels (``tests/test_ticks.py`` compares them).
 
-Only the figure's own axes are changed, only while the block runs (instance attributes,
-removed at its end). Where matplotlib's axes lack the two methods (a future version), the
-figure is drawn as usual.
+Only the figure's own 2-D axes are changed, only while the block runs (instance attributes,
+removed at its end). Axes whose two methods are not matplotlib's 2-D ones (3-D axes, which
+measure each side's labels on one tick list moved in between; a future version's) are drawn
+as usual.
 
 A minor locator makes a tick object of five artists (two lines, a grid line, two texts) for
 each mark, made, measured and drawn one by one: for a mark at every step of a short schedule,
 about a third of the figure's time. ``minor_marks`` draws the same marks (the same marker,
 size, width and colour, unclipped, left out of the layout as ticks are) as one line of markers,
-with the same pixels.
+with the same pixels; where ticks do not point out below the axis (other rcParams), it sets
+matplotlib's own minor ticks at the same places instead.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import matplotlib as mpl
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
@@ -37,28 +40,35 @@ from matplotlib.lines import TICKDOWN, Line2D
 
 _TICKS = "_update_ticks"
 _BOXES = "_get_ticklabel_bboxes"
-_SCOPED = ("get_tightbbox", "draw")
+# The two calls that repeat the tick work, as matplotlib's 2-D axes define them. Other axes (a
+# 3-D axis measures each side's labels on the same tick list, moved in between) are left alone.
+_OWN = {"get_tightbbox": Axis.get_tightbbox, "draw": Axis.draw}
 
 
 def _once_per_call(axis: Axis, method: Callable[..., Any]) -> Callable[..., Any]:
-    """``method`` of ``axis``, with the axis' tick updates and tick label boxes answered
-    once inside each call."""
+    """``method`` of ``axis``, with the axis' tick updates and tick label boxes worked out on
+    first use inside each call and answered from there for the rest of that call."""
     cls = type(axis)
 
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
-        if _TICKS in vars(axis):  # nested (a 3-D axis measures inside its draw): the outer
-            return method(*args, **kwargs)  # call's answers already hold
-        ticks = getattr(cls, _TICKS)(axis)
+        if _TICKS in vars(axis):  # an enclosing call on this axis holds the answers
+            return method(*args, **kwargs)
+        ticks: list[Any] = []
         boxes: dict[tuple[int, int], Any] = {}
 
-        def label_boxes(drawn: list[Any], renderer: Any) -> Any:
+        def update() -> Any:
+            if not ticks:
+                ticks.append(getattr(cls, _TICKS)(axis))
+            return ticks[0]
+
+        def label_boxes(drawn: Any, renderer: Any) -> Any:
             key = (id(drawn), id(renderer))
             if key not in boxes:
                 boxes[key] = getattr(cls, _BOXES)(axis, drawn, renderer)
             return boxes[key]
 
-        setattr(axis, _TICKS, lambda: ticks)
+        setattr(axis, _TICKS, update)
         setattr(axis, _BOXES, label_boxes)
         try:
             return method(*args, **kwargs)
@@ -69,27 +79,37 @@ def _once_per_call(axis: Axis, method: Callable[..., Any]) -> Callable[..., Any]
     return call
 
 
+def _plain_2d(axis: Axis) -> bool:
+    cls = type(axis)
+    return (all(getattr(cls, name, None) is own for name, own in _OWN.items())
+            and hasattr(cls, _TICKS) and hasattr(cls, _BOXES))
+
+
 @contextlib.contextmanager
 def ticks_once(fig: Figure) -> Iterator[None]:
-    """Within: each axis of ``fig`` works its ticks out once per ``get_tightbbox`` or
+    """Within: each 2-D axis of ``fig`` works its ticks out once per ``get_tightbbox`` or
     ``draw`` call (see the module's docstring)."""
-    axes = [a for a in fig.findobj(Axis) if isinstance(a, Axis)]
-    if not all(hasattr(type(a), _TICKS) and hasattr(type(a), _BOXES) for a in axes):
-        yield
-        return
-    before = [{name: vars(axis).get(name) for name in _SCOPED} for axis in axes]
-    for axis in axes:
-        for name in _SCOPED:
-            setattr(axis, name, _once_per_call(axis, getattr(axis, name)))
+    axes = list({id(a): a for a in fig.findobj(Axis) if isinstance(a, Axis)}.values())
+    axes = [a for a in axes if _plain_2d(a)]
+    ours = [{name: _once_per_call(a, getattr(a, name)) for name in _OWN} for a in axes]
+    before = [{name: vars(a).get(name) for name in _OWN} for a in axes]
+    for axis, wrappers in zip(axes, ours, strict=True):
+        for name, wrapper in wrappers.items():
+            setattr(axis, name, wrapper)
     try:
         yield
     finally:
-        for axis, own in zip(axes, before, strict=True):
-            for name, value in own.items():
-                if value is None:
-                    vars(axis).pop(name, None)
-                else:  # an enclosing block's
-                    setattr(axis, name, value)
+        for wrappers in ours:
+            for wrapper in wrappers.values():
+                wrapper.ended = True  # type: ignore[attr-defined]
+        for axis, wrappers, own in zip(axes, ours, before, strict=True):
+            for name, wrapper in wrappers.items():
+                if vars(axis).get(name) is not wrapper:
+                    continue  # replaced since (a block ended out of order): not ours to undo
+                if own[name] is None or getattr(own[name], "ended", False):
+                    del vars(axis)[name]
+                else:  # an enclosing block's, still open
+                    setattr(axis, name, own[name])
 
 
 class MinorMarks(Artist):
@@ -97,8 +117,8 @@ class MinorMarks(Artist):
     not a line: the axes' lines (``ax.get_lines()``) stay what the figure plots."""
 
     def __init__(self, ax: Axes, xs: list[float]) -> None:
-        import matplotlib as mpl
-
+        """Marks as the x axis' minor ticks look under the rcParams of now, pointing out
+        (``minor_marks`` makes them only where ticks point out)."""
         super().__init__()
         colour = mpl.rcParams["xtick.color"]
         self.line = Line2D(
@@ -114,14 +134,21 @@ class MinorMarks(Artist):
         self.line.set_figure(fig)
 
     def draw(self, renderer: Any) -> None:
-        if self.get_visible():
+        if self.get_visible() and self.axes is not None and self.axes.xaxis.get_visible():
             self.line.draw(renderer)
         self.stale = False
 
 
-def minor_marks(ax: Axes, xs: list[float]) -> MinorMarks:
+def minor_marks(ax: Axes, xs: list[float]) -> MinorMarks | None:
     """Minor tick marks at ``xs`` (data) below ``ax``'s x-axis, as matplotlib draws minor
-    ticks without labels, in one artist (see the module's docstring)."""
+    ticks without labels, in one artist (see the module's docstring); None where the ticks
+    are matplotlib's own (rcParams with ticks that do not point out below the axis)."""
+    rc = mpl.rcParams
+    if rc["xtick.direction"] != "out" or not (rc["xtick.bottom"] and rc["xtick.minor.bottom"]):
+        from matplotlib.ticker import FixedLocator
+
+        ax.xaxis.set_minor_locator(FixedLocator(xs))
+        return None
     marks = MinorMarks(ax, xs)
     ax.add_artist(marks)
     return marks
