@@ -22,6 +22,7 @@ from matplotlib.lines import Line2D
 
 from optviz.render.model_fit import FIT_ATTR, FitPanel
 from optviz.render.style import Z_ENDS, Z_PATH, Z_PATH_STEP
+from optviz.render.ticks import ticks_once
 from optviz.render.trajectory import lookahead_jumps
 from optviz.render.vectors import VectorArtists
 from optviz.results import Run, TrajectoryResult
@@ -462,8 +463,6 @@ class Animator:
         whatever the figure draws after them that could overlap them: its own texts and
         legends, and any later axes whose box meets theirs. The layout is solved once, by a
         full draw, and then kept."""
-        from optviz.render.ticks import ticks_once
-
         turning = [ax for ax, _ in self._turn] if self.rotate else []
         self._redrawn = list(self.moving)
         with ticks_once(self.fig):

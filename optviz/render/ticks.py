@@ -80,18 +80,40 @@ def _once_per_call(axis: Axis, method: Callable[..., Any]) -> Callable[..., Any]
 
 
 def _plain_2d(axis: Axis) -> bool:
+    """Whether ``axis`` measures and draws as matplotlib's 2-D axes do (what the memo is for)."""
     cls = type(axis)
     return (all(getattr(cls, name, None) is own for name, own in _OWN.items())
             and hasattr(cls, _TICKS) and hasattr(cls, _BOXES))
+
+
+Wrappers = dict[str, Callable[..., Any]]
+
+
+def _undo(axes: list[Axis], ours: list[Wrappers], before: list[dict[str, Any]]) -> None:
+    """Each axis gets back what it had before the block, where the block's wrapper is still
+    in place (a block ended out of order leaves the later one's); an enclosing block's
+    wrapper only while that block is open."""
+    for wrappers in ours:
+        for wrapper in wrappers.values():
+            wrapper.ended = True  # type: ignore[attr-defined]
+    for axis, wrappers, own in zip(axes, ours, before, strict=True):
+        for name, wrapper in wrappers.items():
+            if vars(axis).get(name) is not wrapper:
+                continue
+            if own[name] is None or getattr(own[name], "ended", False):
+                del vars(axis)[name]
+            else:
+                setattr(axis, name, own[name])
 
 
 @contextlib.contextmanager
 def ticks_once(fig: Figure) -> Iterator[None]:
     """Within: each 2-D axis of ``fig`` works its ticks out once per ``get_tightbbox`` or
     ``draw`` call (see the module's docstring)."""
-    axes = list({id(a): a for a in fig.findobj(Axis) if isinstance(a, Axis)}.values())
-    axes = [a for a in axes if _plain_2d(a)]
-    ours = [{name: _once_per_call(a, getattr(a, name)) for name in _OWN} for a in axes]
+    unique = {id(a): a for a in fig.findobj(Axis) if isinstance(a, Axis)}
+    axes = [a for a in unique.values() if _plain_2d(a)]
+    ours: list[Wrappers] = [{name: _once_per_call(a, getattr(a, name)) for name in _OWN}
+                            for a in axes]
     before = [{name: vars(a).get(name) for name in _OWN} for a in axes]
     for axis, wrappers in zip(axes, ours, strict=True):
         for name, wrapper in wrappers.items():
@@ -99,17 +121,7 @@ def ticks_once(fig: Figure) -> Iterator[None]:
     try:
         yield
     finally:
-        for wrappers in ours:
-            for wrapper in wrappers.values():
-                wrapper.ended = True  # type: ignore[attr-defined]
-        for axis, wrappers, own in zip(axes, ours, before, strict=True):
-            for name, wrapper in wrappers.items():
-                if vars(axis).get(name) is not wrapper:
-                    continue  # replaced since (a block ended out of order): not ours to undo
-                if own[name] is None or getattr(own[name], "ended", False):
-                    del vars(axis)[name]
-                else:  # an enclosing block's, still open
-                    setattr(axis, name, own[name])
+        _undo(axes, ours, before)
 
 
 class MinorMarks(Artist):
