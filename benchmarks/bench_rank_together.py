@@ -1,13 +1,16 @@
 """``optviz rank``'s searches on every function in one batch per pass (``tune_together``)
-against one search per function (``tune_pair``), side by side in one process, one torch
-thread, on the same starts; both must give the same lrs.
+against one search per function (``tune_pair``), and every optimizer's searches in step
+(``tune_in_step``: one evaluation of each function and one backward per step for all the
+optimizers) against one optimizer at a time together, side by side in one process, one torch
+thread, on the same starts; all must give the same lrs.
 
     python benchmarks/bench_rank_together.py [--optimizers adam,sgd,rmsprop] [--starts 5]
         [--steps 500] [--repeat 1]
 
 The functions are every one with a known minimum (the default table's), 2-D ones together
 (the 1-D parabola alone on both sides). Not part of the test suite: it prints each optimizer's
-two times and their ratio, then the totals.
+two times and their ratio, the totals, then the optimizers in step against the total of
+"together".
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ def main() -> None:
         default_functions,
         lr_is_a_factor,
         seeded_starts,
+        tune_in_step,
         tune_pair,
         tune_together,
     )
@@ -44,8 +48,10 @@ def main() -> None:
     totals = [0.0, 0.0]
     print(f"{len(flat)} 2-D functions, {args.starts} starts, {args.steps} steps, 1 thread")
     print(f"{'optimizer':<10} {'one by one':>11} {'together':>9} {'ratio':>6}")
+    plans, lrs = [], []
     for name in args.optimizers.split(","):
         plan = plan_optimizer(OptimizerSpec(name=name))
+        plans.append(plan)
         assert lr_is_a_factor(plan), f"{name}: its lr is not a factor; rank runs it by pairs"
         times = [[], []]
         for _ in range(args.repeat):
@@ -57,11 +63,20 @@ def main() -> None:
             together = [t[0] for t in tune_together(flat, plan, starts, args.steps)]
             times[1].append(time.perf_counter() - start)
             assert together == alone, f"{name}: the lrs differ"
+        lrs.append(together)
         one, both = min(times[0]), min(times[1])
         totals[0] += one
         totals[1] += both
         print(f"{name:<10} {one:>10.2f}s {both:>8.2f}s {both / one:>6.3f}")
     print(f"{'total':<10} {totals[0]:>10.2f}s {totals[1]:>8.2f}s {totals[1] / totals[0]:>6.3f}")
+    times = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        in_step = tune_in_step(flat, plans, starts, args.steps)
+        times.append(time.perf_counter() - start)
+        assert [[t[0] for t in row] for row in in_step] == lrs, "in step: the lrs differ"
+    print(f"{'in step':<10} {totals[1]:>10.2f}s {min(times):>8.2f}s "
+          f"{min(times) / totals[1]:>6.3f}   (every optimizer in step against 'together')")
 
 
 if __name__ == "__main__":

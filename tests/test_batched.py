@@ -272,6 +272,48 @@ def test_progress_ticks_once_per_step():
     assert ticks == [(k, 7) for k in range(1, 8)]
 
 
+def test_members_step_in_step_and_each_row_equals_a_lone_run():
+    """Three optimizers, each with a param group per lr, their rows interleaved in one batch
+    (``members``): one evaluation of the function and one backward per step for all of them,
+    and every row still equals its lone run bit for bit, divergent SGD rows included; each
+    member's numbers equal its own batch's (steps to tolerance, the tail's worst loss)."""
+    f = FUNCTIONS.resolve("rosenbrock")
+    fn = f.load()
+    chosen = {"adam": [0.01, 0.3, 1.0], "sgd": [1e-3, 5e-3, 2e-2], "rmsprop": [1e-3, 0.03, 0.3]}
+    plans, starts, members = [], [], []
+    for k in range(3):  # interleaved: adam, sgd, rmsprop, adam, ...
+        for m, (name, lrs) in enumerate(chosen.items()):
+            plans.append(with_lr(plan_optimizer(OptimizerSpec(name=name)), lrs[k]))
+            starts.append(STARTS[(m + 2 * k) % len(STARTS)])
+            members.append(m)
+    keep = {"record_paths": True, "threshold": 0.5, "tail": 7}
+    batch = run_batch(fn, plans, starts, STEPS, f.domain, members=members, **keep)
+    assert batch.batched and batch.diverged[members.index(1):].any()
+    assert_batch_equals_lone(batch, fn, plans, starts, STEPS, f.domain)
+    for m in range(3):
+        rows = [i for i, owner in enumerate(members) if owner == m]
+        alone = run_batch(fn, [plans[i] for i in rows], [starts[i] for i in rows], STEPS,
+                          f.domain, **keep)
+        for field in ("steps_to_tol", "tail_loss", "diverged", "final_loss"):
+            np.testing.assert_array_equal(getattr(batch, field)[rows], getattr(alone, field),
+                                          err_msg=field)
+
+
+def test_members_must_each_be_one_element_wise_optimizer():
+    f = FUNCTIONS.resolve("quadratic")
+    adam, sgd = (plan_optimizer(OptimizerSpec(name=n)) for n in ("adam", "sgd"))
+    lbfgs = plan_optimizer(OptimizerSpec(name="lbfgs"))
+    with pytest.raises(BadValueError, match="one member run one optimizer"):
+        run_batch(f.load(), [adam, sgd], STARTS[:2], 3, f.domain, members=[0, 0])
+    with pytest.raises(BadValueError, match="element-wise optimizers without a closure"):
+        run_batch(f.load(), [adam, lbfgs], STARTS[:2], 3, f.domain, members=[0, 1])
+    with pytest.raises(BadValueError, match="1 members for 2 rows"):
+        run_batch(f.load(), [adam, adam], STARTS[:2], 3, f.domain, members=[0])
+    # One member is the plain batch: LBFGS alone falls back to its lone runs as always.
+    one = run_batch(f.load(), [lbfgs, lbfgs], STARTS[:2], 3, f.domain, members=[5, 5])
+    assert not one.batched
+
+
 def test_bad_input_is_one_domain_error():
     f = FUNCTIONS.resolve("quadratic")
     plan = plan_optimizer(OptimizerSpec(name="adam"))

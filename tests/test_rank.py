@@ -21,6 +21,7 @@ from optviz.engines.rank import (
     lr_is_a_factor,
     run_rank,
     seeded_starts,
+    tune_in_step,
     tune_pair,
     tune_together,
 )
@@ -110,6 +111,27 @@ def test_searches_on_every_function_in_one_batch_equal_one_function_at_a_time():
     assert all(a is None for per in together[2][2].values() for a in per.arrived)
 
 
+def test_optimizers_searching_in_step_get_each_their_own_searches():
+    """tune_in_step (rank's path for optimizers whose lr is a factor: every function evaluated
+    once per step on the rows of every optimizer, one backward, each optimizer stepping its
+    own rows) gives each optimizer exactly its searches alone: lrs, scores and per-start
+    numbers bit for bit, and says when each pair's search ends."""
+    names = ["rosenbrock", "booth", "saddle", "six_hump_camel"]
+    functions = [FUNCTIONS.resolve(n) for n in names]
+    starts = [seeded_starts(f, 2, 5) if f.f_min is not None else [[0.5, 0.4], [-0.2, 0.3]]
+              for f in functions]
+    plans = [plan("adam"), plan("sgd", momentum=0.9), plan("rmsprop"), plan("adagrad")]
+    ended = []
+    in_step = tune_in_step(functions, plans, starts, 60,
+                           finished=lambda i, j: ended.append((i, j)))
+    assert sorted(ended) == [(i, j) for i in range(4) for j in range(4)]
+    for i, p in enumerate(plans):
+        alone = tune_together(functions, p, starts, 60)
+        for j, (mine, own) in enumerate(zip(in_step[i], alone, strict=True)):
+            assert mine == own, (p.label, names[j])
+    assert len({lr for row in in_step for lr, *_ in row}) > 4  # the optimizers differ
+
+
 def test_rank_tables_do_not_depend_on_batching_functions_together():
     """run_rank batches an lr-factor optimizer's functions of one dimension together (the
     1-D parabola apart from the 2-D ones) and each cell is still its own pair's search."""
@@ -136,7 +158,8 @@ def test_ranks_per_function_and_mean_rank():
     ticks = []
     result = run_rank(functions, plans, starts=2, steps=50,
                       progress=lambda done, total: ticks.append((done, total)))
-    assert ticks[-1] == (9, 9)
+    assert ticks[-1] == (9, 9)  # pair by pair as each search ends, never backwards
+    assert [d for d, _ in ticks] == sorted(d for d, _ in ticks) and len(ticks) >= 9
     for j, function in enumerate(functions):
         ranks = sorted(row[j].rank for row in result.cells)
         assert ranks == [1, 2, 3]

@@ -21,7 +21,7 @@ import torch
 
 from optviz.devices import resolve_device
 from optviz.engines.single import DTYPES, ESCAPE_FACTOR, escape_bounds, run_one
-from optviz.engines.stepping import checked_step, gradient_closure
+from optviz.engines.stepping import back_propagate, checked_step, zero_grad
 from optviz.errors import BadValueError, OptvizError
 from optviz.plan.optimizers import OptimizerPlan
 
@@ -104,17 +104,21 @@ def run_batch(
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
     row_domains: Sequence[Sequence[Sequence[float]]] | None = None,
+    members: Sequence[int] | None = None,
 ) -> BatchResult:
     """Run one trajectory per row of ``starts`` (N, dim) for ``steps`` steps.
 
     ``plans`` is one plan for every row or one per row; rows may differ in any setting (lr,
-    betas, ...) but not in the optimizer. ``threshold`` is the loss at or below which a row
-    counts as arrived (f* + tolerance), one for every row or one per row. ``row_domains``
-    (an element-wise optimizer only): each row's own domain for its escape bounds, where
-    ``fn`` is several functions, each on its own rows (``optviz rank``: one optimizer on
-    every function in one batch). ``tail`` is how many of the last losses (at steps
-    ``steps - tail + 1`` to ``steps``, at most all ``steps + 1``) ``tail_loss`` takes the worst
-    of. ``progress(done, total)`` is called as the work goes:
+    betas, ...) but not in the optimizer, unless ``members`` says which optimizer each row is
+    stepped by: rows of one member share one optimizer, and the members, each element-wise, step
+    in step on one evaluation of ``fn`` over every row and one backward (``optviz rank``:
+    several optimizers on several functions, each function evaluated once per step).
+    ``threshold`` is the loss at or below which a row counts as arrived (f* + tolerance), one
+    for every row or one per row. ``row_domains`` (an element-wise optimizer only): each row's
+    own domain for its escape bounds, where ``fn`` is several functions, each on its own rows
+    (``optviz rank``: every function in one batch). ``tail`` is how many of the
+    last losses (at steps ``steps - tail + 1`` to ``steps``, at most all ``steps + 1``)
+    ``tail_loss`` takes the worst of. ``progress(done, total)`` is called as the work goes:
     steps of the batch, or trajectories when the optimizer falls back to a loop.
     """
     dev = resolve_device(device) if isinstance(device, str) else device
@@ -134,7 +138,11 @@ def run_batch(
         return BatchResult(np.zeros((0, len(domain))), empty, empty.astype(np.int64),
                            empty.astype(np.int64), batched=True, tail_loss=empty)
     record = plan_list[0].record
-    if any(p.record.target != record.target for p in plan_list):
+    if members is not None:
+        _check_members(plan_list, members)
+        if len(set(members)) == 1:
+            members = None
+    elif any(p.record.target != record.target for p in plan_list):
         raise BadValueError("a batch runs one optimizer; got several")
     if row_domains is not None and (len(row_domains) != n or not record.elementwise):
         raise BadValueError("row_domains needs one domain per row and an element-wise "
@@ -146,7 +154,23 @@ def run_batch(
         return _run_loop(fn, plan_list, x0, steps, domain, threshold, record_paths, tail,
                          progress)
     return _run_stacked(fn, plan_list, x0, steps, row_domains or [domain], threshold,
-                        record_paths, tail, progress)
+                        record_paths, tail, progress, members)
+
+
+def _check_members(plans: Sequence[OptimizerPlan], members: Sequence[int]) -> None:
+    """Members step in step only where each is one element-wise optimizer that steps on the
+    gradients of one backward (no closure of its own, dense first-order gradients)."""
+    if len(members) != len(plans):
+        raise BadValueError(f"{len(members)} members for {len(plans)} rows")
+    targets: dict[int, str] = {}
+    for plan, member in zip(plans, members, strict=True):
+        if targets.setdefault(member, plan.record.target) != plan.record.target:
+            raise BadValueError("the rows of one member run one optimizer; got several")
+    record = [p.record for p in plans]
+    if len(targets) > 1 and not all(r.elementwise and not (r.needs_closure or r.sparse_grad
+                                                           or r.create_graph) for r in record):
+        raise BadValueError("members step in step only as element-wise optimizers without "
+                            "a closure, sparse or second-order gradients")
 
 
 def _not_elementwise(record: Any) -> str:
@@ -322,6 +346,53 @@ def _stacked_optimizer(plan: OptimizerPlan, plans: Sequence[OptimizerPlan], x0: 
     return opt, params, order, dataclasses.replace(plan, kwargs=shared)
 
 
+@dataclass
+class _Stack:
+    """The optimizers of a stacked run, each over its own rows: ``opts`` (each optimizer with
+    the plan a failing step is named by), their parameters in one stacked order, ``order``
+    (the caller's row at each stacked position) and, where the members are several,
+    ``inverse`` (each caller row's stacked position: the function sees the caller's order)."""
+
+    opts: list[tuple[Any, OptimizerPlan]]
+    params: list[torch.Tensor]
+    order: torch.Tensor
+    inverse: torch.Tensor | None = None
+
+    def stacked(self) -> torch.Tensor:
+        return self.params[0] if len(self.params) == 1 else torch.cat(self.params)
+
+    def value(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+        """``fn`` of every row, in stacked order: one call for every group and member (cat
+        and index_select are differentiable and hand each row's gradient back to its own
+        parameter)."""
+        x = self.stacked()
+        if self.inverse is None:
+            return fn(x)
+        return fn(x.index_select(0, self.inverse)).index_select(0, self.order)
+
+
+def _stack(plans: Sequence[OptimizerPlan], x0: torch.Tensor,
+           members: Sequence[int] | None) -> _Stack:
+    """One optimizer per member over its rows (``_stacked_optimizer``), stacked member by
+    member."""
+    if members is None:
+        opt, params, order, stepper = _stacked_optimizer(plans[0], plans, x0)
+        return _Stack([(opt, stepper)], params, order)
+    opts, params, orders = [], [], []
+    for member in dict.fromkeys(members):
+        rows = [i for i, m in enumerate(members) if m == member]
+        index = torch.tensor(rows, device=x0.device)
+        opt, own, local, stepper = _stacked_optimizer(plans[rows[0]], [plans[i] for i in rows],
+                                                      x0[index])
+        opts.append((opt, stepper))
+        params += own
+        orders.append(index[local])
+    order = torch.cat(orders)
+    inverse = torch.empty_like(order)
+    inverse[order] = torch.arange(order.numel(), device=order.device)
+    return _Stack(opts, params, order, inverse)
+
+
 def _run_stacked(
     fn: Callable[[torch.Tensor], torch.Tensor],
     plans: Sequence[OptimizerPlan],
@@ -332,9 +403,10 @@ def _run_stacked(
     record_paths: bool,
     tail: int,
     progress: Progress | None,
+    members: Sequence[int] | None = None,
 ) -> BatchResult:
-    """All rows through one optimizer, escaping ``domains`` (one for every row, or one per
-    row); see the module docstring for why this equals N runs.
+    """All rows through one optimizer (or one per member, in step), escaping ``domains`` (one
+    for every row, or one per row); see the module docstring for why this equals N runs.
 
     Divergence is decided per row with run_one's rule (a point outside the escape bounds, or a
     non-finite point or value). A diverged row is frozen: its point is put back to its last
@@ -346,23 +418,21 @@ def _run_stacked(
     no re-indexing of optimizer state inside the loop.
     """
     record = plans[0].record
-    opt, params, order, stepper = _stacked_optimizer(plans[0], plans, x0)
+    stack = _stack(plans, x0, members)
+    params, order = stack.params, stack.order
     sizes = [p.shape[0] for p in params]
-
-    def value() -> torch.Tensor:
-        # One call of the function for every group: cat is differentiable and hands each
-        # group's slice of the gradient back to its own parameter.
-        return fn(params[0] if len(params) == 1 else torch.cat(params))
-
     values: list[torch.Tensor] = []
 
-    def total() -> torch.Tensor:
-        vals = value()
+    def closure() -> torch.Tensor:
+        for opt, stepper in stack.opts:
+            zero_grad(opt, stepper.record)
+        vals = stack.value(fn)
         if not values:
             values.append(vals.detach())  # the first evaluation of a step is the one judged
-        return vals.sum()
+        total = vals.sum()
+        back_propagate(params, total, record)
+        return total
 
-    closure = gradient_closure(opt, params, total, record)
     if len(domains) > 1:
         domains = [domains[i] for i in order.tolist()]
     centre, reach = _escape_box(domains, x0[order])
@@ -375,22 +445,23 @@ def _run_stacked(
     for k in range(1, steps + 2):
         values.clear()
         if k <= steps:
-            if record.needs_closure:
+            if record.needs_closure:  # one member only (run_batch checks)
+                opt, stepper = stack.opts[0]
                 checked_step(stepper, k, opt, closure)
             else:
                 closure()
             vals = values[0]
         else:
             with torch.no_grad():
-                vals = value()
+                vals = stack.value(fn)
         rows.judge_value(k, vals, in_tail=k - 1 > steps - tail, threshold=threshold)
         if k > steps:
             break
         if not record.needs_closure:
-            checked_step(stepper, k, opt)
+            for opt, stepper in stack.opts:
+                checked_step(stepper, k, opt)
         with torch.no_grad():
-            moved = params[0] if len(params) == 1 else torch.cat(params)
-            current = rows.judge_point(k, moved, centre, reach)
+            current = rows.judge_point(k, stack.stacked(), centre, reach)
             for p, part in zip(params, torch.split(current, sizes), strict=True):
                 p.copy_(part)
         if progress is not None:

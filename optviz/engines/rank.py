@@ -245,52 +245,89 @@ def tune_together(functions: Sequence[FunctionRecord], plan: OptimizerPlan,
                   tol: float | None = None, device: str = "cpu", dtype: str = "float64",
                   grid: Sequence[float] | None = None) -> list[Tuned]:
     """``tune_pair(functions[j], plan, starts[j], ..., scaled=True)`` for every j, the
-    searches in step: each pass runs every function's lrs from its starts as rows of one
-    batch (functions of one dimension, an optimizer whose lr is a factor: ``LrFactor``).
-    The same numbers as one pair at a time: the rows are independent, the update is
-    element-wise."""
+    searches in step (``tune_in_step`` with one optimizer)."""
+    return tune_in_step(functions, [plan], starts, steps, tol, device, dtype, grid)[0]
+
+
+def tune_in_step(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan],
+                 starts: Sequence[Sequence[Sequence[float]]], steps: int,
+                 tol: float | None = None, device: str = "cpu", dtype: str = "float64",
+                 grid: Sequence[float] | None = None,
+                 finished: Callable[[int, int], None] | None = None) -> list[list[Tuned]]:
+    """``tune_pair(functions[j], plans[i], starts[j], ..., scaled=True)`` for every i and j,
+    the searches in step: each pass runs every optimizer's lrs on every function, from the
+    function's starts, as rows of one batch (functions of one dimension, optimizers whose lr
+    is a factor: ``LrFactor``), each function evaluated once per step on the rows of every
+    optimizer and one backward for all, each optimizer stepping its own rows (``run_batch``'s
+    members). The same numbers as one pair at a time: the rows are independent, the updates
+    element-wise. ``finished(i, j)`` is told when a pair's search ends. Returns
+    ``out[i][j]``."""
     grid = parse_lr_grid(AUTO_GRID) if grid is None else list(grid)
     fns = [f.load() for f in functions]
-    searches = [lr_search(grid, f.f_min, tolerance(f, tol)) for f in functions]
-    asked: dict[int, list[float]] = {j: next(s) for j, s in enumerate(searches)}
-    details: list[dict[float, _PerLr]] = [{} for _ in functions]
-    done: dict[int, tuple[Scores, int | None]] = {}
+    searches = {(i, j): lr_search(grid, f.f_min, tolerance(f, tol))
+                for i in range(len(plans)) for j, f in enumerate(functions)}
+    asked = {pair: next(search) for pair, search in searches.items()}
+    details: dict[tuple[int, int], dict[float, _PerLr]] = {pair: {} for pair in searches}
+    done: dict[tuple[int, int], tuple[Scores, int | None]] = {}
     while asked:
-        order = sorted(asked)
-        counts = [len(asked.get(j, [])) * len(starts[j]) for j in range(len(functions))]
-        rows = [lr for j in order for lr in asked[j] for _ in starts[j]]
-        points = [list(p) for j in order for _ in asked[j] for p in starts[j]]
-        each = [j for j in order for _ in range(counts[j])]
-        batch = run_batch(_on_their_rows(fns, counts), lr_factor_plan(plan, rows), points,
-                          steps, functions[order[0]].domain, device=device, dtype=dtype,
-                          threshold=[_or_nan(threshold(functions[j], tol)) for j in each],
-                          row_domains=[functions[j].domain for j in each],
-                          tail=tail_steps(steps))
+        # Function by function (each evaluated once, on one span of rows), then optimizer.
+        blocks = sorted(asked, key=lambda pair: (pair[1], pair[0]))
+        batch = _in_step_pass(functions, fns, plans, starts, steps, tol, device, dtype,
+                              blocks, asked)
         first = 0
-        for j in order:
-            scores = _scores_of(batch, asked[j], len(starts[j]), first, details[j])
-            first += counts[j]
+        for i, j in blocks:
+            scores = _scores_of(batch, asked[i, j], len(starts[j]), first, details[i, j])
+            first += len(asked[i, j]) * len(starts[j])
             try:
-                asked[j] = searches[j].send(scores)
+                asked[i, j] = searches[i, j].send(scores)
             except StopIteration as end:
-                done[j] = end.value
-                del asked[j]
-    out: list[Tuned] = []
-    for j in range(len(functions)):
-        scores, best = done[j]
-        out.append(((None if best is None else scores.lr[best]), scores, details[j], True))
-    return out
+                done[i, j] = end.value
+                del asked[i, j]
+                if finished is not None:
+                    finished(i, j)
+
+    def tuned(pair: tuple[int, int]) -> Tuned:
+        scores, best = done[pair]
+        return (None if best is None else scores.lr[best]), scores, details[pair], True
+
+    return [[tuned((i, j)) for j in range(len(functions))] for i in range(len(plans))]
+
+
+def _in_step_pass(functions: Sequence[FunctionRecord], fns: Sequence[Any],
+                  plans: Sequence[OptimizerPlan], starts: Sequence[Sequence[Sequence[float]]],
+                  steps: int, tol: float | None, device: str, dtype: str,
+                  blocks: list[tuple[int, int]], asked: dict[tuple[int, int], list[float]]
+                  ) -> Any:
+    """One pass of ``tune_in_step``: the rows of every (optimizer, function) block in
+    ``blocks`` order, each lr from each of the function's starts, in one batch."""
+    each = [(i, j, lr) for i, j in blocks for lr in asked[i, j] for _ in starts[j]]
+    counts = [sum(len(asked[i, jj]) * len(starts[jj]) for i, jj in blocks if jj == j)
+              for j in range(len(functions))]
+    scaled = {i: lr_factor_plan(plans[i], [lr for m, _, lr in each if m == i])
+              for i in dict.fromkeys(i for i, _ in blocks)}
+    return run_batch(_on_their_rows(fns, counts), [scaled[i] for i, _, _ in each],
+                     [list(p) for i, j in blocks for _ in asked[i, j] for p in starts[j]],
+                     steps, functions[blocks[0][1]].domain, device=device, dtype=dtype,
+                     threshold=[_or_nan(threshold(functions[j], tol)) for _, j, _ in each],
+                     row_domains=[functions[j].domain for _, j, _ in each],
+                     tail=tail_steps(steps), members=[i for i, _, _ in each])
+
+
+# At most this many optimizers search in step in one worker task (more tasks: a finer
+# progress bar and the workers kept busy; fewer: fewer evaluations of the functions).
+IN_STEP = 4
 
 
 @dataclasses.dataclass
 class _Task:
-    """One optimizer's searches on some functions: together in one batch per pass
-    (``tune_together``) or, for one function, alone (``tune_pair``)."""
+    """Some optimizers' searches on some functions: in step in one batch per pass
+    (``tune_in_step``, optimizers whose lr is a factor) or, for one optimizer on one function,
+    alone (``tune_pair``)."""
 
-    i: int
+    optimizers: list[int]
     js: list[int]
     functions: list[FunctionRecord]
-    plan: OptimizerPlan
+    plans: list[OptimizerPlan]
     starts: list[list[list[float]]]
     steps: int
     tol: float | None
@@ -298,41 +335,46 @@ class _Task:
     dtype: str
     scaled: bool
 
-    def run(self) -> list[Tuned]:
-        if len(self.js) > 1:
-            return tune_together(self.functions, self.plan, self.starts, self.steps, self.tol,
-                                 self.device, self.dtype)
-        return [tune_pair(self.functions[0], self.plan, self.starts[0], self.steps, self.tol,
-                          self.device, self.dtype, scaled=self.scaled)]
+    def run(self, finished: Callable[[int, int], None] | None = None) -> list[list[Tuned]]:
+        """``out[a][b]``: optimizer ``optimizers[a]`` on function ``js[b]``."""
+        if self.scaled:
+            return tune_in_step(self.functions, self.plans, self.starts, self.steps, self.tol,
+                                self.device, self.dtype, finished=finished)
+        return [[tune_pair(self.functions[0], self.plans[0], self.starts[0], self.steps,
+                           self.tol, self.device, self.dtype, scaled=False)]]
+
+    def pairs(self) -> list[tuple[int, int]]:
+        return [(i, j) for i in self.optimizers for j in self.js]
 
 
-def _in_worker(task: _Task) -> tuple[_Task, list[Tuned]]:
+def _in_worker(task: _Task) -> tuple[_Task, list[list[Tuned]]]:
     """A task in a worker process (one torch thread: the workers share the cores); only the
     tuned lr's per-start numbers travel back."""
     torch.set_num_threads(1)
-    out = [(lr, scores, {lr: detail[lr]} if lr is not None else {}, batched)
-           for lr, scores, detail, batched in task.run()]
+    out = [[(lr, scores, {lr: detail[lr]} if lr is not None else {}, batched)
+            for lr, scores, detail, batched in row] for row in task.run()]
     return task, out
 
 
 def _tasks(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan],
            points: list[list[list[float]]], steps: int, tol: float | None, device: str,
-           dtype: str, scaled: list[bool]) -> list[_Task]:
-    """An optimizer whose lr is a factor searches the functions of each dimension together;
-    the others (one param group per lr) one function at a time, and first, so that no worker
-    is left with them last."""
-    tasks = []
-    for i, plan in enumerate(plans):
-        if scaled[i]:
-            groups: dict[int, list[int]] = {}
-            for j, f in enumerate(functions):
-                groups.setdefault(f.dim, []).append(j)
-            parts = list(groups.values())
-        else:
-            parts = [[j] for j in range(len(functions))]
-        tasks += [_Task(i, js, [functions[j] for j in js], plan, [points[j] for j in js],
-                        steps, tol, device, dtype, scaled[i]) for js in parts]
-    return sorted(tasks, key=lambda t: t.scaled)
+           dtype: str, scaled: list[bool], chunk: int) -> list[_Task]:
+    """Optimizers whose lr is a factor search the functions of each dimension in step, up to
+    ``chunk`` optimizers a task; the others (one param group per lr) one function at a time,
+    and first, so that no worker is left with them last."""
+    groups: dict[int, list[int]] = {}
+    for j, f in enumerate(functions):
+        groups.setdefault(f.dim, []).append(j)
+    factor = [i for i in range(len(plans)) if scaled[i]]
+    tasks = [_Task([i], [j], [functions[j]], [plans[i]], [points[j]], steps, tol, device, dtype,
+                   False) for i in range(len(plans)) if not scaled[i]
+             for j in range(len(functions))]
+    for js in groups.values():
+        for at in range(0, len(factor), chunk):
+            ids = factor[at:at + chunk]
+            tasks.append(_Task(ids, js, [functions[j] for j in js], [plans[i] for i in ids],
+                               [points[j] for j in js], steps, tol, device, dtype, True))
+    return tasks
 
 
 def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan],
@@ -342,28 +384,37 @@ def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan
     """The tuning of every pair, in ``jobs`` worker processes where that is more than one
     (on a CPU: tasks are independent, and each is one Python loop on one core); the results
     do not depend on ``jobs``. ``progress`` counts pairs."""
-    tasks = _tasks(functions, plans, points, steps, tol, device, dtype, scaled)
-    out: dict[tuple[int, int], Any] = {}
-    total = len(plans) * len(functions)
-
-    def keep(task: _Task, tuned: list[Tuned]) -> None:
-        for j, value in zip(task.js, tuned, strict=True):
-            out[task.i, j] = value
-        if progress is not None:
-            progress(len(out), total)
-
     from optviz.processes import may_start_workers, started, worker_context
 
-    if (jobs <= 1 or len(tasks) < 2 or not str(device).startswith("cpu")
-            or not may_start_workers()):
+    total = len(plans) * len(functions)
+    pool = (jobs > 1 and str(device).startswith("cpu") and may_start_workers())
+    # Inline: every such optimizer in step; in workers, enough tasks to keep them all busy.
+    chunk = min(IN_STEP, -(-sum(scaled) // jobs)) if pool else len(plans)
+    tasks = _tasks(functions, plans, points, steps, tol, device, dtype, scaled, max(chunk, 1))
+    pool = pool and len(tasks) > 1
+    out: dict[tuple[int, int], Any] = {}
+    ended: set[tuple[int, int]] = set()
+
+    def tell(pairs: list[tuple[int, int]]) -> None:
+        ended.update(pairs)
+        if progress is not None:
+            progress(len(ended), total)
+
+    def keep(task: _Task, tuned: list[list[Tuned]]) -> None:
+        for pair, value in zip(task.pairs(), [t for row in tuned for t in row], strict=True):
+            out[pair] = value
+        tell(task.pairs())
+
+    if not pool:
         for task in tasks:
-            keep(task, task.run())
+            keep(task, task.run(lambda a, b, task=task: tell(
+                [(task.optimizers[a], task.js[b])])))
         return out
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=worker_context(),
-                             initializer=started, initargs=(False,)) as pool:
-        for future in as_completed([pool.submit(_in_worker, task) for task in tasks]):
+                             initializer=started, initargs=(False,)) as pool_:
+        for future in as_completed([pool_.submit(_in_worker, task) for task in tasks]):
             keep(*future.result())
     return out
 
