@@ -299,15 +299,37 @@ def test_members_step_in_step_and_each_row_equals_a_lone_run():
                                           err_msg=field)
 
 
+def test_several_functions_see_the_callers_rows_whatever_the_param_groups():
+    """Rows 0-1 on booth and 2-3 on the quadratic bowl, at two lrs alternating (two param
+    groups, so the stacked order is not the caller's): each function gets its own rows, with
+    members or without, and each row equals its lone run on its function."""
+    from optviz.engines.rank import _on_their_rows
+
+    booth, bowl = FUNCTIONS.resolve("booth"), FUNCTIONS.resolve("quadratic")
+    fn = _on_their_rows([booth.load(), bowl.load()], [2, 2])
+    sgd = plan_optimizer(OptimizerSpec(name="sgd"))
+    plans = [with_lr(sgd, lr) for lr in (0.01, 0.02, 0.01, 0.02)]
+    starts = [[1.0, 2.0], [-2.0, 1.5], [2.0, -1.0], [0.5, 0.5]]
+    domains = [booth.domain, booth.domain, bowl.domain, bowl.domain]
+    for members in (None, [0, 0, 0, 0], [3, 3, 3, 3]):
+        batch = run_batch(fn, plans, starts, 12, booth.domain, record_paths=True,
+                          row_domains=domains, members=members)
+        for i, f in enumerate((booth, booth, bowl, bowl)):
+            points, loss, _ = lone(f.load(), plans[i], starts[i], 12, f.domain)
+            np.testing.assert_array_equal(batch.points[:, i], points, err_msg=f"{members} {i}")
+            np.testing.assert_array_equal(batch.loss[:, i], loss, err_msg=f"{members} {i}")
+
+
 def test_members_must_each_be_one_element_wise_optimizer():
     f = FUNCTIONS.resolve("quadratic")
     adam, sgd = (plan_optimizer(OptimizerSpec(name=n)) for n in ("adam", "sgd"))
     lbfgs = plan_optimizer(OptimizerSpec(name="lbfgs"))
     with pytest.raises(BadValueError, match="one member run one optimizer"):
         run_batch(f.load(), [adam, sgd], STARTS[:2], 3, f.domain, members=[0, 0])
-    with pytest.raises(BadValueError, match="element-wise optimizers without a closure"):
+    with pytest.raises(BadValueError, match=r"LBFGS \(lr=1\) cannot step in step with other "
+                       r"optimizers \(it is not element-wise.*run it in a batch of its own"):
         run_batch(f.load(), [adam, lbfgs], STARTS[:2], 3, f.domain, members=[0, 1])
-    with pytest.raises(BadValueError, match="1 members for 2 rows"):
+    with pytest.raises(BadValueError, match="members: 1 for 2 rows; give one per row"):
         run_batch(f.load(), [adam, adam], STARTS[:2], 3, f.domain, members=[0])
     # One member is the plain batch: LBFGS alone falls back to its lone runs as always.
     one = run_batch(f.load(), [lbfgs, lbfgs], STARTS[:2], 3, f.domain, members=[5, 5])

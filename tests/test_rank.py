@@ -27,6 +27,7 @@ from optviz.engines.rank import (
 )
 from optviz.engines.single import run_one
 from optviz.engines.sweep import pick_best
+from optviz.errors import BadValueError
 from optviz.plan.optimizers import plan_optimizer
 from optviz.registry import FUNCTIONS
 from optviz.spec.figures import OptimizerSpec, build
@@ -112,24 +113,59 @@ def test_searches_on_every_function_in_one_batch_equal_one_function_at_a_time():
 
 
 def test_optimizers_searching_in_step_get_each_their_own_searches():
-    """tune_in_step (rank's path for optimizers whose lr is a factor: every function evaluated
-    once per step on the rows of every optimizer, one backward, each optimizer stepping its
-    own rows) gives each optimizer exactly its searches alone: lrs, scores and per-start
-    numbers bit for bit, and says when each pair's search ends."""
-    names = ["rosenbrock", "booth", "saddle", "six_hump_camel"]
+    """tune_in_step (rank's path for optimizers whose lr is a factor: one backward for the
+    rows of every optimizer, each optimizer stepping its own rows, each function called on
+    each optimizer's rows apart) gives each pair exactly its own search: lrs, scores and
+    per-start numbers bit for bit, whichever optimizers share the batch. styblinski_tang's
+    x**4 rounds by where an element sits in a tensor on some CPUs (vector body or scalar
+    tail): each pair's rows are laid out as in its own search."""
+    names = ["rosenbrock", "booth", "saddle", "six_hump_camel", "styblinski_tang"]
     functions = [FUNCTIONS.resolve(n) for n in names]
-    starts = [seeded_starts(f, 2, 5) if f.f_min is not None else [[0.5, 0.4], [-0.2, 0.3]]
+    starts = [seeded_starts(f, 3, 11) if f.f_min is not None else [[0.5, 0.4], [-0.2, 0.3]]
               for f in functions]
-    plans = [plan("adam"), plan("sgd", momentum=0.9), plan("rmsprop"), plan("adagrad")]
-    ended = []
-    in_step = tune_in_step(functions, plans, starts, 60,
-                           finished=lambda i, j: ended.append((i, j)))
-    assert sorted(ended) == [(i, j) for i in range(4) for j in range(4)]
+    plans = [plan("nadam"), plan("sgd", momentum=0.9), plan("rmsprop"), plan("adam")]
+    told = []
+    in_step = tune_in_step(functions, plans, starts, 50, progress=told.append)
     for i, p in enumerate(plans):
-        alone = tune_together(functions, p, starts, 60)
-        for j, (mine, own) in enumerate(zip(in_step[i], alone, strict=True)):
-            assert mine == own, (p.label, names[j])
+        for j, f in enumerate(functions):
+            alone = tune_pair(f, p, starts[j], 50, scaled=True)
+            assert in_step[i][j] == alone, (p.label, f.name)
+    two = tune_in_step(functions, plans[2:], starts, 50)  # other company, the same numbers
+    assert two == in_step[2:]
     assert len({lr for row in in_step for lr, *_ in row}) > 4  # the optimizers differ
+    # Progress in pairs, fractions of a pair as the passes go: never backwards, ends whole.
+    assert told == sorted(told) and told[-1] <= 20 and len(set(told)) > 50
+    with pytest.raises(BadValueError, match="one dimension"):
+        tune_in_step([functions[0], FUNCTIONS.resolve("parabola")], plans[:1],
+                     [starts[0], [[1.0]]], 5)
+
+
+@pytest.mark.parametrize("name", [f.name for f in FUNCTIONS if f.position_free])
+def test_a_position_free_function_gives_each_row_the_same_bits_anywhere_in_a_batch(name):
+    """What ``position_free`` promises (rank evaluates such a function once on the rows of
+    every optimizer searching in step): a row's value and gradient are the same bits in a
+    batch of 1000 rows, at any place in a window of it, and alone."""
+    f = FUNCTIONS.resolve(name)
+    fn = f.load()
+    gen = torch.Generator().manual_seed(7)
+    lo = torch.tensor([d[0] for d in f.domain], dtype=torch.float64)
+    hi = torch.tensor([d[1] for d in f.domain], dtype=torch.float64)
+    rows = lo + (hi - lo) * torch.rand(1000, f.dim, generator=gen, dtype=torch.float64)
+
+    def value_and_grad(x):
+        x = x.clone().requires_grad_(True)
+        value = fn(x)
+        value.sum().backward()
+        return value.detach(), x.grad
+
+    every, grads = value_and_grad(rows)
+    for start, stop in ((0, 1), (3, 20), (17, 1000), (100, 117), (999, 1000)):
+        part, part_grads = value_and_grad(rows[start:stop])
+        assert torch.equal(part, every[start:stop]), (start, stop)
+        assert torch.equal(part_grads, grads[start:stop]), (start, stop)
+    alone = [value_and_grad(rows[k:k + 1]) for k in range(0, 1000, 37)]
+    assert torch.equal(torch.cat([v for v, _ in alone]), every[::37])
+    assert torch.equal(torch.cat([g for _, g in alone]), grads[::37])
 
 
 def test_rank_tables_do_not_depend_on_batching_functions_together():
@@ -158,8 +194,11 @@ def test_ranks_per_function_and_mean_rank():
     ticks = []
     result = run_rank(functions, plans, starts=2, steps=50,
                       progress=lambda done, total: ticks.append((done, total)))
-    assert ticks[-1] == (9, 9)  # pair by pair as each search ends, never backwards
-    assert [d for d, _ in ticks] == sorted(d for d, _ in ticks) and len(ticks) >= 9
+    # In pairs, fractions of a pair as the searches' passes go: never backwards, moving
+    # all along (not only at the end), ending whole.
+    assert ticks[-1] == (9, 9) and all(total == 9 for _, total in ticks)
+    done = [d for d, _ in ticks]
+    assert done == sorted(done) and sum(d < 4.5 for d in done) > 20
     for j, function in enumerate(functions):
         ranks = sorted(row[j].rank for row in result.cells)
         assert ranks == [1, 2, 3]

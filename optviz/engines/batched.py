@@ -139,9 +139,8 @@ def run_batch(
                            empty.astype(np.int64), batched=True, tail_loss=empty)
     record = plan_list[0].record
     if members is not None:
+        members = [int(m) for m in members]
         _check_members(plan_list, members)
-        if len(set(members)) == 1:
-            members = None
     elif any(p.record.target != record.target for p in plan_list):
         raise BadValueError("a batch runs one optimizer; got several")
     if row_domains is not None and (len(row_domains) != n or not record.elementwise):
@@ -153,24 +152,31 @@ def run_batch(
                    "trajectories run one at a time")
         return _run_loop(fn, plan_list, x0, steps, domain, threshold, record_paths, tail,
                          progress)
+    # Several functions on their rows (row_domains) or members: ``fn`` sees the caller's rows.
+    by_caller = row_domains is not None or members is not None
     return _run_stacked(fn, plan_list, x0, steps, row_domains or [domain], threshold,
-                        record_paths, tail, progress, members)
+                        record_paths, tail, progress, members, by_caller)
 
 
 def _check_members(plans: Sequence[OptimizerPlan], members: Sequence[int]) -> None:
     """Members step in step only where each is one element-wise optimizer that steps on the
     gradients of one backward (no closure of its own, dense first-order gradients)."""
     if len(members) != len(plans):
-        raise BadValueError(f"{len(members)} members for {len(plans)} rows")
-    targets: dict[int, str] = {}
+        raise BadValueError(f"members: {len(members)} for {len(plans)} rows; give one per row")
+    targets: dict[int, OptimizerPlan] = {}
     for plan, member in zip(plans, members, strict=True):
-        if targets.setdefault(member, plan.record.target) != plan.record.target:
-            raise BadValueError("the rows of one member run one optimizer; got several")
-    record = [p.record for p in plans]
-    if len(targets) > 1 and not all(r.elementwise and not (r.needs_closure or r.sparse_grad
-                                                           or r.create_graph) for r in record):
-        raise BadValueError("members step in step only as element-wise optimizers without "
-                            "a closure, sparse or second-order gradients")
+        first = targets.setdefault(member, plan)
+        if first.record.target != plan.record.target:
+            raise BadValueError(f"member {member} has {first.label} and {plan.label}: the rows "
+                                "of one member run one optimizer")
+    if len(targets) < 2:
+        return
+    for plan in targets.values():
+        r = plan.record
+        if not r.elementwise or r.needs_closure or r.sparse_grad or r.create_graph:
+            raise BadValueError(f"{plan.label} cannot step in step with other optimizers (it "
+                                "is not element-wise, or needs a closure, sparse or "
+                                "second-order gradients): run it in a batch of its own")
 
 
 def _not_elementwise(record: Any) -> str:
@@ -350,8 +356,9 @@ def _stacked_optimizer(plan: OptimizerPlan, plans: Sequence[OptimizerPlan], x0: 
 class _Stack:
     """The optimizers of a stacked run, each over its own rows: ``opts`` (each optimizer with
     the plan a failing step is named by), their parameters in one stacked order, ``order``
-    (the caller's row at each stacked position) and, where the members are several,
-    ``inverse`` (each caller row's stacked position: the function sees the caller's order)."""
+    (the caller's row at each stacked position) and, where the function must see the
+    caller's order and the stacked one is not it, ``inverse`` (each caller row's stacked
+    position)."""
 
     opts: list[tuple[Any, OptimizerPlan]]
     params: list[torch.Tensor]
@@ -371,13 +378,13 @@ class _Stack:
         return fn(x.index_select(0, self.inverse)).index_select(0, self.order)
 
 
-def _stack(plans: Sequence[OptimizerPlan], x0: torch.Tensor,
-           members: Sequence[int] | None) -> _Stack:
+def _stack(plans: Sequence[OptimizerPlan], x0: torch.Tensor, members: Sequence[int] | None,
+           by_caller: bool) -> _Stack:
     """One optimizer per member over its rows (``_stacked_optimizer``), stacked member by
-    member."""
-    if members is None:
+    member; with ``by_caller``, the function sees the rows in the caller's order."""
+    if members is None or len(set(members)) == 1:
         opt, params, order, stepper = _stacked_optimizer(plans[0], plans, x0)
-        return _Stack([(opt, stepper)], params, order)
+        return _with_inverse(_Stack([(opt, stepper)], params, order), by_caller)
     opts, params, orders = [], [], []
     for member in dict.fromkeys(members):
         rows = [i for i, m in enumerate(members) if m == member]
@@ -387,10 +394,18 @@ def _stack(plans: Sequence[OptimizerPlan], x0: torch.Tensor,
         opts.append((opt, stepper))
         params += own
         orders.append(index[local])
-    order = torch.cat(orders)
-    inverse = torch.empty_like(order)
-    inverse[order] = torch.arange(order.numel(), device=order.device)
-    return _Stack(opts, params, order, inverse)
+    return _with_inverse(_Stack(opts, params, torch.cat(orders)), by_caller)
+
+
+def _with_inverse(stack: _Stack, by_caller: bool) -> _Stack:
+    """The stack with ``inverse`` where the function must see the caller's order and the
+    stacked order is not it (several param groups, or members)."""
+    order = stack.order
+    positions = torch.arange(order.numel(), device=order.device)
+    if by_caller and not torch.equal(order, positions):
+        stack.inverse = torch.empty_like(order)
+        stack.inverse[order] = positions
+    return stack
 
 
 def _run_stacked(
@@ -404,6 +419,7 @@ def _run_stacked(
     tail: int,
     progress: Progress | None,
     members: Sequence[int] | None = None,
+    by_caller: bool = False,
 ) -> BatchResult:
     """All rows through one optimizer (or one per member, in step), escaping ``domains`` (one
     for every row, or one per row); see the module docstring for why this equals N runs.
@@ -418,7 +434,7 @@ def _run_stacked(
     no re-indexing of optimizer state inside the loop.
     """
     record = plans[0].record
-    stack = _stack(plans, x0, members)
+    stack = _stack(plans, x0, members, by_caller)
     params, order = stack.params, stack.order
     sizes = [p.shape[0] for p in params]
     values: list[torch.Tensor] = []
@@ -430,7 +446,7 @@ def _run_stacked(
         if not values:
             values.append(vals.detach())  # the first evaluation of a step is the one judged
         total = vals.sum()
-        back_propagate(params, total, record)
+        back_propagate(params, total, record)  # members: none has a quirk here (_check_members)
         return total
 
     if len(domains) > 1:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from optviz.engines.batched import run_batch, with_lr
+from optviz.engines.batched import BatchResult, run_batch, with_lr
 from optviz.engines.single import json_safe
 from optviz.engines.sweep import (
     Scores,
@@ -37,11 +37,12 @@ from optviz.engines.sweep import (
     threshold,
     tolerance,
 )
+from optviz.errors import BadValueError
 from optviz.plan.optimizers import OptimizerPlan
 from optviz.registry import FUNCTIONS, OPTIMIZERS
 from optviz.registry.functions import FunctionRecord
 from optviz.results import RankCell, RankResult
-from optviz.spec.sweep import AUTO_GRID, parse_lr_grid
+from optviz.spec.sweep import AUTO_GRID, REFINE_PASSES, parse_lr_grid
 
 Progress = Callable[[int, int], None]
 
@@ -253,29 +254,33 @@ def tune_in_step(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerP
                  starts: Sequence[Sequence[Sequence[float]]], steps: int,
                  tol: float | None = None, device: str = "cpu", dtype: str = "float64",
                  grid: Sequence[float] | None = None,
-                 finished: Callable[[int, int], None] | None = None) -> list[list[Tuned]]:
+                 progress: Callable[[float], None] | None = None) -> list[list[Tuned]]:
     """``tune_pair(functions[j], plans[i], starts[j], ..., scaled=True)`` for every i and j,
     the searches in step: each pass runs every optimizer's lrs on every function, from the
-    function's starts, as rows of one batch (functions of one dimension, optimizers whose lr
-    is a factor: ``LrFactor``), each function evaluated once per step on the rows of every
-    optimizer and one backward for all, each optimizer stepping its own rows (``run_batch``'s
-    members). The same numbers as one pair at a time: the rows are independent, the updates
-    element-wise. ``finished(i, j)`` is told when a pair's search ends. Returns
-    ``out[i][j]``."""
+    function's starts, as rows of one batch (functions of one dimension; optimizers whose lr
+    is a factor, ``LrFactor``: the caller checks, with ``lr_is_a_factor``), with one backward
+    for all and each optimizer stepping its own rows (``run_batch``'s members). A
+    position-free function is called once on the rows of every optimizer, any other on each
+    optimizer's rows apart, laid out as in that pair's own search (``_InStepPass._spans``), so
+    the numbers are each pair's own bit for bit, whichever optimizers share the batch.
+    ``progress(pairs)`` is told how many pairs are done, in fractions of a pair as the passes
+    go. Returns ``out[i][j]``."""
+    if len({f.dim for f in functions}) > 1:
+        raise BadValueError("searches in step need functions of one dimension")
     grid = parse_lr_grid(AUTO_GRID) if grid is None else list(grid)
-    fns = [f.load() for f in functions]
     searches = {(i, j): lr_search(grid, f.f_min, tolerance(f, tol))
                 for i in range(len(plans)) for j, f in enumerate(functions)}
     asked = {pair: next(search) for pair, search in searches.items()}
     details: dict[tuple[int, int], dict[float, _PerLr]] = {pair: {} for pair in searches}
     done: dict[tuple[int, int], tuple[Scores, int | None]] = {}
+    pass_, passes = _InStepPass(functions, plans, starts, steps, tol, device, dtype), 0
     while asked:
-        # Function by function (each evaluated once, on one span of rows), then optimizer.
-        blocks = sorted(asked, key=lambda pair: (pair[1], pair[0]))
-        batch = _in_step_pass(functions, fns, plans, starts, steps, tol, device, dtype,
-                              blocks, asked)
+        share = _share_of_a_pair(len(done), len(asked), passes, progress)
+        order = sorted(asked, key=lambda pair: (pair[1], pair[0]))  # function by function
+        batch = pass_.run(order, asked, share)
+        passes += 1
         first = 0
-        for i, j in blocks:
+        for i, j in order:
             scores = _scores_of(batch, asked[i, j], len(starts[j]), first, details[i, j])
             first += len(asked[i, j]) * len(starts[j])
             try:
@@ -283,8 +288,6 @@ def tune_in_step(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerP
             except StopIteration as end:
                 done[i, j] = end.value
                 del asked[i, j]
-                if finished is not None:
-                    finished(i, j)
 
     def tuned(pair: tuple[int, int]) -> Tuned:
         scores, best = done[pair]
@@ -293,24 +296,68 @@ def tune_in_step(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerP
     return [[tuned((i, j)) for j in range(len(functions))] for i in range(len(plans))]
 
 
-def _in_step_pass(functions: Sequence[FunctionRecord], fns: Sequence[Any],
-                  plans: Sequence[OptimizerPlan], starts: Sequence[Sequence[Sequence[float]]],
-                  steps: int, tol: float | None, device: str, dtype: str,
-                  blocks: list[tuple[int, int]], asked: dict[tuple[int, int], list[float]]
-                  ) -> Any:
-    """One pass of ``tune_in_step``: the rows of every (optimizer, function) block in
-    ``blocks`` order, each lr from each of the function's starts, in one batch."""
-    each = [(i, j, lr) for i, j in blocks for lr in asked[i, j] for _ in starts[j]]
-    counts = [sum(len(asked[i, jj]) * len(starts[jj]) for i, jj in blocks if jj == j)
-              for j in range(len(functions))]
-    scaled = {i: lr_factor_plan(plans[i], [lr for m, _, lr in each if m == i])
-              for i in dict.fromkeys(i for i, _ in blocks)}
-    return run_batch(_on_their_rows(fns, counts), [scaled[i] for i, _, _ in each],
-                     [list(p) for i, j in blocks for _ in asked[i, j] for p in starts[j]],
-                     steps, functions[blocks[0][1]].domain, device=device, dtype=dtype,
-                     threshold=[_or_nan(threshold(functions[j], tol)) for _, j, _ in each],
-                     row_domains=[functions[j].domain for _, j, _ in each],
-                     tail=tail_steps(steps), members=[i for i, _, _ in each])
+# A search's passes at most: the coarse grid, its midpoints, the refining passes.
+MAX_PASSES = 2 + REFINE_PASSES
+
+
+def _share_of_a_pair(ended: int, searching: int, passes: int,
+                     progress: Callable[[float], None] | None
+                     ) -> Callable[[int, int], None] | None:
+    """A batch's ``progress(step, steps)`` for pass ``passes`` of ``searching`` searches in
+    step (``ended`` are done): the pairs done so far, each search still going counted as the
+    share of its passes run (at most ``MAX_PASSES``, so never past 1)."""
+    if progress is None:
+        return None
+
+    def tick(step: int, steps: int) -> None:
+        progress(ended + searching * min((passes + step / steps) / MAX_PASSES, 1.0))
+
+    return tick
+
+
+@dataclasses.dataclass
+class _InStepPass:
+    """The fixed parts of ``tune_in_step``'s passes."""
+
+    functions: Sequence[FunctionRecord]
+    plans: Sequence[OptimizerPlan]
+    starts: Sequence[Sequence[Sequence[float]]]
+    steps: int
+    tol: float | None
+    device: str
+    dtype: str
+
+    def run(self, pairs: list[tuple[int, int]], asked: dict[tuple[int, int], list[float]],
+            progress: Callable[[int, int], None] | None) -> BatchResult:
+        """One pass: the rows of every (optimizer, function) pair in ``pairs`` order
+        (function by function), each lr from each of the function's starts."""
+        each = [(i, j, lr) for i, j in pairs for lr in asked[i, j] for _ in self.starts[j]]
+        scaled = {i: lr_factor_plan(self.plans[i], [lr for m, _, lr in each if m == i])
+                  for i in dict.fromkeys(i for i, _ in pairs)}
+        f = self.functions
+        return run_batch(
+            self._spans(pairs, asked), [scaled[i] for i, _, _ in each],
+            [list(p) for i, j in pairs for _ in asked[i, j] for p in self.starts[j]],
+            self.steps, f[pairs[0][1]].domain, device=self.device, dtype=self.dtype,
+            threshold=[_or_nan(threshold(f[j], self.tol)) for _, j, _ in each],
+            row_domains=[f[j].domain for _, j, _ in each], tail=tail_steps(self.steps),
+            members=[i for i, _, _ in each], progress=progress)
+
+    def _spans(self, pairs: list[tuple[int, int]], asked: dict[tuple[int, int], list[float]]
+               ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The batch's function: a position-free function (``FunctionRecord.position_free``)
+        once on the rows of every optimizer, any other on each optimizer's rows apart, laid
+        out as in that pair's own search (its value at a row may depend on where the row
+        sits)."""
+        fns, counts = [], []
+        for at, (i, j) in enumerate(pairs):
+            rows = len(asked[i, j]) * len(self.starts[j])
+            if at and pairs[at - 1][1] == j and self.functions[j].position_free:
+                counts[-1] += rows
+            else:
+                fns.append(self.functions[j].load())
+                counts.append(rows)
+        return _on_their_rows(fns, counts)
 
 
 # At most this many optimizers search in step in one worker task (more tasks: a finer
@@ -335,11 +382,12 @@ class _Task:
     dtype: str
     scaled: bool
 
-    def run(self, finished: Callable[[int, int], None] | None = None) -> list[list[Tuned]]:
-        """``out[a][b]``: optimizer ``optimizers[a]`` on function ``js[b]``."""
+    def run(self, progress: Callable[[float], None] | None = None) -> list[list[Tuned]]:
+        """``out[a][b]``: optimizer ``optimizers[a]`` on function ``js[b]``; ``progress``
+        as ``tune_in_step``'s."""
         if self.scaled:
             return tune_in_step(self.functions, self.plans, self.starts, self.steps, self.tol,
-                                self.device, self.dtype, finished=finished)
+                                self.device, self.dtype, progress=progress)
         return [[tune_pair(self.functions[0], self.plans[0], self.starts[0], self.steps,
                            self.tol, self.device, self.dtype, scaled=False)]]
 
@@ -383,38 +431,35 @@ def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan
               progress: Progress | None) -> dict[tuple[int, int], Any]:
     """The tuning of every pair, in ``jobs`` worker processes where that is more than one
     (on a CPU: tasks are independent, and each is one Python loop on one core); the results
-    do not depend on ``jobs``. ``progress`` counts pairs."""
+    do not depend on ``jobs``. ``progress`` counts pairs (in fractions of a pair, as their
+    passes go, while searches in step run in this process)."""
     from optviz.processes import may_start_workers, started, worker_context
 
     total = len(plans) * len(functions)
-    pool = (jobs > 1 and str(device).startswith("cpu") and may_start_workers())
+    workers = jobs > 1 and str(device).startswith("cpu") and may_start_workers()
     # Inline: every such optimizer in step; in workers, enough tasks to keep them all busy.
-    chunk = min(IN_STEP, -(-sum(scaled) // jobs)) if pool else len(plans)
+    chunk = min(IN_STEP, -(-sum(scaled) // jobs)) if workers else len(plans)
     tasks = _tasks(functions, plans, points, steps, tol, device, dtype, scaled, max(chunk, 1))
-    pool = pool and len(tasks) > 1
     out: dict[tuple[int, int], Any] = {}
-    ended: set[tuple[int, int]] = set()
-
-    def tell(pairs: list[tuple[int, int]]) -> None:
-        ended.update(pairs)
-        if progress is not None:
-            progress(len(ended), total)
 
     def keep(task: _Task, tuned: list[list[Tuned]]) -> None:
         for pair, value in zip(task.pairs(), [t for row in tuned for t in row], strict=True):
             out[pair] = value
-        tell(task.pairs())
+        if progress is not None:
+            progress(len(out), total)
 
-    if not pool:
+    if not workers or len(tasks) < 2:
         for task in tasks:
-            keep(task, task.run(lambda a, b, task=task: tell(
-                [(task.optimizers[a], task.js[b])])))
+            before = len(out)
+            tell = None if progress is None else (
+                lambda pairs, before=before: progress(before + pairs, total))  # type: ignore
+            keep(task, task.run(tell))
         return out
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=worker_context(),
-                             initializer=started, initargs=(False,)) as pool_:
-        for future in as_completed([pool_.submit(_in_worker, task) for task in tasks]):
+                             initializer=started, initargs=(False,)) as pool:
+        for future in as_completed([pool.submit(_in_worker, task) for task in tasks]):
             keep(*future.result())
     return out
 
