@@ -44,7 +44,8 @@ from optviz.registry.functions import FunctionRecord
 from optviz.results import RankCell, RankResult
 from optviz.spec.sweep import AUTO_GRID, REFINE_PASSES, parse_lr_grid
 
-Progress = Callable[[int, int], None]
+# (pairs done, pairs): while searches run in step in this process, in fractions of a pair.
+Progress = Callable[[float, int], None]
 
 PROBE_LRS = (1e-4, 1e-2, 0.3)
 PROBE_STEPS = 100
@@ -450,10 +451,7 @@ def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan
 
     if not workers or len(tasks) < 2:
         for task in tasks:
-            before = len(out)
-            tell = None if progress is None else (
-                lambda pairs, before=before: progress(before + pairs, total))  # type: ignore
-            keep(task, task.run(tell))
+            keep(task, task.run(_offset(progress, len(out), total)))
         return out
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -462,6 +460,14 @@ def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan
         for future in as_completed([pool.submit(_in_worker, task) for task in tasks]):
             keep(*future.result())
     return out
+
+
+def _offset(progress: Progress | None, before: int, total: int
+            ) -> Callable[[float], None] | None:
+    """A task's ``progress(pairs)`` as the whole run's: ``before`` pairs were done."""
+    if progress is None:
+        return None
+    return lambda pairs: progress(before + pairs, total)
 
 
 def run_rank(
