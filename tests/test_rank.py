@@ -133,7 +133,8 @@ def test_optimizers_searching_in_step_get_each_their_own_searches():
     two = tune_in_step(functions, plans[2:], starts, 50)  # other company, the same numbers
     assert two == in_step[2:]
     assert len({lr for row in in_step for lr, *_ in row}) > 4  # the optimizers differ
-    # Progress in pairs, fractions of a pair as the passes go: never backwards, ends whole.
+    # Progress in pairs, fractions of a pair as the passes go: never backwards, never past
+    # the pairs (run_rank's own count then ends whole).
     assert told == sorted(told) and told[-1] <= 20 and len(set(told)) > 50
     with pytest.raises(BadValueError, match="one dimension"):
         tune_in_step([functions[0], FUNCTIONS.resolve("parabola")], plans[:1],

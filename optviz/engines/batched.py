@@ -400,9 +400,11 @@ def _stack(plans: Sequence[OptimizerPlan], x0: torch.Tensor, members: Sequence[i
 def _with_inverse(stack: _Stack, by_caller: bool) -> _Stack:
     """The stack with ``inverse`` where the function must see the caller's order and the
     stacked order is not it (several param groups, or members)."""
+    if not by_caller:
+        return stack
     order = stack.order
     positions = torch.arange(order.numel(), device=order.device)
-    if by_caller and not torch.equal(order, positions):
+    if not torch.equal(order, positions):
         stack.inverse = torch.empty_like(order)
         stack.inverse[order] = positions
     return stack

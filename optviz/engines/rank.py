@@ -45,7 +45,7 @@ from optviz.results import RankCell, RankResult
 from optviz.spec.sweep import AUTO_GRID, REFINE_PASSES, parse_lr_grid
 
 # (pairs done, pairs): while searches run in step in this process, in fractions of a pair.
-Progress = Callable[[float, int], None]
+PairProgress = Callable[[float, int], None]
 
 PROBE_LRS = (1e-4, 1e-2, 0.3)
 PROBE_STEPS = 100
@@ -429,7 +429,7 @@ def _tasks(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan],
 def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan],
               points: list[list[list[float]]], steps: int, tol: float | None, device: str,
               dtype: str, scaled: list[bool], jobs: int,
-              progress: Progress | None) -> dict[tuple[int, int], Any]:
+              progress: PairProgress | None) -> dict[tuple[int, int], Any]:
     """The tuning of every pair, in ``jobs`` worker processes where that is more than one
     (on a CPU: tasks are independent, and each is one Python loop on one core); the results
     do not depend on ``jobs``. ``progress`` counts pairs (in fractions of a pair, as their
@@ -462,7 +462,7 @@ def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan
     return out
 
 
-def _offset(progress: Progress | None, before: int, total: int
+def _offset(progress: PairProgress | None, before: int, total: int
             ) -> Callable[[float], None] | None:
     """A task's ``progress(pairs)`` as the whole run's: ``before`` pairs were done."""
     if progress is None:
@@ -480,11 +480,11 @@ def run_rank(
     device: str = "cpu",
     dtype: str = "float64",
     colour: str = "loss",
-    progress: Progress | None = None,
+    progress: PairProgress | None = None,
     jobs: int = 1,
 ) -> RankResult:
     """Every plan on every function at its tuned lr (module docstring), the pairs in ``jobs``
-    worker processes on a CPU; ``progress(done, total)`` after each pair."""
+    worker processes on a CPU; ``progress(done, total)`` counts pairs (``_tune_all``)."""
     points = [seeded_starts(f, starts, seed) for f in functions]
     scaled = [lr_is_a_factor(p, device, dtype) for p in plans]
     tuned = _tune_all(functions, plans, points, steps, tol, device, dtype, scaled, jobs,
