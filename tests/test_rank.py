@@ -125,7 +125,8 @@ def test_optimizers_searching_in_step_get_each_their_own_searches():
               for f in functions]
     plans = [plan("nadam"), plan("sgd", momentum=0.9), plan("rmsprop"), plan("adam")]
     told = []
-    in_step = tune_in_step(functions, plans, starts, 50, progress=told.append)
+    in_step = tune_in_step(functions, plans, starts, 50,
+                           progress=lambda done, pairs: told.append(done))
     for i, p in enumerate(plans):
         for j, f in enumerate(functions):
             alone = tune_pair(f, p, starts[j], 50, scaled=True)

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from optviz.engines.batched import BatchResult, run_batch, with_lr
-from optviz.engines.single import json_safe
+from optviz.engines.single import json_safe, offset
 from optviz.engines.sweep import (
     Scores,
     lr_search,
@@ -255,7 +255,7 @@ def tune_in_step(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerP
                  starts: Sequence[Sequence[Sequence[float]]], steps: int,
                  tol: float | None = None, device: str = "cpu", dtype: str = "float64",
                  grid: Sequence[float] | None = None,
-                 progress: Callable[[float], None] | None = None) -> list[list[Tuned]]:
+                 progress: PairProgress | None = None) -> list[list[Tuned]]:
     """``tune_pair(functions[j], plans[i], starts[j], ..., scaled=True)`` for every i and j,
     the searches in step: each pass runs every optimizer's lrs on every function, from the
     function's starts, as rows of one batch (functions of one dimension; optimizers whose lr
@@ -264,8 +264,8 @@ def tune_in_step(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerP
     position-free function is called once on the rows of every optimizer, any other on each
     optimizer's rows apart, laid out as in that pair's own search (``_InStepPass._spans``), so
     the numbers are each pair's own bit for bit, whichever optimizers share the batch.
-    ``progress(pairs)`` is told how many pairs are done, in fractions of a pair as the passes
-    go. Returns ``out[i][j]``."""
+    ``progress(done, pairs)`` is told how many of the pairs are done, in fractions of a pair
+    as the passes go. Returns ``out[i][j]``."""
     if len({f.dim for f in functions}) > 1:
         raise BadValueError("searches in step need functions of one dimension")
     grid = parse_lr_grid(AUTO_GRID) if grid is None else list(grid)
@@ -276,7 +276,7 @@ def tune_in_step(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerP
     done: dict[tuple[int, int], tuple[Scores, int | None]] = {}
     pass_, passes = _InStepPass(functions, plans, starts, steps, tol, device, dtype), 0
     while asked:
-        share = _share_of_a_pair(len(done), len(asked), passes, progress)
+        share = _share_of_a_pair(len(done), len(asked), len(searches), passes, progress)
         order = sorted(asked, key=lambda pair: (pair[1], pair[0]))  # function by function
         batch = pass_.run(order, asked, share)
         passes += 1
@@ -301,17 +301,16 @@ def tune_in_step(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerP
 MAX_PASSES = 2 + REFINE_PASSES
 
 
-def _share_of_a_pair(ended: int, searching: int, passes: int,
-                     progress: Callable[[float], None] | None
-                     ) -> Callable[[int, int], None] | None:
+def _share_of_a_pair(ended: int, searching: int, pairs: int, passes: int,
+                     progress: PairProgress | None) -> Callable[[int, int], None] | None:
     """A batch's ``progress(step, steps)`` for pass ``passes`` of ``searching`` searches in
-    step (``ended`` are done): the pairs done so far, each search still going counted as the
-    share of its passes run (at most ``MAX_PASSES``, so never past 1)."""
+    step (``ended`` of the ``pairs`` are done): the pairs done so far, each search still going
+    counted as the share of its passes run (at most ``MAX_PASSES``, so never past 1)."""
     if progress is None:
         return None
 
     def tick(step: int, steps: int) -> None:
-        progress(ended + searching * min((passes + step / steps) / MAX_PASSES, 1.0))
+        progress(ended + searching * min((passes + step / steps) / MAX_PASSES, 1.0), pairs)
 
     return tick
 
@@ -327,6 +326,10 @@ class _InStepPass:
     tol: float | None
     device: str
     dtype: str
+    fns: list[Callable[[torch.Tensor], torch.Tensor]] = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.fns = [f.load() for f in self.functions]  # once, not every pass
 
     def run(self, pairs: list[tuple[int, int]], asked: dict[tuple[int, int], list[float]],
             progress: Callable[[int, int], None] | None) -> BatchResult:
@@ -356,7 +359,7 @@ class _InStepPass:
             if at and pairs[at - 1][1] == j and self.functions[j].position_free:
                 counts[-1] += rows
             else:
-                fns.append(self.functions[j].load())
+                fns.append(self.fns[j])
                 counts.append(rows)
         return _on_their_rows(fns, counts)
 
@@ -383,7 +386,7 @@ class _Task:
     dtype: str
     scaled: bool
 
-    def run(self, progress: Callable[[float], None] | None = None) -> list[list[Tuned]]:
+    def run(self, progress: PairProgress | None = None) -> list[list[Tuned]]:
         """``out[a][b]``: optimizer ``optimizers[a]`` on function ``js[b]``; ``progress``
         as ``tune_in_step``'s."""
         if self.scaled:
@@ -451,7 +454,7 @@ def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan
 
     if not workers or len(tasks) < 2:
         for task in tasks:
-            keep(task, task.run(_offset(progress, len(out), total)))
+            keep(task, task.run(offset(progress, len(out), total)))  # type: ignore[arg-type]
         return out
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -460,14 +463,6 @@ def _tune_all(functions: Sequence[FunctionRecord], plans: Sequence[OptimizerPlan
         for future in as_completed([pool.submit(_in_worker, task) for task in tasks]):
             keep(*future.result())
     return out
-
-
-def _offset(progress: PairProgress | None, before: int, total: int
-            ) -> Callable[[float], None] | None:
-    """A task's ``progress(pairs)`` as the whole run's: ``before`` pairs were done."""
-    if progress is None:
-        return None
-    return lambda pairs: progress(before + pairs, total)
 
 
 def run_rank(

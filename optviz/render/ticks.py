@@ -37,6 +37,7 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.lines import TICKDOWN, Line2D
+from matplotlib.ticker import FixedLocator
 
 _TICKS = "_update_ticks"
 _BOXES = "_get_ticklabel_bboxes"
@@ -157,8 +158,6 @@ def minor_marks(ax: Axes, xs: list[float]) -> MinorMarks | None:
     are matplotlib's own (rcParams with ticks that do not point out below the axis)."""
     rc = mpl.rcParams
     if rc["xtick.direction"] != "out" or not (rc["xtick.bottom"] and rc["xtick.minor.bottom"]):
-        from matplotlib.ticker import FixedLocator
-
         ax.xaxis.set_minor_locator(FixedLocator(xs))
         return None
     marks = MinorMarks(ax, xs)
